@@ -1,0 +1,165 @@
+package kms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors. Every error returned by this package and by its backends
+// wraps exactly one of them (or a context error), so callers classify with
+// errors.Is. Messages name keysets, key IDs, files and URIs — never key
+// bytes, plaintext, ciphertext, passphrases or credentials.
+var (
+	// ErrNotFound: the keyset, key version, subject key or backend key does
+	// not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrAlreadyExists: a keyset or subject key of that name exists.
+	ErrAlreadyExists = errors.New("already exists")
+	// ErrPermissionDenied: the backend refused the caller's credentials.
+	ErrPermissionDenied = errors.New("permission denied")
+	// ErrUnavailable: the backend or store could not be reached or asked the
+	// caller to slow down. It is the only class that is retried.
+	ErrUnavailable = errors.New("unavailable")
+	// ErrInvalidCiphertext: a wrapped key or ciphertext failed to
+	// authenticate: it was tampered with, truncated, bound to other
+	// associated data, or made under another key.
+	ErrInvalidCiphertext = errors.New("invalid ciphertext")
+	// ErrDisabled: the key version (or backend key) is disabled. It may be
+	// enabled again.
+	ErrDisabled = errors.New("key disabled")
+	// ErrDestroyed: the key version or subject key was destroyed; what it
+	// protected can never be decrypted again.
+	ErrDestroyed = errors.New("key destroyed")
+	// ErrClosed: the root key, keyring or store was closed.
+	ErrClosed = errors.New("closed")
+	// ErrConflict: a concurrent writer changed the keyset first (optimistic
+	// concurrency); the operation can be retried on fresh state.
+	ErrConflict = errors.New("conflict")
+	// ErrWrongPassphrase: the passphrase does not open the root key file.
+	ErrWrongPassphrase = errors.New("wrong passphrase")
+	// ErrWeakPassphrase: a passphrase was refused for being empty or weak.
+	ErrWeakPassphrase = errors.New("weak passphrase")
+	// ErrCorrupt: a key file, backup or stored record is truncated or
+	// malformed.
+	ErrCorrupt = errors.New("corrupt")
+	// ErrUnsupportedVersion: a key file, backup or record was written by a
+	// newer version of piiguard (or in a format this one does not know).
+	ErrUnsupportedVersion = errors.New("unsupported format version")
+	// ErrUnknownScheme: no backend is registered for a URI's scheme.
+	ErrUnknownScheme = errors.New("unknown URI scheme")
+	// ErrNotEmpty: a restore was attempted into a store that holds keysets.
+	ErrNotEmpty = errors.New("store not empty")
+	// ErrInvalidArgument: a name, URI, option or purpose is malformed.
+	ErrInvalidArgument = errors.New("invalid argument")
+	// ErrVerification: Verify found a key version that does not open its
+	// canary.
+	ErrVerification = errors.New("verification failed")
+	// ErrBackend: the backend failed in a way it did not classify.
+	ErrBackend = errors.New("backend error")
+)
+
+// Code is the class of an error, for metrics and audit events.
+type Code string
+
+// Codes, one per sentinel error.
+const (
+	CodeOK                 Code = "ok"
+	CodeNotFound           Code = "not_found"
+	CodeAlreadyExists      Code = "already_exists"
+	CodePermissionDenied   Code = "permission_denied"
+	CodeUnavailable        Code = "unavailable"
+	CodeInvalidCiphertext  Code = "invalid_ciphertext"
+	CodeDisabled           Code = "disabled"
+	CodeDestroyed          Code = "destroyed"
+	CodeClosed             Code = "closed"
+	CodeConflict           Code = "conflict"
+	CodeWrongPassphrase    Code = "wrong_passphrase"
+	CodeWeakPassphrase     Code = "weak_passphrase"
+	CodeCorrupt            Code = "corrupt"
+	CodeUnsupportedVersion Code = "unsupported_version"
+	CodeUnknownScheme      Code = "unknown_scheme"
+	CodeNotEmpty           Code = "not_empty"
+	CodeInvalidArgument    Code = "invalid_argument"
+	CodeVerification       Code = "verification_failed"
+	CodeCanceled           Code = "canceled"
+	CodeDeadlineExceeded   Code = "deadline_exceeded"
+	CodeBackend            Code = "backend"
+)
+
+var codes = []struct {
+	err  error
+	code Code
+}{
+	{context.Canceled, CodeCanceled},
+	{context.DeadlineExceeded, CodeDeadlineExceeded},
+	{ErrNotFound, CodeNotFound},
+	{ErrAlreadyExists, CodeAlreadyExists},
+	{ErrPermissionDenied, CodePermissionDenied},
+	{ErrUnavailable, CodeUnavailable},
+	{ErrInvalidCiphertext, CodeInvalidCiphertext},
+	{ErrDisabled, CodeDisabled},
+	{ErrDestroyed, CodeDestroyed},
+	{ErrClosed, CodeClosed},
+	{ErrConflict, CodeConflict},
+	{ErrWrongPassphrase, CodeWrongPassphrase},
+	{ErrWeakPassphrase, CodeWeakPassphrase},
+	{ErrCorrupt, CodeCorrupt},
+	{ErrUnsupportedVersion, CodeUnsupportedVersion},
+	{ErrUnknownScheme, CodeUnknownScheme},
+	{ErrNotEmpty, CodeNotEmpty},
+	{ErrInvalidArgument, CodeInvalidArgument},
+	{ErrVerification, CodeVerification},
+	{ErrBackend, CodeBackend},
+}
+
+// ErrorCode returns the class of err: CodeOK for nil, the code of the first
+// sentinel err wraps, and CodeBackend for an error that wraps none.
+func ErrorCode(err error) Code {
+	if err == nil {
+		return CodeOK
+	}
+	for _, c := range codes {
+		if errors.Is(err, c.err) {
+			return c.code
+		}
+	}
+	return CodeBackend
+}
+
+// classified reports whether err already wraps a sentinel or context error.
+func classified(err error) bool {
+	for _, c := range codes {
+		if errors.Is(err, c.err) {
+			return true
+		}
+	}
+	return false
+}
+
+// KeyError is an error about one keyset or one version of it. It is returned
+// (wrapped) by Keyring operations; use errors.As to read the key's name.
+type KeyError struct {
+	Op      string // the operation: "rotate", "decrypt", "destroy", …
+	Keyset  string // the keyset's name
+	KeyID   uint32 // the Tink key ID of the version, 0 when not about one
+	Subject bool   // the key is a subject key and Keyset holds its subject ID
+	Err     error  // the underlying error; wraps a sentinel
+}
+
+func (e *KeyError) Error() string {
+	what := fmt.Sprintf("keyset %q", e.Keyset)
+	if e.Subject {
+		what = fmt.Sprintf("subject key %q", e.Keyset)
+	}
+	if e.KeyID != 0 {
+		what += fmt.Sprintf(" version %d", e.KeyID)
+	}
+	return fmt.Sprintf("kms: %s %s: %v", e.Op, what, e.Err)
+}
+
+func (e *KeyError) Unwrap() error { return e.Err }
+
+func keyErr(op, name string, id uint32, err error) error {
+	return &KeyError{Op: op, Keyset: name, KeyID: id, Err: err}
+}

@@ -1,0 +1,133 @@
+package kms
+
+import (
+	"context"
+	"time"
+)
+
+// Purpose says what a keyset is for; it fixes the Tink key type of every
+// version of the keyset.
+type Purpose string
+
+// Purposes.
+const (
+	// PurposeAEAD: AES-256-GCM, for field encryption.
+	PurposeAEAD Purpose = "aead"
+	// PurposePRF: HMAC-SHA256 PRF, for blind indexes and deterministic tokens.
+	PurposePRF Purpose = "prf"
+	// PurposeDeterministicAEAD: AES-SIV, for reversible deterministic tokens.
+	PurposeDeterministicAEAD Purpose = "daead"
+	// PurposeMAC: HMAC-SHA256 with a 256-bit tag, for the audit chain.
+	PurposeMAC Purpose = "mac"
+	// PurposeSignature: Ed25519, for signed audit checkpoints.
+	PurposeSignature Purpose = "signature"
+)
+
+// Status is the state of one key version.
+type Status string
+
+// Statuses. A version moves enabled ⇄ disabled → destroyed; destroyed is
+// final and its key material is gone.
+const (
+	StatusEnabled   Status = "enabled"
+	StatusDisabled  Status = "disabled"
+	StatusDestroyed Status = "destroyed"
+)
+
+// KeysetRecord is a keyset as a Store keeps it. The key material is
+// encrypted: a fresh 32-byte data key encrypts the serialized Tink keyset
+// (AES-256-GCM), and the root key wraps the data key. The metadata beside it
+// is in the clear so that versions can be listed without a KMS call; it is
+// never trusted for a security decision — the encrypted keyset is.
+type KeysetRecord struct {
+	// Name is the keyset's name: 1–128 characters of [A-Za-z0-9._-].
+	Name string
+	// Purpose fixes the key type.
+	Purpose Purpose
+	// Revision is the store's version of the record, for optimistic
+	// concurrency: 0 before the first write, incremented by every PutKeyset.
+	Revision int64
+	// RootKey names the root key that wrapped WrappedDataKey.
+	RootKey string
+	// WrappedDataKey is the data key, wrapped by the root key.
+	WrappedDataKey []byte
+	// EncryptedKeyset is the Tink keyset, encrypted under the data key.
+	EncryptedKeyset []byte
+	// Versions describes every version ever created, oldest first.
+	Versions []VersionRecord
+	// Created and Updated are when the keyset was created and last changed.
+	Created time.Time
+	Updated time.Time
+}
+
+// VersionRecord describes one version (one Tink key) of a keyset.
+type VersionRecord struct {
+	// ID is the Tink key ID; it is written into every ciphertext the
+	// version makes.
+	ID uint32
+	// Number counts versions from 1 in order of creation.
+	Number int
+	// Status is enabled, disabled or destroyed.
+	Status Status
+	// Primary marks the version that encrypts; exactly one per keyset.
+	Primary bool
+	// Created is when the version was made; Updated when its status last
+	// changed.
+	Created time.Time
+	Updated time.Time
+	// Canary is the output of this version on a fixed, public input
+	// (a ciphertext, PRF output, MAC tag or signature), checked by Verify.
+	Canary []byte
+}
+
+// SubjectKeyRecord is one data subject's key as a Store keeps it: a Tink
+// AEAD keyset encrypted by a keyring keyset, bound to the subject ID. After
+// destruction only a tombstone remains: Destroyed is set and EncryptedKey is
+// empty, so that the key can be neither used nor silently recreated.
+type SubjectKeyRecord struct {
+	SubjectID    string
+	Keyset       string // the keyset whose AEAD encrypted EncryptedKey
+	EncryptedKey []byte
+	Created      time.Time
+	Destroyed    time.Time // zero while the key exists
+}
+
+// KeysetStore keeps keyset records.
+//
+// Implementations must be safe for concurrent use by several processes
+// sharing the same storage, and must make PutKeyset a compare-and-swap so
+// that two writers rotating one keyset never lose a version.
+type KeysetStore interface {
+	// GetKeyset returns the named record, or an error wrapping ErrNotFound.
+	GetKeyset(ctx context.Context, name string) (*KeysetRecord, error)
+	// ListKeysets returns every record, sorted by name.
+	ListKeysets(ctx context.Context) ([]*KeysetRecord, error)
+	// PutKeyset writes rec if the stored revision equals rec.Revision (0
+	// means the keyset must not exist yet) and sets rec.Revision to the new
+	// revision. Otherwise it writes nothing and returns an error wrapping
+	// ErrConflict (or ErrAlreadyExists when rec.Revision is 0). A write is
+	// atomic: it is either wholly stored or not at all.
+	PutKeyset(ctx context.Context, rec *KeysetRecord) error
+}
+
+// SubjectKeyStore keeps subject keys. Lookups are by subject ID and must not
+// scan: stores are sized for millions of subjects.
+type SubjectKeyStore interface {
+	// GetSubjectKey returns the subject's record (a tombstone if destroyed),
+	// or an error wrapping ErrNotFound.
+	GetSubjectKey(ctx context.Context, subjectID string) (*SubjectKeyRecord, error)
+	// PutSubjectKey stores a new record; it fails with ErrAlreadyExists if
+	// the subject has a record or a tombstone.
+	PutSubjectKey(ctx context.Context, rec *SubjectKeyRecord) error
+	// DestroySubjectKey erases the subject's key material for good, leaving
+	// a tombstone dated at. It fails with ErrNotFound if there is no record
+	// and is a no-op on a tombstone.
+	DestroySubjectKey(ctx context.Context, subjectID string, at time.Time) error
+}
+
+// Store keeps keysets and subject keys. Stores in this module: FileStore
+// (a directory) and kms/sqlstore (SQLite, PostgreSQL).
+type Store interface {
+	KeysetStore
+	SubjectKeyStore
+}
