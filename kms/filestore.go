@@ -1,0 +1,307 @@
+package kms
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/piiguard/piiguard/internal/fsutil"
+)
+
+// FileStore is a Store in a directory, for a single host (several processes
+// on it may share the directory). Layout:
+//
+//	DIR/keysets/NAME.json            one keyset record (JSON, see below)
+//	DIR/subjects/HH/SHA256.json      one subject key; SHA256 is the hex
+//	                                 SHA-256 of the subject ID, HH its first
+//	                                 two characters (no directory grows huge)
+//	DIR/.lock                        taken (flock) by every writer
+//
+// Every file is written atomically (temporary file, fsync, rename, fsync of
+// the directory) with mode 0600, so a crash leaves the old record or the new
+// one, never a torn one. PutKeyset holds the lock while it compares the
+// revision and renames, which makes it a compare-and-swap across processes.
+//
+// A keyset file is a JSON object with the fields name, purpose, revision,
+// root_key, wrapped_data_key and encrypted_keyset (base64), versions (id,
+// number, status, primary, created, updated, canary) and created/updated
+// (RFC 3339). A subject file has subject_id, keyset, encrypted_key, created
+// and, once destroyed, destroyed with encrypted_key removed.
+type FileStore struct {
+	dir string
+}
+
+var _ Store = (*FileStore)(nil)
+
+// NewFileStore returns a FileStore over dir, creating its directories
+// (mode 0700) if needed.
+func NewFileStore(dir string) (*FileStore, error) {
+	for _, d := range []string{dir, filepath.Join(dir, "keysets"), filepath.Join(dir, "subjects")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, fmt.Errorf("kms: file store %q: %w: %w", dir, ErrUnavailable, err)
+		}
+	}
+	return &FileStore{dir: dir}, nil
+}
+
+// String names the store's directory.
+func (s *FileStore) String() string { return "kms.FileStore(" + s.dir + ")" }
+
+func (s *FileStore) keysetPath(name string) string {
+	return filepath.Join(s.dir, "keysets", name+".json")
+}
+
+func (s *FileStore) subjectPath(subjectID string) string {
+	sum := sha256.Sum256([]byte(subjectID))
+	h := hex.EncodeToString(sum[:])
+	return filepath.Join(s.dir, "subjects", h[:2], h+".json")
+}
+
+// lock takes the store's write lock, waiting for it as long as ctx allows.
+func (s *FileStore) lock(ctx context.Context) (func(), error) {
+	f, err := os.OpenFile(filepath.Join(s.dir, ".lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("kms: file store %q: lock: %w: %w", s.dir, ErrUnavailable, err)
+	}
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() {
+				syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+				f.Close()
+			}, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return nil, fmt.Errorf("kms: file store %q: lock: %w: %w", s.dir, ErrUnavailable, err)
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, ctx.Err()
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+}
+
+func (s *FileStore) readKeyset(name string) (*KeysetRecord, error) {
+	data, err := os.ReadFile(s.keysetPath(name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("kms: keyset %q: %w", name, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("kms: keyset %q: %w: %w", name, ErrUnavailable, err)
+	}
+	var j keysetJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return nil, fmt.Errorf("kms: keyset file %q: %w: not valid JSON", s.keysetPath(name), ErrCorrupt)
+	}
+	if err := j.validate(); err != nil {
+		return nil, fmt.Errorf("kms: keyset file %q: %w: %w", s.keysetPath(name), ErrCorrupt, err)
+	}
+	if j.Name != name {
+		return nil, fmt.Errorf("kms: keyset file %q: %w: holds keyset %q", s.keysetPath(name), ErrCorrupt, j.Name)
+	}
+	return j.record(), nil
+}
+
+// GetKeyset implements KeysetStore.
+func (s *FileStore) GetKeyset(ctx context.Context, name string) (*KeysetRecord, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := validName(name); err != nil {
+		return nil, fmt.Errorf("kms: keyset %q: %w", name, err)
+	}
+	return s.readKeyset(name)
+}
+
+// ListKeysets implements KeysetStore.
+func (s *FileStore) ListKeysets(ctx context.Context) ([]*KeysetRecord, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	entries, err := os.ReadDir(filepath.Join(s.dir, "keysets"))
+	if err != nil {
+		return nil, fmt.Errorf("kms: file store %q: %w: %w", s.dir, ErrUnavailable, err)
+	}
+	var out []*KeysetRecord
+	for _, e := range entries {
+		name, ok := strings.CutSuffix(e.Name(), ".json")
+		if !ok || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		r, err := s.readKeyset(name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// PutKeyset implements KeysetStore.
+func (s *FileStore) PutKeyset(ctx context.Context, rec *KeysetRecord) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := validName(rec.Name); err != nil {
+		return fmt.Errorf("kms: keyset %q: %w", rec.Name, err)
+	}
+	unlock, err := s.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	cur, err := s.readKeyset(rec.Name)
+	exists := err == nil
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	switch {
+	case rec.Revision == 0 && exists:
+		return fmt.Errorf("kms: keyset %q: %w", rec.Name, ErrAlreadyExists)
+	case rec.Revision != 0 && !exists:
+		return fmt.Errorf("kms: keyset %q: %w", rec.Name, ErrNotFound)
+	case exists && cur.Revision != rec.Revision:
+		return fmt.Errorf("kms: keyset %q: revision %d is stale: %w", rec.Name, rec.Revision, ErrConflict)
+	}
+	j := toKeysetJSON(rec)
+	j.Revision = rec.Revision + 1
+	if err := j.validate(); err != nil {
+		return fmt.Errorf("kms: keyset %q: %w: %w", rec.Name, ErrInvalidArgument, err)
+	}
+	data, err := json.MarshalIndent(j, "", "  ")
+	if err != nil {
+		return fmt.Errorf("kms: keyset %q: %w: %w", rec.Name, ErrBackend, err)
+	}
+	if err := fsutil.WriteFileAtomic(s.keysetPath(rec.Name), data, 0o600, false); err != nil {
+		return fmt.Errorf("kms: keyset %q: write: %w: %w", rec.Name, ErrUnavailable, err)
+	}
+	rec.Revision = j.Revision
+	return nil
+}
+
+// DeleteKeyset removes a keyset; Restore uses it to undo a partial restore.
+func (s *FileStore) DeleteKeyset(ctx context.Context, name string) error {
+	if err := validName(name); err != nil {
+		return fmt.Errorf("kms: keyset %q: %w", name, err)
+	}
+	unlock, err := s.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err := os.Remove(s.keysetPath(name)); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("kms: keyset %q: %w", name, ErrNotFound)
+		}
+		return fmt.Errorf("kms: keyset %q: %w: %w", name, ErrUnavailable, err)
+	}
+	return fsutil.SyncDir(filepath.Join(s.dir, "keysets"))
+}
+
+type subjectJSON struct {
+	SubjectID    string     `json:"subject_id"`
+	Keyset       string     `json:"keyset"`
+	EncryptedKey []byte     `json:"encrypted_key,omitempty"`
+	Created      time.Time  `json:"created"`
+	Destroyed    *time.Time `json:"destroyed,omitempty"`
+}
+
+func (s *FileStore) readSubject(subjectID string) (*SubjectKeyRecord, error) {
+	p := s.subjectPath(subjectID)
+	data, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("kms: subject key %q: %w", subjectID, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("kms: subject key %q: %w: %w", subjectID, ErrUnavailable, err)
+	}
+	var j subjectJSON
+	if err := json.Unmarshal(data, &j); err != nil || j.SubjectID != subjectID {
+		return nil, fmt.Errorf("kms: subject key file %q: %w", p, ErrCorrupt)
+	}
+	r := &SubjectKeyRecord{SubjectID: j.SubjectID, Keyset: j.Keyset, EncryptedKey: j.EncryptedKey, Created: j.Created}
+	if j.Destroyed != nil {
+		r.Destroyed = *j.Destroyed
+		r.EncryptedKey = nil
+	} else if len(r.EncryptedKey) == 0 {
+		return nil, fmt.Errorf("kms: subject key file %q: %w: key missing", p, ErrCorrupt)
+	}
+	return r, nil
+}
+
+func (s *FileStore) writeSubject(r *SubjectKeyRecord, exclusive bool) error {
+	j := subjectJSON{SubjectID: r.SubjectID, Keyset: r.Keyset, EncryptedKey: r.EncryptedKey, Created: r.Created}
+	if !r.Destroyed.IsZero() {
+		d := r.Destroyed
+		j.Destroyed = &d
+		j.EncryptedKey = nil
+	}
+	data, err := json.Marshal(j)
+	if err != nil {
+		return fmt.Errorf("kms: subject key %q: %w: %w", r.SubjectID, ErrBackend, err)
+	}
+	p := s.subjectPath(r.SubjectID)
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		return fmt.Errorf("kms: subject key %q: %w: %w", r.SubjectID, ErrUnavailable, err)
+	}
+	if err := fsutil.WriteFileAtomic(p, data, 0o600, exclusive); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("kms: subject key %q: %w", r.SubjectID, ErrAlreadyExists)
+		}
+		return fmt.Errorf("kms: subject key %q: write: %w: %w", r.SubjectID, ErrUnavailable, err)
+	}
+	return nil
+}
+
+// GetSubjectKey implements SubjectKeyStore.
+func (s *FileStore) GetSubjectKey(ctx context.Context, subjectID string) (*SubjectKeyRecord, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return s.readSubject(subjectID)
+}
+
+// PutSubjectKey implements SubjectKeyStore.
+func (s *FileStore) PutSubjectKey(ctx context.Context, rec *SubjectKeyRecord) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.writeSubject(rec, true)
+}
+
+// DestroySubjectKey implements SubjectKeyStore. The tombstone replaces the
+// key file atomically; what the file system keeps of the old blocks is
+// beyond its reach (see the package documentation on crypto-shredding).
+func (s *FileStore) DestroySubjectKey(ctx context.Context, subjectID string, at time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	unlock, err := s.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	r, err := s.readSubject(subjectID)
+	if err != nil {
+		return err
+	}
+	if !r.Destroyed.IsZero() {
+		return nil
+	}
+	r.Destroyed = at
+	return s.writeSubject(r, false)
+}

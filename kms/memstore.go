@@ -1,0 +1,142 @@
+package kms
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+)
+
+// MemoryStore is a Store that keeps everything in memory, for tests and
+// demos. Nothing survives the process; it is safe for concurrent use.
+type MemoryStore struct {
+	mu       sync.Mutex
+	keysets  map[string]*KeysetRecord
+	subjects map[string]*SubjectKeyRecord
+}
+
+var _ Store = (*MemoryStore)(nil)
+
+// NewMemoryStore returns an empty MemoryStore.
+func NewMemoryStore() *MemoryStore {
+	return &MemoryStore{keysets: map[string]*KeysetRecord{}, subjects: map[string]*SubjectKeyRecord{}}
+}
+
+// GetKeyset implements KeysetStore.
+func (s *MemoryStore) GetKeyset(ctx context.Context, name string) (*KeysetRecord, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.keysets[name]
+	if !ok {
+		return nil, fmt.Errorf("kms: keyset %q: %w", name, ErrNotFound)
+	}
+	return cloneRecord(r), nil
+}
+
+// ListKeysets implements KeysetStore.
+func (s *MemoryStore) ListKeysets(ctx context.Context) ([]*KeysetRecord, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*KeysetRecord, 0, len(s.keysets))
+	for _, r := range s.keysets {
+		out = append(out, cloneRecord(r))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// PutKeyset implements KeysetStore.
+func (s *MemoryStore) PutKeyset(ctx context.Context, rec *KeysetRecord) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, ok := s.keysets[rec.Name]
+	switch {
+	case rec.Revision == 0 && ok:
+		return fmt.Errorf("kms: keyset %q: %w", rec.Name, ErrAlreadyExists)
+	case rec.Revision != 0 && !ok:
+		return fmt.Errorf("kms: keyset %q: %w", rec.Name, ErrNotFound)
+	case ok && cur.Revision != rec.Revision:
+		return fmt.Errorf("kms: keyset %q: revision %d is stale: %w", rec.Name, rec.Revision, ErrConflict)
+	}
+	c := cloneRecord(rec)
+	c.Revision++
+	s.keysets[rec.Name] = c
+	rec.Revision = c.Revision
+	return nil
+}
+
+// DeleteKeyset removes a keyset; Restore uses it to undo a partial restore.
+func (s *MemoryStore) DeleteKeyset(ctx context.Context, name string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.keysets[name]; !ok {
+		return fmt.Errorf("kms: keyset %q: %w", name, ErrNotFound)
+	}
+	delete(s.keysets, name)
+	return nil
+}
+
+// GetSubjectKey implements SubjectKeyStore.
+func (s *MemoryStore) GetSubjectKey(ctx context.Context, subjectID string) (*SubjectKeyRecord, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.subjects[subjectID]
+	if !ok {
+		return nil, fmt.Errorf("kms: subject key %q: %w", subjectID, ErrNotFound)
+	}
+	c := *r
+	c.EncryptedKey = bytes.Clone(r.EncryptedKey)
+	return &c, nil
+}
+
+// PutSubjectKey implements SubjectKeyStore.
+func (s *MemoryStore) PutSubjectKey(ctx context.Context, rec *SubjectKeyRecord) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.subjects[rec.SubjectID]; ok {
+		return fmt.Errorf("kms: subject key %q: %w", rec.SubjectID, ErrAlreadyExists)
+	}
+	c := *rec
+	c.EncryptedKey = bytes.Clone(rec.EncryptedKey)
+	s.subjects[rec.SubjectID] = &c
+	return nil
+}
+
+// DestroySubjectKey implements SubjectKeyStore.
+func (s *MemoryStore) DestroySubjectKey(ctx context.Context, subjectID string, at time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.subjects[subjectID]
+	if !ok {
+		return fmt.Errorf("kms: subject key %q: %w", subjectID, ErrNotFound)
+	}
+	if r.Destroyed.IsZero() {
+		clear(r.EncryptedKey)
+		r.EncryptedKey = nil
+		r.Destroyed = at
+	}
+	return nil
+}
