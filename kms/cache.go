@@ -48,6 +48,23 @@ func newCache[V any](maxEntries int, maxAge, staleGrace, loadLimit time.Duration
 	}
 }
 
+// fresh returns the cached value for key if it has not expired. It is the
+// allocation-free fast path of get.
+func (c *cache[V]) fresh(key string) (V, bool) {
+	now := c.clock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.entries[key]; ok {
+		e := el.Value.(*cacheEntry[V])
+		if now.Sub(e.loaded) < c.maxAge {
+			c.lru.MoveToFront(el)
+			return e.val, true
+		}
+	}
+	var zero V
+	return zero, false
+}
+
 // get returns the cached value for key, loading it on a miss or after it
 // expired.
 func (c *cache[V]) get(ctx context.Context, key string, load func(context.Context) (V, error)) (V, error) {

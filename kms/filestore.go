@@ -138,7 +138,7 @@ func (s *FileStore) ListKeysets(ctx context.Context) ([]*KeysetRecord, error) {
 	var out []*KeysetRecord
 	for _, e := range entries {
 		name, ok := strings.CutSuffix(e.Name(), ".json")
-		if !ok || strings.HasPrefix(e.Name(), ".") {
+		if !ok || e.IsDir() {
 			continue
 		}
 		r, err := s.readKeyset(name)
@@ -173,7 +173,7 @@ func (s *FileStore) PutKeyset(ctx context.Context, rec *KeysetRecord) error {
 	case rec.Revision == 0 && exists:
 		return fmt.Errorf("kms: keyset %q: %w", rec.Name, ErrAlreadyExists)
 	case rec.Revision != 0 && !exists:
-		return fmt.Errorf("kms: keyset %q: %w", rec.Name, ErrNotFound)
+		return fmt.Errorf("kms: keyset %q: revision %d of a keyset that does not exist: %w", rec.Name, rec.Revision, ErrConflict)
 	case exists && cur.Revision != rec.Revision:
 		return fmt.Errorf("kms: keyset %q: revision %d is stale: %w", rec.Name, rec.Revision, ErrConflict)
 	}

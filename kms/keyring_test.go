@@ -77,7 +77,7 @@ type fixture struct {
 	log   *eventLog
 }
 
-func newFixture(t *testing.T, opts kms.KeyringOptions) *fixture {
+func newFixture(t testing.TB, opts kms.KeyringOptions) *fixture {
 	t.Helper()
 	f := &fixture{
 		drv:   &countingDriver{Driver: kms.NewInsecureMemoryDriver()},

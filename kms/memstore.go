@@ -65,7 +65,7 @@ func (s *MemoryStore) PutKeyset(ctx context.Context, rec *KeysetRecord) error {
 	case rec.Revision == 0 && ok:
 		return fmt.Errorf("kms: keyset %q: %w", rec.Name, ErrAlreadyExists)
 	case rec.Revision != 0 && !ok:
-		return fmt.Errorf("kms: keyset %q: %w", rec.Name, ErrNotFound)
+		return fmt.Errorf("kms: keyset %q: revision %d of a keyset that does not exist: %w", rec.Name, rec.Revision, ErrConflict)
 	case ok && cur.Revision != rec.Revision:
 		return fmt.Errorf("kms: keyset %q: revision %d is stale: %w", rec.Name, rec.Revision, ErrConflict)
 	}

@@ -34,6 +34,9 @@ func (k *Keyring) load(ctx context.Context, op, name string) (*loadedKeyset, err
 	if err := k.check(op, name); err != nil {
 		return nil, err
 	}
+	if ks, ok := k.keysets.fresh(name); ok {
+		return ks, nil
+	}
 	ks, err := k.keysets.get(ctx, name, func(ctx context.Context) (*loadedKeyset, error) {
 		rec, err := k.store.GetKeyset(ctx, name)
 		if err != nil {

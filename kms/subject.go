@@ -69,6 +69,9 @@ func (k *Keyring) SubjectKey(ctx context.Context, subjectID string) (tink.AEAD, 
 	if err := k.check("subject key", subjectID); err != nil {
 		return nil, err
 	}
+	if sk, ok := k.subjects.fresh(subjectID); ok {
+		return sk.aead, nil
+	}
 	created := false
 	sk, err := k.subjects.get(ctx, subjectID, func(ctx context.Context) (*subjectKey, error) {
 		sk, c, err := k.loadSubject(ctx, subjectID)
