@@ -84,6 +84,29 @@ type Event struct {
 	// "unavailable" or "permission_denied". It is never an error message,
 	// which could carry more than a class.
 	Error string
+	// TraceID is the distributed trace the operation ran in (for example a
+	// W3C trace-context trace ID), when the host application has one.
+	TraceID string
+}
+
+// Decisions as written into Event.Decision by package access. They are plain
+// strings so that audit stays a leaf package; queries filter on them.
+const (
+	DecisionAllow = "allow"
+	DecisionMask  = "mask"
+	DecisionDeny  = "deny"
+)
+
+// IsReveal reports whether a is an action that discloses protected data to
+// the caller: a reveal, a detokenization or an export. Sinks and detectors
+// treat these actions as fail-closed: when their audit record cannot be
+// written, the data must not be disclosed.
+func IsReveal(a Action) bool {
+	switch a {
+	case ActionReveal, ActionDetokenize, ActionExport:
+		return true
+	}
+	return false
 }
 
 // Sink receives audit events. Every package of piiguard reports through this

@@ -97,14 +97,14 @@ func TestReadBackupRejectsBadFiles(t *testing.T) {
 		data []byte
 		want error
 	}{
-		"empty":         {nil, kms.ErrCorrupt},
-		"truncated":     {good[:len(good)/2], kms.ErrCorrupt},
-		"not json":      {[]byte("hello"), kms.ErrCorrupt},
-		"other format":  {[]byte(`{"format":"x","version":1}`), kms.ErrCorrupt},
-		"newer version": {bytes.Replace(good, []byte(`"version": 1`), []byte(`"version": 2`), 1), kms.ErrUnsupportedVersion},
-		"version zero":  {bytes.Replace(good, []byte(`"version": 1`), []byte(`"version": 0`), 1), kms.ErrCorrupt},
-		"unknown field": {bytes.Replace(good, []byte(`"format"`), []byte(`"extra": 1, "format"`), 1), kms.ErrCorrupt},
-		"bad checksum":  {bytes.Replace(good, []byte(`"sha256:`), []byte(`"sha256:00`), 1), kms.ErrCorrupt},
+		"empty":           {nil, kms.ErrCorrupt},
+		"truncated":       {good[:len(good)/2], kms.ErrCorrupt},
+		"not json":        {[]byte("hello"), kms.ErrCorrupt},
+		"other format":    {[]byte(`{"format":"x","version":1}`), kms.ErrCorrupt},
+		"newer version":   {bytes.Replace(good, []byte(`"version": 1`), []byte(`"version": 2`), 1), kms.ErrUnsupportedVersion},
+		"version zero":    {bytes.Replace(good, []byte(`"version": 1`), []byte(`"version": 0`), 1), kms.ErrCorrupt},
+		"unknown field":   {bytes.Replace(good, []byte(`"format"`), []byte(`"extra": 1, "format"`), 1), kms.ErrCorrupt},
+		"bad checksum":    {bytes.Replace(good, []byte(`"sha256:`), []byte(`"sha256:00`), 1), kms.ErrCorrupt},
 		"edited metadata": {bytes.Replace(good, []byte(`"status": "enabled"`), []byte(`"status": "disabled"`), 1), kms.ErrCorrupt},
 	}
 	for name, c := range cases {
