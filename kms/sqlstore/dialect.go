@@ -1,0 +1,154 @@
+package sqlstore
+
+import (
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/piiguard/piiguard/kms"
+)
+
+// Dialect is the SQL database behind a Store. Its zero value is invalid.
+type Dialect int
+
+// Dialects.
+const (
+	// SQLite: the modernc.org/sqlite driver ("sqlite"), or any driver for
+	// SQLite 3.24 or later. Times are stored as ISO 8601 UTC text.
+	SQLite Dialect = iota + 1
+	// Postgres: PostgreSQL 12 or later, through
+	// github.com/jackc/pgx/v5/stdlib ("pgx") or any driver that accepts $n
+	// placeholders. Times are stored as TIMESTAMPTZ, versions as JSONB.
+	Postgres
+)
+
+// String returns the dialect's name.
+func (d Dialect) String() string {
+	switch d {
+	case SQLite:
+		return "sqlite"
+	case Postgres:
+		return "postgres"
+	}
+	return "Dialect(" + strconv.Itoa(int(d)) + ")"
+}
+
+func (d Dialect) valid() bool { return d == SQLite || d == Postgres }
+
+// timeLayout is how times are written as text: UTC, always six fractional
+// digits, so that the text sorts in time order.
+const timeLayout = "2006-01-02T15:04:05.000000Z"
+
+// normTime returns t as the store keeps it: UTC, truncated to microseconds
+// (the precision of PostgreSQL's TIMESTAMPTZ), without a monotonic reading.
+func normTime(t time.Time) time.Time {
+	return t.UTC().Truncate(time.Microsecond)
+}
+
+// checkTime refuses times a column cannot hold faithfully.
+func checkTime(what string, t time.Time) error {
+	if t.IsZero() {
+		return nil
+	}
+	if y := t.UTC().Year(); y < 1 || y > 9999 {
+		return fmt.Errorf("%s: year %d outside 1–9999: %w", what, y, kms.ErrInvalidArgument)
+	}
+	return nil
+}
+
+// formatTime returns t as text; the zero time is "".
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return normTime(t).Format(timeLayout)
+}
+
+// parseTime reads what formatTime wrote.
+func parseTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(timeLayout, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("bad time %q: %w", s, kms.ErrCorrupt)
+	}
+	return t, nil
+}
+
+// timeArg returns t as a query argument: NULL for the zero time, text for
+// SQLite, a time.Time for PostgreSQL.
+func (d Dialect) timeArg(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	if d == SQLite {
+		return formatTime(t)
+	}
+	return normTime(t)
+}
+
+// nullTime scans a time column of either dialect.
+type nullTime struct{ t time.Time }
+
+// Scan implements sql.Scanner.
+func (n *nullTime) Scan(src any) error {
+	n.t = time.Time{}
+	switch v := src.(type) {
+	case nil:
+		return nil
+	case time.Time:
+		n.t = v.UTC()
+		return nil
+	case string:
+		t, err := parseTime(v)
+		n.t = t
+		return err
+	case []byte:
+		t, err := parseTime(string(v))
+		n.t = t
+		return err
+	}
+	return fmt.Errorf("time column holds %T: %w", src, kms.ErrCorrupt)
+}
+
+var _ sql.Scanner = (*nullTime)(nil)
+
+// bytesArg makes nil byte slices non-nil, so that they are stored as empty
+// BLOB/BYTEA values and never as NULL.
+func bytesArg(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// rebind turns the ? placeholders of q into $1, $2, … for PostgreSQL. The
+// queries of this package hold no ? other than placeholders.
+func (d Dialect) rebind(q string) string {
+	if d != Postgres {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// types returns the column types of the dialect.
+func (d Dialect) types() (blob, text, json, ts, bigint string) {
+	if d == Postgres {
+		return "BYTEA", "TEXT", "JSONB", "TIMESTAMPTZ", "BIGINT"
+	}
+	return "BLOB", "TEXT", "TEXT", "TEXT", "INTEGER"
+}
