@@ -143,14 +143,16 @@ type KeyError struct {
 	Op      string // the operation: "rotate", "decrypt", "destroy", …
 	Keyset  string // the keyset's name
 	KeyID   uint32 // the Tink key ID of the version, 0 when not about one
-	Subject bool   // the key is a subject key and Keyset holds its subject ID
+	Subject bool   // the key is a subject key and Keyset holds its subject ID (never printed by Error)
 	Err     error  // the underlying error; wraps a sentinel
 }
 
 func (e *KeyError) Error() string {
 	what := fmt.Sprintf("keyset %q", e.Keyset)
 	if e.Subject {
-		what = fmt.Sprintf("subject key %q", e.Keyset)
+		// Subject IDs may be personal data: the message leaves them out;
+		// the field keeps it for callers that need it.
+		what = "subject key"
 	}
 	if e.KeyID != 0 {
 		what += fmt.Sprintf(" version %d", e.KeyID)

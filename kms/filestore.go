@@ -224,10 +224,10 @@ func (s *FileStore) readSubject(subjectID string) (*SubjectKeyRecord, error) {
 	p := s.subjectPath(subjectID)
 	data, err := os.ReadFile(p)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("kms: subject key %q: %w", subjectID, ErrNotFound)
+		return nil, fmt.Errorf("kms: subject key: %w", ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("kms: subject key %q: %w: %w", subjectID, ErrUnavailable, err)
+		return nil, fmt.Errorf("kms: subject key: %w: %w", ErrUnavailable, err)
 	}
 	var j subjectJSON
 	if err := json.Unmarshal(data, &j); err != nil || j.SubjectID != subjectID {
@@ -252,17 +252,17 @@ func (s *FileStore) writeSubject(r *SubjectKeyRecord, exclusive bool) error {
 	}
 	data, err := json.Marshal(j)
 	if err != nil {
-		return fmt.Errorf("kms: subject key %q: %w: %w", r.SubjectID, ErrBackend, err)
+		return fmt.Errorf("kms: subject key: %w: %w", ErrBackend, err)
 	}
 	p := s.subjectPath(r.SubjectID)
 	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-		return fmt.Errorf("kms: subject key %q: %w: %w", r.SubjectID, ErrUnavailable, err)
+		return fmt.Errorf("kms: subject key: %w: %w", ErrUnavailable, err)
 	}
 	if err := fsutil.WriteFileAtomic(p, data, 0o600, exclusive); err != nil {
 		if errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("kms: subject key %q: %w", r.SubjectID, ErrAlreadyExists)
+			return fmt.Errorf("kms: subject key: %w", ErrAlreadyExists)
 		}
-		return fmt.Errorf("kms: subject key %q: write: %w: %w", r.SubjectID, ErrUnavailable, err)
+		return fmt.Errorf("kms: subject key: write: %w: %w", ErrUnavailable, err)
 	}
 	return nil
 }

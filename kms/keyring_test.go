@@ -681,3 +681,20 @@ func TestErrorsAndEventsLeakNoKeyMaterial(t *testing.T) {
 	}
 	assert.NotContains(t, f.kr.String(), string(secret))
 }
+
+func TestSubjectErrorsDoNotNameTheSubject(t *testing.T) {
+	f := newFixture(t, kms.KeyringOptions{})
+	subject := "alice@example.com" // applications sometimes use e-mail addresses as IDs
+	_, err := f.kr.SubjectKey(ctx, subject)
+	require.NoError(t, err)
+	require.NoError(t, f.kr.DestroySubjectKey(ctx, subject))
+	_, err = f.kr.SubjectKey(ctx, subject)
+	require.ErrorIs(t, err, kms.ErrDestroyed)
+	assert.NotContains(t, err.Error(), subject)
+	var ke *kms.KeyError
+	require.ErrorAs(t, err, &ke)
+	assert.Equal(t, subject, ke.Keyset, "the ID stays available to the caller")
+	err = f.kr.DestroySubjectKey(ctx, "bob@example.com")
+	require.ErrorIs(t, err, kms.ErrNotFound)
+	assert.NotContains(t, err.Error(), "bob@example.com")
+}

@@ -99,7 +99,7 @@ func (s *MemoryStore) GetSubjectKey(ctx context.Context, subjectID string) (*Sub
 	defer s.mu.Unlock()
 	r, ok := s.subjects[subjectID]
 	if !ok {
-		return nil, fmt.Errorf("kms: subject key %q: %w", subjectID, ErrNotFound)
+		return nil, fmt.Errorf("kms: subject key: %w", ErrNotFound)
 	}
 	c := *r
 	c.EncryptedKey = bytes.Clone(r.EncryptedKey)
@@ -114,7 +114,7 @@ func (s *MemoryStore) PutSubjectKey(ctx context.Context, rec *SubjectKeyRecord) 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.subjects[rec.SubjectID]; ok {
-		return fmt.Errorf("kms: subject key %q: %w", rec.SubjectID, ErrAlreadyExists)
+		return fmt.Errorf("kms: subject key: %w", ErrAlreadyExists)
 	}
 	c := *rec
 	c.EncryptedKey = bytes.Clone(rec.EncryptedKey)
@@ -131,7 +131,7 @@ func (s *MemoryStore) DestroySubjectKey(ctx context.Context, subjectID string, a
 	defer s.mu.Unlock()
 	r, ok := s.subjects[subjectID]
 	if !ok {
-		return fmt.Errorf("kms: subject key %q: %w", subjectID, ErrNotFound)
+		return fmt.Errorf("kms: subject key: %w", ErrNotFound)
 	}
 	if r.Destroyed.IsZero() {
 		clear(r.EncryptedKey)
