@@ -64,7 +64,8 @@
 // key_id is a decimal integer below 2^32. Decoders reject unknown and
 // repeated members: a new member means a new version. A later release keeps
 // reading version 1 (testdata/events_v1.jsonl pins it). Event implements
-// json.Marshaler and json.Unmarshaler with this encoding.
+// json.Marshaler and json.Unmarshaler with this encoding (json.Marshal
+// escapes <, > and & on top of it, which changes bytes but not meaning).
 //
 // # The chained log
 //
