@@ -202,6 +202,7 @@ func validName(name string) error {
 // report sends a key event to the audit sink. A failed operation is
 // reported with the class of its error; a sink failure is returned.
 func (k *Keyring) report(ctx context.Context, e audit.Event, opErr error) error {
+	e = audit.FromContext(ctx, e)
 	e.Time = nowUTC(k.opts.Clock)
 	e.Outcome = audit.OutcomeSuccess
 	if opErr != nil {

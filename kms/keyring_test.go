@@ -610,7 +610,8 @@ func (f *failAfter) Wrap(ctx context.Context, p, ad []byte) ([]byte, error) {
 
 func TestKeyOperationsAreAudited(t *testing.T) {
 	f := newFixture(t, kms.KeyringOptions{})
-	v1, _ := f.kr.Create(ctx, "fields", kms.PurposeAEAD)
+	v1, _ := f.kr.Create(audit.WithActor(ctx, "ops-alice"), "fields", kms.PurposeAEAD)
+	assert.Equal(t, "ops-alice", f.log.events[0].Actor, "the actor comes from the context")
 	_, _ = f.kr.Rotate(ctx, "fields")
 	_ = f.kr.Disable(ctx, "fields", v1.ID)
 	_ = f.kr.Enable(ctx, "fields", v1.ID)
