@@ -1,0 +1,220 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/piiguard/piiguard/audit"
+	"github.com/piiguard/piiguard/kms"
+)
+
+// writeEvents writes events to a JSON Lines file with a FileSink.
+func writeEvents(t *testing.T, path string, events ...audit.Event) {
+	t.Helper()
+	sink, err := audit.NewFileSink(path, audit.FileOptions{})
+	require.NoError(t, err)
+	for _, e := range events {
+		require.NoError(t, sink.Record(context.Background(), e))
+	}
+	require.NoError(t, sink.Close())
+}
+
+var t0 = time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+
+func sampleEvents() []audit.Event {
+	return []audit.Event{
+		{Time: t0, Action: audit.ActionReveal, Outcome: audit.OutcomeSuccess, Actor: "u-1", SubjectID: "c-1001", RecordType: "crm.Customer", Field: "Email", Decision: "allow"},
+		{Time: t0.Add(time.Hour), Action: audit.ActionReveal, Outcome: audit.OutcomeSuccess, Actor: "u-2", SubjectID: "c-1001", RecordType: "crm.Customer", Field: "Phone", Decision: "mask"},
+		{Time: t0.Add(2 * time.Hour), Action: audit.ActionSearch, Outcome: audit.OutcomeSuccess, Actor: "u-1", SubjectID: "c-2002"},
+		{Time: t0.Add(3 * time.Hour), Action: audit.ActionDetokenize, Outcome: audit.OutcomeFailure, Actor: "u-2", SubjectID: "c-1001", Decision: "deny", Error: "permission_denied"},
+		{Time: t0.Add(4 * time.Hour), Action: audit.ActionKeyRotate, Outcome: audit.OutcomeSuccess, Actor: "ops-alice", KeyName: "fields", KeyID: 42},
+	}
+}
+
+// decodeLines decodes JSON lines of events.
+func decodeLines(t *testing.T, out string) []audit.Event {
+	t.Helper()
+	var events []audit.Event
+	for line := range strings.Lines(out) {
+		var e audit.Event
+		require.NoError(t, json.Unmarshal([]byte(line), &e), "line %q", line)
+		events = append(events, e)
+	}
+	return events
+}
+
+func TestAuditQuery(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "audit.jsonl")
+	writeEvents(t, log, sampleEvents()...)
+	c := testCLI()
+
+	cases := map[string]struct {
+		args []string
+		want []int // indexes into sampleEvents
+	}{
+		"everything":          {nil, []int{0, 1, 2, 3, 4}},
+		"subject":             {[]string{"-subject", "c-1001"}, []int{0, 1, 3}},
+		"subject and actor":   {[]string{"-subject", "c-1001", "-actor", "u-2"}, []int{1, 3}},
+		"reveals":             {[]string{"-action", "reveals"}, []int{0, 1, 3}},
+		"two actions":         {[]string{"-action", "search,key.rotate"}, []int{2, 4}},
+		"repeated -action":    {[]string{"-action", "search", "-action", "key.rotate"}, []int{2, 4}},
+		"window":              {[]string{"-since", "2024-05-01T13:00:00Z", "-until", "2024-05-01T15:00:00Z"}, []int{1, 2}},
+		"date":                {[]string{"-since", "2024-05-02"}, nil},
+		"outcome":             {[]string{"-outcome", "failure"}, []int{3}},
+		"decision":            {[]string{"-decision", "allow,mask"}, []int{0, 1}},
+		"record type, field":  {[]string{"-record-type", "crm.Customer", "-field", "Phone"}, []int{1}},
+		"limit":               {[]string{"-limit", "2", "-subject", "c-1001"}, []int{0, 1}},
+		"flags after the log": {[]string{"-actor", "u-1"}, []int{0, 2}},
+		"since a duration":    {[]string{"-since", "1h"}, nil},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			args := append([]string{"audit", "query"}, tc.args...)
+			if name == "flags after the log" {
+				args = append([]string{"audit", "query", log}, tc.args...)
+			} else {
+				args = append(args, log)
+			}
+			out, errOut, code := runCLI(t, c, args...)
+			require.Equal(t, exitOK, code, errOut)
+			got := decodeLines(t, out)
+			all := sampleEvents()
+			var want []audit.Event
+			for _, i := range tc.want {
+				want = append(want, all[i])
+			}
+			assert.Equal(t, want, got)
+		})
+	}
+}
+
+func TestAuditQueryReadsSeveralLogsAndRotatedFiles(t *testing.T) {
+	dir := t.TempDir()
+	events := sampleEvents()
+	a := filepath.Join(dir, "a.jsonl")
+	writeEvents(t, audit.RotatedName(a, 1), events[0])
+	writeEvents(t, a, events[1])
+	b := filepath.Join(dir, "b.jsonl")
+	writeEvents(t, b, events[2], events[3])
+
+	out, errOut, code := runCLI(t, testCLI(), "audit", "query", a, b)
+	require.Equal(t, exitOK, code, errOut)
+	assert.Equal(t, events[:4], decodeLines(t, out))
+
+	out, _, code = runCLI(t, testCLI(), "audit", "query", "-limit", "3", a, b)
+	require.Equal(t, exitOK, code)
+	assert.Equal(t, events[:3], decodeLines(t, out))
+
+	_, errOut, code = runCLI(t, testCLI(), "audit", "query", filepath.Join(dir, "missing.jsonl"))
+	assert.Equal(t, exitFailed, code)
+	assert.Contains(t, errOut, "missing.jsonl")
+}
+
+func TestAuditQueryReportsCorruptLinesAndGoesOn(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "audit.jsonl")
+	writeEvents(t, log, sampleEvents()[:2]...)
+	f, err := os.OpenFile(log, os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString(`{"v":1,"time":"not a time"}` + "\n")
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	writeEvents(t, log, sampleEvents()[2])
+
+	out, errOut, code := runCLI(t, testCLI(), "audit", "query", log)
+	assert.Equal(t, exitFailed, code)
+	assert.Len(t, decodeLines(t, out), 3, "the events around the corrupt line are printed")
+	assert.Contains(t, errOut, "line 3")
+	assert.NotContains(t, errOut, "not a time", "errors never quote a line")
+}
+
+// chainLog writes a chained log of n events signed with the keysets of e,
+// with a checkpoint every 2 records and a witness, and returns the paths.
+func chainLog(t *testing.T, e *testEnv, n int) (log, witness string) {
+	t.Helper()
+	ctx := context.Background()
+	root, err := kms.OpenRootKey(ctx, e.root)
+	require.NoError(t, err)
+	defer root.Close()
+	st, err := openStore(e.store, storeMustExist)
+	require.NoError(t, err)
+	defer st.Close()
+	k, err := kms.NewKeyring(root, st, kms.KeyringOptions{})
+	require.NoError(t, err)
+	defer k.Close()
+	mac, err := k.MAC(ctx, "audit-mac")
+	require.NoError(t, err)
+	signer, err := k.Signer(ctx, "audit-sig")
+	require.NoError(t, err)
+
+	log = filepath.Join(e.dir, "chain.jsonl")
+	witness = filepath.Join(e.dir, "witness.jsonl")
+	ls, err := audit.NewFileSink(log, audit.FileOptions{})
+	require.NoError(t, err)
+	ws, err := audit.NewFileSink(witness, audit.FileOptions{})
+	require.NoError(t, err)
+	chain, err := audit.NewChain(ls, mac, signer, audit.ChainOptions{CheckpointEvery: 2, Witness: ws})
+	require.NoError(t, err)
+	for i := range n {
+		ev := sampleEvents()[i%5]
+		require.NoError(t, chain.Record(ctx, ev))
+	}
+	require.NoError(t, chain.Close(ctx))
+	require.NoError(t, ls.Close())
+	require.NoError(t, ws.Close())
+	return log, witness
+}
+
+func TestAuditVerify(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	e.ok("keys", "create", "audit-mac", "mac")
+	e.ok("keys", "create", "audit-sig", "signature")
+	log, witness := chainLog(t, e, 5)
+	verify := []string{"audit", "verify", "-mac-keyset", "audit-mac", "-sign-keyset", "audit-sig"}
+
+	out := e.ok(append(verify, log)...)
+	assert.Contains(t, out, "OK      "+log+": 5 records, 3 checkpoints, last checkpoint at seq 5, 0 records after it")
+	e.ok(append(verify, "-checkpoint-every", "2", "-witness", witness, log)...)
+
+	// Queries read chained logs too.
+	out = e.ok("audit", "query", "-subject", "c-1001", log)
+	assert.Len(t, decodeLines(t, out), 3)
+
+	data, err := os.ReadFile(log)
+	require.NoError(t, err)
+	lines := strings.SplitAfter(string(data), "\n")
+
+	t.Run("a modified record", func(t *testing.T) {
+		bad := filepath.Join(e.dir, "modified.jsonl")
+		require.NoError(t, os.WriteFile(bad, []byte(strings.Replace(string(data), `"actor":"u-2"`, `"actor":"u-9"`, 1)), 0o600))
+		out, errOut := e.fail(exitFailed, append(verify, log, bad)...)
+		assert.Contains(t, out, "OK      "+log)
+		assert.Contains(t, out, "FAILED  "+bad+": audit: log tampered at line 2 (seq 2)")
+		assert.Contains(t, errOut, "1 of 2 logs failed verification")
+	})
+	t.Run("a truncated log, with its witness", func(t *testing.T) {
+		short := filepath.Join(e.dir, "short.jsonl")
+		require.NoError(t, os.WriteFile(short, []byte(strings.Join(lines[:3], "")), 0o600))
+		e.ok(append(verify, short)...) // a prefix verifies on its own
+		out, _ := e.fail(exitFailed, append(verify, "-witness", witness, short)...)
+		assert.Contains(t, out, "FAILED  "+short)
+		assert.Contains(t, out, "truncated")
+	})
+	t.Run("usage", func(t *testing.T) {
+		e.fail(exitUsage, "audit", "verify", "-mac-keyset", "audit-mac", log)
+		e.fail(exitUsage, append(verify, "-witness", witness, log, log)...)
+		e.fail(exitUsage, verify...)
+	})
+	t.Run("wrong keyset purpose", func(t *testing.T) {
+		e.fail(exitFailed, "audit", "verify", "-mac-keyset", "audit-sig", "-sign-keyset", "audit-sig", log)
+	})
+}

@@ -1,0 +1,263 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/tink-crypto/tink-go/v2/tink"
+
+	"github.com/piiguard/piiguard/audit"
+)
+
+// auditCommands are the subcommands of "piiguard audit".
+var auditCommands = map[string]commandFunc{
+	"verify": (*cli).auditVerify,
+	"query":  (*cli).auditQuery,
+}
+
+// auditVerify checks chained audit logs with the MAC and signature
+// keysets of the key store. It prints a line per log and fails if any log
+// does not verify.
+func (c *cli) auditVerify(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+	fs := newFlagSet("audit verify")
+	g := &globalFlags{}
+	fs.StringVar(&g.root, "root", "", "root key `URI` (default $"+envRoot+")")
+	fs.StringVar(&g.store, "store", "", "key store `SPEC`: sqlite:PATH, file:DIR or postgres://... (default $"+envStore+")")
+	macName := fs.String("mac-keyset", "", "the MAC keyset of the chain (`NAME`)")
+	signName := fs.String("sign-keyset", "", "the signature keyset of the checkpoints (`NAME`)")
+	every := fs.Int("checkpoint-every", 0, "require a checkpoint after every `N` records, as the chain was configured (0: do not check)")
+	witness := fs.String("witness", "", "the chain's witness `file`: the log must reach its last checkpoint (one LOG only)")
+	pos, ok, err := parseArgs(fs, args, stdout, "-root URI -store SPEC -mac-keyset NAME -sign-keyset NAME [-checkpoint-every N] [-witness FILE] LOG...")
+	if !ok {
+		return err
+	}
+	switch {
+	case len(pos) == 0:
+		return usagef("wants at least one LOG")
+	case *macName == "" || *signName == "":
+		return usagef("needs -mac-keyset NAME and -sign-keyset NAME")
+	case *every < 0:
+		return usagef("-checkpoint-every must not be negative")
+	case *witness != "" && len(pos) != 1:
+		return usagef("-witness belongs to one chain: give one LOG with it")
+	}
+	ctx, s, err := openSession(ctx, g, storeMustExist)
+	if err != nil {
+		return err
+	}
+	defer closeInto(s, &err)
+	mac, err := s.keyring.MAC(ctx, *macName)
+	if err != nil {
+		return err
+	}
+	verifier, err := s.keyring.Verifier(ctx, *signName)
+	if err != nil {
+		return err
+	}
+	opts := audit.VerifyOptions{CheckpointEvery: *every}
+	if *witness != "" {
+		cp, found, err := latestCheckpoint(*witness, verifier)
+		if err != nil {
+			return fmt.Errorf("witness %s: %w", *witness, err)
+		}
+		if found {
+			opts.Trusted = &cp
+		} else {
+			fmt.Fprintf(stderr, "warning: witness %s holds no checkpoint\n", *witness)
+		}
+	}
+	failed := 0
+	for _, path := range pos {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rep, err := verifyLog(path, mac, verifier, opts)
+		if err != nil {
+			failed++
+			fmt.Fprintf(stdout, "FAILED  %s: %v (%d records verified before)\n", path, err, rep.Records)
+			continue
+		}
+		last := "no checkpoint"
+		if rep.Checkpoints > 0 {
+			last = fmt.Sprintf("last checkpoint at seq %d", rep.LastCheckpoint.Seq)
+		}
+		fmt.Fprintf(stdout, "OK      %s: %d records, %d checkpoints, %s, %d records after it\n", path, rep.Records, rep.Checkpoints, last, rep.Unsealed)
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d logs failed verification: %w", failed, len(pos), audit.ErrTampered)
+	}
+	return nil
+}
+
+func verifyLog(path string, mac tink.MAC, verifier tink.Verifier, opts audit.VerifyOptions) (audit.VerifyReport, error) {
+	if _, err := os.Stat(path); err != nil {
+		return audit.VerifyReport{}, err
+	}
+	rc, err := audit.OpenLog(path)
+	if err != nil {
+		return audit.VerifyReport{}, err
+	}
+	defer rc.Close()
+	return audit.Verify(rc, mac, verifier, opts)
+}
+
+func latestCheckpoint(path string, verifier tink.Verifier) (audit.Checkpoint, bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return audit.Checkpoint{}, false, err
+	}
+	defer f.Close()
+	return audit.LatestCheckpoint(f, verifier)
+}
+
+// auditQuery prints the events of the logs that the query selects, as JSON
+// lines, in the order of the logs. It reads on past a corrupt line,
+// reports it on stderr, and then fails.
+func (c *cli) auditQuery(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("audit query")
+	var q audit.Query
+	fs.StringVar(&q.SubjectID, "subject", "", "events about this data subject `ID`")
+	fs.StringVar(&q.Actor, "actor", "", "events by this principal `ID`")
+	fs.Func("action", "events with one of these `actions`, comma-separated; \"reveals\" and \"data\" name groups (repeatable)", func(s string) error {
+		acts, err := parseActions(s)
+		q.Actions = append(q.Actions, acts...)
+		return err
+	})
+	fs.Func("decision", "events with one of these access `decisions` (allow, mask, deny), comma-separated", func(s string) error {
+		for d := range strings.SplitSeq(s, ",") {
+			switch d = strings.TrimSpace(d); d {
+			case audit.DecisionAllow, audit.DecisionMask, audit.DecisionDeny:
+				q.Decisions = append(q.Decisions, d)
+			default:
+				return errors.New("must be allow, mask or deny")
+			}
+		}
+		return nil
+	})
+	fs.Func("outcome", "events with this `outcome`: success or failure", func(s string) error {
+		switch o := audit.Outcome(s); o {
+		case audit.OutcomeSuccess, audit.OutcomeFailure:
+			q.Outcome = o
+			return nil
+		}
+		return errors.New("must be success or failure")
+	})
+	fs.StringVar(&q.RecordType, "record-type", "", "events about this record `type`")
+	fs.StringVar(&q.Field, "field", "", "events about this field `path`")
+	now := time.Now()
+	fs.Func("since", "events at or after `T` (RFC 3339, 2006-01-02, or a duration back from now: 24h)", func(s string) (err error) {
+		q.Since, err = parseTime(s, now)
+		return err
+	})
+	fs.Func("until", "events before `T` (as -since)", func(s string) (err error) {
+		q.Until, err = parseTime(s, now)
+		return err
+	})
+	fs.IntVar(&q.Limit, "limit", 0, "print at most `N` events (0: all)")
+	pos, ok, err := parseArgs(fs, args, stdout, "[flags] LOG...")
+	if !ok {
+		return err
+	}
+	if len(pos) == 0 {
+		return usagef("wants at least one LOG")
+	}
+	if q.Limit < 0 {
+		return usagef("-limit must not be negative")
+	}
+	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Since.Before(q.Until) {
+		return usagef("-since must be before -until")
+	}
+	printed, bad := 0, 0
+	for _, path := range pos {
+		sub := q
+		if q.Limit > 0 {
+			sub.Limit = q.Limit - printed
+			if sub.Limit <= 0 {
+				break
+			}
+		}
+		n, nbad, err := queryLog(ctx, path, sub, stdout, stderr)
+		printed += n
+		bad += nbad
+		if err != nil {
+			return err
+		}
+	}
+	if bad > 0 {
+		return fmt.Errorf("%d lines could not be read: %w", bad, audit.ErrCorrupt)
+	}
+	return nil
+}
+
+// queryLog runs q over one log and prints what matches. It returns the
+// number of events printed and of unreadable lines; err is for what stops
+// the query (a log that cannot be opened, a write error, ctx).
+func queryLog(ctx context.Context, path string, q audit.Query, stdout, stderr io.Writer) (printed, bad int, err error) {
+	if _, err := os.Stat(path); err != nil {
+		return 0, 0, err
+	}
+	rc, err := audit.OpenLog(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer rc.Close()
+	for e, err := range audit.QueryReader(rc, q) {
+		if cerr := ctx.Err(); cerr != nil {
+			return printed, bad, cerr
+		}
+		if err != nil {
+			bad++
+			fmt.Fprintf(stderr, "%s: %s: %v\n", programName, path, err)
+			if !errors.Is(err, audit.ErrCorrupt) {
+				return printed, bad, err
+			}
+			continue
+		}
+		line, err := e.MarshalJSON()
+		if err != nil {
+			return printed, bad, err
+		}
+		if _, err := stdout.Write(append(line, '\n')); err != nil {
+			return printed, bad, err
+		}
+		printed++
+	}
+	return printed, bad, nil
+}
+
+func parseActions(s string) ([]audit.Action, error) {
+	var out []audit.Action
+	for a := range strings.SplitSeq(s, ",") {
+		switch a = strings.TrimSpace(a); a {
+		case "":
+			return nil, errors.New("empty action")
+		case "reveals":
+			out = append(out, audit.RevealActions()...)
+		case "data":
+			out = append(out, audit.DataActions()...)
+		default:
+			out = append(out, audit.Action(a))
+		}
+	}
+	return out, nil
+}
+
+// parseTime reads an RFC 3339 time, a date (UTC midnight) or a duration
+// back from now.
+func parseTime(s string, now time.Time) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, errors.New("want an RFC 3339 time, a date (2006-01-02) or a duration (24h)")
+}

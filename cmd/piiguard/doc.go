@@ -1,0 +1,162 @@
+// Command piiguard is the operators' tool for piiguard: it creates root key
+// files, manages the keysets of a key store (create, list, rotate, disable,
+// destroy), backs them up and restores them, runs the recovery drill, moves
+// them to another root key, and verifies and queries audit logs.
+//
+// # Quick start
+//
+//	export PIIGUARD_PASSPHRASE='…'           # from your secret manager
+//	export PIIGUARD_ROOT='local:///var/lib/app/root.key?passphrase_env=PIIGUARD_PASSPHRASE'
+//	export PIIGUARD_STORE='sqlite:/var/lib/app/keys.db'
+//
+//	piiguard keys init                       # once: the root key file
+//	piiguard keys create fields aead         # a keyset for field encryption
+//	piiguard keys list
+//	piiguard keys backup /backup/keys-$(date +%F).json
+//	piiguard keys verify-backup /backup/keys-$(date +%F).json
+//
+// # Root keys and stores
+//
+// -root names the root key by URI, opened through a kms.URLMux: the built-in
+// schemes are local:///ABS/PATH?passphrase_env=VAR (a key file under a
+// passphrase read from the environment variable VAR, never from the command
+// line). insecure-memory:// is refused: its key would be gone, and every
+// keyset wrapped by it, when the command exits. -store is sqlite:PATH, file:DIR or a
+// postgres:// (or postgresql://) connection URL, opened with pgx. Commands
+// that only read a store refuse a sqlite: or file: store that does not exist
+// rather than creating an empty one; keys create and keys restore create it.
+//
+// keys list and the refusal of keys destroy read the store only: they need
+// no root key.
+//
+// # Rotation, retirement and the recovery drill
+//
+// keys rotate adds a version and makes it primary. In a fleet, prefer keys
+// add-version, wait for the applications' cache age, then keys promote.
+// Older versions keep decrypting until keys disable (reversible with keys
+// enable) or keys destroy (final: whatever the version encrypted is lost,
+// except in backups made before, which should be destroyed too).
+//
+// keys backup writes every keyset, still wrapped by the root key, to a file
+// created atomically with mode 0600; it never replaces a file unless -force
+// is given. keys restore writes a backup into an empty store and verifies
+// it. keys verify (the store) and keys verify-backup (a backup file, with no
+// store at all) unwrap every keyset and exercise every version that is not
+// destroyed; they print one line per version, OK or FAILED, and exit 1 if
+// anything failed.
+//
+// keys rewrap -to URI moves every keyset to another root key (another file,
+// another backend): only the keysets' data keys are rewrapped, data is not
+// touched. It then verifies the store under the new root key; use the new
+// URI as -root from then on. An interrupted rewrap is resumed by running the
+// same command again.
+//
+// # Audit
+//
+// Every key command reports its key events (who, which keyset and version,
+// success or failure) to the file given with -audit, in the JSON Lines
+// format of package audit; -actor (default $USER) names who ran it. audit
+// verify checks a chained audit log (MACs, links, signed checkpoints) with
+// keysets of the key store; with -witness it also detects a log truncated
+// before the witness's last checkpoint. audit query prints the events that
+// match as JSON lines, for incident response ("who saw customer X") and
+// privacy requests. Events never hold values, so neither does the output.
+//
+// # Security
+//
+// Passphrases are read from the environment only; no command prints a
+// passphrase, key bytes, or a store URL's password, and errors name files,
+// keysets and key IDs only. Key IDs are Tink key IDs: public numbers written
+// into every ciphertext, shown by keys list.
+//
+// # Exit status
+//
+// 0 when the command succeeded, 1 when the operation failed (a failed
+// verification included), 2 for a usage error (a keys destroy not confirmed
+// with -yes included).
+//
+// # Usage
+//
+//	piiguard keys init -root local:///PATH?passphrase_env=VAR
+//	piiguard keys create [flags] NAME PURPOSE     (aead, prf, daead, mac, signature)
+//	piiguard keys list [flags]
+//	piiguard keys rotate [flags] NAME
+//	piiguard keys add-version [flags] NAME
+//	piiguard keys promote [flags] NAME KEYID
+//	piiguard keys disable [flags] NAME KEYID
+//	piiguard keys enable [flags] NAME KEYID
+//	piiguard keys destroy [flags] -yes NAME KEYID
+//	piiguard keys backup [flags] [-force] FILE
+//	piiguard keys restore [flags] FILE
+//	piiguard keys verify [flags]
+//	piiguard keys verify-backup [flags] FILE
+//	piiguard keys rewrap [flags] -to URI
+//	piiguard audit verify -root URI -store SPEC -mac-keyset NAME -sign-keyset NAME
+//	                      [-checkpoint-every N] [-witness FILE] LOG...
+//	piiguard audit query [-subject ID] [-actor ID] [-action A,...] [-outcome O]
+//	                     [-decision D] [-record-type T] [-field F]
+//	                     [-since T] [-until T] [-limit N] LOG...
+//	piiguard help
+//
+// Flags of the keys commands (keys init takes -root only):
+//
+//	-root URI     root key (default $PIIGUARD_ROOT)
+//	-store SPEC   key store: sqlite:PATH, file:DIR or postgres://...
+//	              (default $PIIGUARD_STORE)
+//	-actor ID     who runs the command, for the audit events (default $USER)
+//	-audit PATH   append the key events to this JSON Lines audit file
+//
+// Flags may come before or after the arguments. KEYID is a version's key ID
+// as keys list shows it. -action takes actions (reveal, key.rotate, …)
+// separated by commas, or "reveals" (reveal, detokenize, export) or "data"
+// (every action on customer data). -since and -until take an RFC 3339 time,
+// a date (2006-01-02, UTC) or a duration back from now (24h); the window is
+// since <= time < until. A LOG is the path of an audit log; its rotated
+// files (audit.000001.jsonl, …) are read with it, oldest first.
+//
+// Exit status: 0 success, 1 operation failed, 2 usage error.
+package main
+
+// usageText is printed by "piiguard help"; the Usage section above is the
+// same text, and a test keeps the two equal.
+const usageText = `Usage:
+
+	piiguard keys init -root local:///PATH?passphrase_env=VAR
+	piiguard keys create [flags] NAME PURPOSE     (aead, prf, daead, mac, signature)
+	piiguard keys list [flags]
+	piiguard keys rotate [flags] NAME
+	piiguard keys add-version [flags] NAME
+	piiguard keys promote [flags] NAME KEYID
+	piiguard keys disable [flags] NAME KEYID
+	piiguard keys enable [flags] NAME KEYID
+	piiguard keys destroy [flags] -yes NAME KEYID
+	piiguard keys backup [flags] [-force] FILE
+	piiguard keys restore [flags] FILE
+	piiguard keys verify [flags]
+	piiguard keys verify-backup [flags] FILE
+	piiguard keys rewrap [flags] -to URI
+	piiguard audit verify -root URI -store SPEC -mac-keyset NAME -sign-keyset NAME
+	                      [-checkpoint-every N] [-witness FILE] LOG...
+	piiguard audit query [-subject ID] [-actor ID] [-action A,...] [-outcome O]
+	                     [-decision D] [-record-type T] [-field F]
+	                     [-since T] [-until T] [-limit N] LOG...
+	piiguard help
+
+Flags of the keys commands (keys init takes -root only):
+
+	-root URI     root key (default $PIIGUARD_ROOT)
+	-store SPEC   key store: sqlite:PATH, file:DIR or postgres://...
+	              (default $PIIGUARD_STORE)
+	-actor ID     who runs the command, for the audit events (default $USER)
+	-audit PATH   append the key events to this JSON Lines audit file
+
+Flags may come before or after the arguments. KEYID is a version's key ID
+as keys list shows it. -action takes actions (reveal, key.rotate, …)
+separated by commas, or "reveals" (reveal, detokenize, export) or "data"
+(every action on customer data). -since and -until take an RFC 3339 time,
+a date (2006-01-02, UTC) or a duration back from now (24h); the window is
+since <= time < until. A LOG is the path of an audit log; its rotated
+files (audit.000001.jsonl, …) are read with it, oldest first.
+
+Exit status: 0 success, 1 operation failed, 2 usage error.
+`

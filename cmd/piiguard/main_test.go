@@ -1,0 +1,247 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/piiguard/piiguard/kms"
+)
+
+// Test passphrases: strong enough for kms.CheckPassphrase, and distinctive
+// enough that finding one in any output is a leak, not a coincidence.
+const (
+	passEnv      = "PIIGUARD_TEST_PASSPHRASE"
+	passphrase   = "Quartz-Wizard-7-Jumps-Vexed-Fog"
+	passEnv2     = "PIIGUARD_TEST_PASSPHRASE_2"
+	passphrase2  = "Plaid-Oyster-42-Hums-Bright-Cove"
+	weakPassword = "aaaaaaaaaaaaaaaa"
+	pgPassword   = "Pg-S3cret-Walrus-99"
+)
+
+// secrets are the strings no output of any command may contain.
+var secrets = []string{passphrase, passphrase2, weakPassword, pgPassword}
+
+// testEnv is a temporary directory with a root key file and a store spec.
+type testEnv struct {
+	t     *testing.T
+	c     *cli
+	dir   string
+	root  string // -root URI of the key file
+	store string // -store spec
+}
+
+// newEnv makes a root key file in a temporary directory and sets the
+// environment for it: the passphrase variable, PIIGUARD_ROOT and
+// PIIGUARD_STORE (storeKind is "sqlite" or "file"), and USER.
+func newEnv(t *testing.T, storeKind string) *testEnv {
+	t.Helper()
+	dir := t.TempDir()
+	e := &testEnv{t: t, c: testCLI(), dir: dir}
+	t.Setenv(passEnv, passphrase)
+	t.Setenv("USER", "ops-alice")
+	e.root = localURI(filepath.Join(dir, "root.key"), passEnv)
+	e.store = storeSpec(storeKind, dir, "keys")
+	t.Setenv(envRoot, e.root)
+	t.Setenv(envStore, e.store)
+	out := e.ok("keys", "init")
+	require.Contains(t, out, "created root key file")
+	return e
+}
+
+// testCLI returns a cli whose key files are cheap to make: the default
+// argon2id cost is slow under -race.
+func testCLI() *cli {
+	return &cli{localOptions: kms.LocalOptions{InsecureFastKDFForTests: true}}
+}
+
+func localURI(path, env string) string {
+	return "local://" + filepath.ToSlash(path) + "?passphrase_env=" + env
+}
+
+func storeSpec(kind, dir, name string) string {
+	switch kind {
+	case "sqlite":
+		return "sqlite:" + filepath.Join(dir, name+".db")
+	case "file":
+		return "file:" + filepath.Join(dir, name)
+	}
+	panic("unknown store kind " + kind)
+}
+
+// run runs a command line and returns its outputs and exit code. Every run
+// checks that no test secret appears in either output.
+func (e *testEnv) run(args ...string) (stdout, stderr string, code int) {
+	e.t.Helper()
+	return runCLI(e.t, e.c, args...)
+}
+
+func runCLI(t *testing.T, c *cli, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = c.exec(context.Background(), args, &out, &errOut)
+	// Case-insensitively: a URI scheme, for one, is lowercased when parsed.
+	for _, s := range secrets {
+		s = strings.ToLower(s)
+		require.NotContains(t, strings.ToLower(out.String()), s, "stdout of %q leaks a secret", args)
+		require.NotContains(t, strings.ToLower(errOut.String()), s, "stderr of %q leaks a secret", args)
+	}
+	return out.String(), errOut.String(), code
+}
+
+// ok runs a command line that must succeed and returns its stdout.
+func (e *testEnv) ok(args ...string) string {
+	e.t.Helper()
+	out, errOut, code := e.run(args...)
+	require.Equal(e.t, exitOK, code, "%q failed:\nstdout: %s\nstderr: %s", args, out, errOut)
+	return out
+}
+
+// fail runs a command line that must exit with code and returns stdout and
+// stderr.
+func (e *testEnv) fail(code int, args ...string) (string, string) {
+	e.t.Helper()
+	out, errOut, got := e.run(args...)
+	require.Equal(e.t, code, got, "%q: want exit %d\nstdout: %s\nstderr: %s", args, code, out, errOut)
+	return out, errOut
+}
+
+// record returns the stored keyset name of the store spec.
+func record(t *testing.T, spec, name string) *kms.KeysetRecord {
+	t.Helper()
+	st, err := openStore(spec, storeMustExist)
+	require.NoError(t, err)
+	defer st.Close()
+	rec, err := st.GetKeyset(context.Background(), name)
+	require.NoError(t, err)
+	return rec
+}
+
+var keyIDRE = regexp.MustCompile(`key ID (\d+)`)
+
+// keyID returns the first key ID a command printed.
+func keyID(t *testing.T, out string) string {
+	t.Helper()
+	m := keyIDRE.FindStringSubmatch(out)
+	require.NotNil(t, m, "no key ID in %q", out)
+	return m[1]
+}
+
+func TestHelpPrintsTheUsageOfTheDocComment(t *testing.T) {
+	f, err := parser.ParseFile(token.NewFileSet(), "doc.go", nil, parser.ParseComments|parser.PackageClauseOnly)
+	require.NoError(t, err)
+	doc := f.Doc.Text()
+	_, usage, found := strings.Cut(doc, "# Usage\n")
+	require.True(t, found, "doc.go has no Usage section")
+	// The doc comment indents code blocks with a tab; usageText too.
+	assert.Equal(t, strings.TrimSpace(usageText), "Usage:\n\n"+strings.TrimRight(strings.TrimLeft(usage, "\n"), "\n"))
+
+	out, _, code := runCLI(t, testCLI(), "help")
+	assert.Equal(t, exitOK, code)
+	assert.Equal(t, usageText, out)
+	for name := range keysCommands {
+		assert.Contains(t, usageText, "piiguard keys "+name+" ", "usage does not mention keys %s", name)
+	}
+	for name := range auditCommands {
+		assert.Contains(t, usageText, "piiguard audit "+name+" ", "usage does not mention audit %s", name)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	t.Setenv(envRoot, "")
+	t.Setenv(envStore, "")
+	c := testCLI()
+	cases := map[string]struct {
+		args []string
+		code int
+		msg  string
+	}{
+		"no command":          {nil, exitUsage, "no command"},
+		"unknown command":     {[]string{"frobnicate"}, exitUsage, "unknown command"},
+		"unknown subcommand":  {[]string{"keys", "frobnicate"}, exitUsage, "unknown command keys"},
+		"no subcommand":       {[]string{"keys"}, exitUsage, "no subcommand"},
+		"unknown flag":        {[]string{"keys", "list", "-frob"}, exitUsage, "unknown flag (flags of keys list: -actor, -audit, -root, -store)"},
+		"bad flag value":      {[]string{"audit", "query", "-limit", "x", "a"}, exitUsage, "invalid value for -limit: parse error"},
+		"flag needs a value":  {[]string{"keys", "rewrap", "-to"}, exitUsage, "flag -to needs a value"},
+		"bad bool":            {[]string{"keys", "destroy", "-yes=maybe"}, exitUsage, "invalid value for -yes"},
+		"missing argument":    {[]string{"keys", "rotate"}, exitUsage, "wants NAME"},
+		"extra argument":      {[]string{"keys", "verify", "x"}, exitUsage, "takes no arguments"},
+		"bad purpose":         {[]string{"keys", "create", "k", "rsa"}, exitUsage, "PURPOSE must be one of"},
+		"bad key ID":          {[]string{"keys", "promote", "k", "0x12"}, exitUsage, "KEYID must be"},
+		"no store":            {[]string{"keys", "list"}, exitUsage, "no key store"},
+		"no root":             {[]string{"keys", "rotate", "k", "-store", "file:/nonexistent"}, exitUsage, "no root key"},
+		"bad store spec":      {[]string{"keys", "list", "-store", "mysql://x"}, exitUsage, "-store must be"},
+		"missing file store":  {[]string{"keys", "list", "-store", "file:/nonexistent/piiguard"}, exitFailed, "does not exist"},
+		"rewrap without -to":  {[]string{"keys", "rewrap"}, exitUsage, "needs -to"},
+		"audit query no logs": {[]string{"audit", "query"}, exitUsage, "at least one LOG"},
+		"audit query bad T":   {[]string{"audit", "query", "-since", "yesterday", "x.jsonl"}, exitUsage, "RFC 3339"},
+		"help":                {[]string{"help"}, exitOK, ""},
+		"keys help":           {[]string{"keys", "help"}, exitOK, ""},
+		"command -h":          {[]string{"keys", "create", "-h"}, exitOK, ""},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			out, errOut, code := runCLI(t, c, tc.args...)
+			assert.Equal(t, tc.code, code, "stdout: %s\nstderr: %s", out, errOut)
+			assert.Contains(t, errOut, tc.msg)
+			if tc.code == exitUsage {
+				assert.Contains(t, errOut, "piiguard help")
+			}
+		})
+	}
+}
+
+func TestCommandHelpListsFlags(t *testing.T) {
+	out, _, code := runCLI(t, testCLI(), "keys", "destroy", "-h")
+	require.Equal(t, exitOK, code)
+	for _, f := range []string{"-root", "-store", "-actor", "-audit", "-yes"} {
+		assert.Contains(t, out, f)
+	}
+	assert.Contains(t, out, "NAME KEYID")
+}
+
+func TestFlagsMayFollowArguments(t *testing.T) {
+	fs := newFlagSet("x")
+	yes := fs.Bool("yes", false, "")
+	s := fs.String("s", "", "")
+	pos, ok, err := parseArgs(fs, []string{"a", "-yes", "b", "-s", "v", "--", "-c"}, &bytes.Buffer{}, "")
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, []string{"a", "b", "-c"}, pos)
+	assert.True(t, *yes)
+	assert.Equal(t, "v", *s)
+}
+
+func TestParseKeyIDIsDecimalOnly(t *testing.T) {
+	id, err := parseKeyID("4294967295")
+	require.NoError(t, err)
+	assert.Equal(t, uint32(4294967295), id)
+	for _, bad := range []string{"", "0", "-1", "0x10", "4294967296", "1e3"} {
+		_, err := parseKeyID(bad)
+		assert.Equal(t, exitUsage, exitCode(err), "%q", bad)
+	}
+}
+
+func fileMode(t *testing.T, path string) os.FileMode {
+	t.Helper()
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	return fi.Mode().Perm()
+}
+
+func atoi(t *testing.T, s string) uint32 {
+	t.Helper()
+	n, err := strconv.ParseUint(s, 10, 32)
+	require.NoError(t, err)
+	return uint32(n)
+}

@@ -1,0 +1,256 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver, for postgres:// stores
+
+	"github.com/piiguard/piiguard/audit"
+	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/sqlstore"
+)
+
+// Environment variables that give the global flags their defaults.
+const (
+	envRoot  = "PIIGUARD_ROOT"
+	envStore = "PIIGUARD_STORE"
+	envActor = "USER"
+)
+
+// globalFlags are the flags of every keys command.
+type globalFlags struct {
+	root, store, actor, auditPath string
+}
+
+// register adds the flags to fs. Defaults are read from the environment
+// after parsing (resolve), so that -h never prints a URI taken from it.
+func (g *globalFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&g.root, "root", "", "root key `URI` (default $"+envRoot+")")
+	fs.StringVar(&g.store, "store", "", "key store `SPEC`: sqlite:PATH, file:DIR or postgres://... (default $"+envStore+")")
+	fs.StringVar(&g.actor, "actor", "", "who runs the command, for the audit events (default $"+envActor+")")
+	fs.StringVar(&g.auditPath, "audit", "", "append the key events to this JSON Lines audit `file`")
+}
+
+// resolve fills unset flags from the environment.
+func (g *globalFlags) resolve() {
+	if g.root == "" {
+		g.root = os.Getenv(envRoot)
+	}
+	if g.store == "" {
+		g.store = os.Getenv(envStore)
+	}
+	if g.actor == "" {
+		g.actor = os.Getenv(envActor)
+	}
+}
+
+// keyFlags returns the flag set of a keys command with the global flags.
+func keyFlags(name string) (*flag.FlagSet, *globalFlags) {
+	fs := newFlagSet(name)
+	g := &globalFlags{}
+	g.register(fs)
+	return fs, g
+}
+
+// storeMode says whether opening a store may create it.
+type storeMode int
+
+const (
+	storeMustExist storeMode = iota // a missing sqlite: file or file: directory is an error
+	storeMayCreate
+)
+
+// openedStore is a key store and how to close it.
+type openedStore struct {
+	kms.Store
+	close func() error
+}
+
+func (s *openedStore) Close() error {
+	if s == nil || s.close == nil {
+		return nil
+	}
+	return s.close()
+}
+
+// openStore opens a store SPEC. The spec is never quoted in errors: a
+// PostgreSQL URL may hold a password.
+func openStore(spec string, mode storeMode) (*openedStore, error) {
+	if spec == "" {
+		return nil, usagef("no key store: set -store or $%s (sqlite:PATH, file:DIR or postgres://...)", envStore)
+	}
+	scheme, rest, _ := strings.Cut(spec, ":")
+	switch strings.ToLower(scheme) {
+	case "sqlite":
+		if rest == "" {
+			return nil, usagef("-store sqlite: needs a path, as sqlite:/var/lib/app/keys.db")
+		}
+		if err := mustExist(rest, mode, false); err != nil {
+			return nil, err
+		}
+		s, err := sqlstore.OpenSQLite(rest)
+		if err != nil {
+			return nil, err
+		}
+		return &openedStore{Store: s, close: s.Close}, nil
+	case "file":
+		if rest == "" {
+			return nil, usagef("-store file: needs a directory, as file:/var/lib/app/keys")
+		}
+		if err := mustExist(rest, mode, true); err != nil {
+			return nil, err
+		}
+		s, err := kms.NewFileStore(rest)
+		if err != nil {
+			return nil, err
+		}
+		return &openedStore{Store: s}, nil
+	case "postgres", "postgresql":
+		db, err := sql.Open("pgx", spec)
+		if err != nil {
+			// pgx parses the URL lazily; sql.Open only fails for an
+			// unknown driver. Its message is not echoed all the same.
+			return nil, fmt.Errorf("open PostgreSQL store: %w", kms.ErrInvalidArgument)
+		}
+		s, err := sqlstore.New(db, sqlstore.Postgres, sqlstore.Options{})
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		return &openedStore{Store: s, close: func() error {
+			return errors.Join(s.Close(), db.Close())
+		}}, nil
+	}
+	return nil, usagef("-store must be sqlite:PATH, file:DIR or a postgres:// URL")
+}
+
+func mustExist(path string, mode storeMode, dir bool) error {
+	if mode == storeMayCreate {
+		return nil
+	}
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("key store %q does not exist: %w", path, kms.ErrNotFound)
+	case err != nil:
+		return fmt.Errorf("key store %q: %w", path, err)
+	case dir && !fi.IsDir():
+		return fmt.Errorf("key store %q is not a directory: %w", path, kms.ErrInvalidArgument)
+	case !dir && fi.IsDir():
+		return fmt.Errorf("key store %q is a directory, not an SQLite file: %w", path, kms.ErrInvalidArgument)
+	}
+	return nil
+}
+
+// newMux returns the URL mux root keys are opened with: the built-in local
+// and insecure-memory schemes.
+func newMux() *kms.URLMux { return &kms.URLMux{} }
+
+// openRoot opens the root key uri names. Errors come from kms, which never
+// quotes the URI as given (only its scheme and path). An insecure-memory
+// root key is refused: it would be gone, and everything it wrapped with it,
+// when the command exits.
+func openRoot(ctx context.Context, uri, flagName string) (*kms.RootKey, error) {
+	if uri == "" {
+		return nil, usagef("no root key: set %s or $%s (as local:///PATH?passphrase_env=VAR)", flagName, envRoot)
+	}
+	mux := newMux()
+	if u, err := url.Parse(uri); err == nil {
+		switch {
+		case u.Scheme == kms.SchemeInsecureMemory:
+			return nil, usagef("%s %s:// is refused: that root key lives only as long as this command, so whatever it wraps is lost when the command exits", flagName, kms.SchemeInsecureMemory)
+		case u.Scheme != "" && !slices.Contains(mux.Schemes(), u.Scheme):
+			// kms would quote the scheme; it may be a secret pasted in.
+			return nil, usagef("%s has an unknown scheme (known: %s)", flagName, strings.Join(mux.Schemes(), ", "))
+		}
+	}
+	return mux.OpenRootKey(ctx, uri)
+}
+
+// session is what a keys command works with: a keyring over the store and
+// the root key, reporting to the audit file. Close releases it all.
+type session struct {
+	store   *openedStore
+	root    *kms.RootKey
+	sink    *audit.FileSink
+	keyring *kms.Keyring
+}
+
+// openSession opens the store, the root key and the audit sink of g, and
+// returns ctx with the actor for the audit events.
+func openSession(ctx context.Context, g *globalFlags, mode storeMode) (context.Context, *session, error) {
+	g.resolve()
+	if g.root == "" {
+		return ctx, nil, usagef("no root key: set -root or $%s (as local:///PATH?passphrase_env=VAR)", envRoot)
+	}
+	st, err := openStore(g.store, mode)
+	if err != nil {
+		return ctx, nil, err
+	}
+	return openSessionOn(ctx, g, st)
+}
+
+// openSessionOn is openSession over an open store, which the session then
+// owns.
+func openSessionOn(ctx context.Context, g *globalFlags, st *openedStore) (context.Context, *session, error) {
+	s := &session{store: st}
+	var err error
+	if s.root, err = openRoot(ctx, g.root, "-root"); err != nil {
+		s.Close()
+		return ctx, nil, err
+	}
+	opts := kms.KeyringOptions{}
+	if g.auditPath != "" {
+		if s.sink, err = audit.NewFileSink(g.auditPath, audit.FileOptions{}); err != nil {
+			s.Close()
+			return ctx, nil, err
+		}
+		opts.Audit = s.sink
+	}
+	if s.keyring, err = kms.NewKeyring(s.root, st, opts); err != nil {
+		s.Close()
+		return ctx, nil, err
+	}
+	if g.actor != "" {
+		ctx = audit.WithActor(ctx, g.actor)
+	}
+	return ctx, s, nil
+}
+
+// Close closes the keyring, the root key (zeroing a local key), the store
+// and the audit file.
+func (s *session) Close() error {
+	if s == nil {
+		return nil
+	}
+	var errs []error
+	if s.keyring != nil {
+		errs = append(errs, s.keyring.Close())
+	}
+	if s.root != nil {
+		errs = append(errs, s.root.Close())
+	}
+	errs = append(errs, s.store.Close())
+	if s.sink != nil {
+		if err := s.sink.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("closing the audit file: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// closeInto closes s and adds its error to *err, for a deferred call.
+func closeInto(s *session, err *error) {
+	if cerr := s.Close(); cerr != nil {
+		*err = errors.Join(*err, cerr)
+	}
+}
