@@ -1,0 +1,143 @@
+package vaulttransit
+
+import (
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/piiguard/piiguard/kms"
+)
+
+// Wire format, version 1.
+//
+// A wrapped secret is
+//
+//	0x01 || "vault:v<N>:<base64>"
+//
+// the byte 0x01 followed by the ciphertext string Transit returned,
+// unchanged, so the key version N that made it stays readable (KeyVersion)
+// and Transit's rewrap endpoint can be applied to it. What Transit encrypts
+// is not the secret itself but
+//
+//	0x01 || secret
+//
+// so that Transit is never sent an empty plaintext and a later format can
+// be told apart after decryption. Unwrap parses the ciphertext strictly
+// (decimal version without leading zeros, canonical standard base64) before
+// sending it: Vault decodes leniently (it reads "v0" as version 1 and
+// ignores the unused bits of the last base64 character), so without the
+// check some altered ciphertexts would still open. The format is pinned by
+// TestWireFormat.
+const (
+	formatV1 = 0x01 // the outer version byte, before the Transit ciphertext
+	innerV1  = 0x01 // the inner version byte, before the secret
+
+	// MaxPlaintext is the largest secret Wrap accepts. Transit itself
+	// accepts far more (Vault limits requests to 32 MiB); data keys are
+	// small, and a bound keeps a mistake from sending megabytes.
+	MaxPlaintext = 64 * 1024
+	// maxAssociatedData bounds the associated data for the same reason.
+	maxAssociatedData = 64 * 1024
+	// maxCiphertext bounds a Transit ciphertext string: the prefix, a
+	// nonce, the payload and a tag, in base64.
+	maxCiphertext = 32 + (MaxPlaintext+1+64)*4/3 + 4
+
+	ciphertextPrefix = "vault:v"
+)
+
+// sealInner returns the plaintext sent to Transit for secret. The caller
+// clears it after use.
+func sealInner(secret []byte) []byte {
+	in := make([]byte, 1+len(secret))
+	in[0] = innerV1
+	copy(in[1:], secret)
+	return in
+}
+
+// openInner checks and strips the inner version byte of what Transit
+// decrypted, returning a copy owned by the caller.
+func openInner(pt []byte) ([]byte, error) {
+	switch {
+	case len(pt) == 0:
+		return nil, fmt.Errorf("decrypted payload is empty: %w", kms.ErrInvalidCiphertext)
+	case pt[0] != innerV1:
+		return nil, fmt.Errorf("decrypted payload has format version %d, this build knows %d: %w", pt[0], innerV1, kms.ErrUnsupportedVersion)
+	}
+	out := make([]byte, len(pt)-1)
+	copy(out, pt[1:])
+	return out, nil
+}
+
+// sealOuter returns the wrapped form of a Transit ciphertext.
+func sealOuter(ciphertext string) []byte {
+	out := make([]byte, 1+len(ciphertext))
+	out[0] = formatV1
+	copy(out[1:], ciphertext)
+	return out
+}
+
+// openOuter returns the Transit ciphertext inside a wrapped secret and its
+// key version. Anything that is not a well-formed version 1 wrapped secret
+// fails with ErrInvalidCiphertext.
+func openOuter(wrapped []byte) (string, int, error) {
+	switch {
+	case len(wrapped) < 2:
+		return "", 0, fmt.Errorf("wrapped key is too short (%d bytes): %w", len(wrapped), kms.ErrInvalidCiphertext)
+	case wrapped[0] != formatV1:
+		return "", 0, fmt.Errorf("wrapped key has unknown format byte 0x%02x: %w", wrapped[0], kms.ErrInvalidCiphertext)
+	}
+	ct := string(wrapped[1:])
+	v, err := parseCiphertext(ct)
+	if err != nil {
+		return "", 0, err
+	}
+	return ct, v, nil
+}
+
+// parseCiphertext checks that ct is "vault:v<N>:<base64>" with N a decimal
+// without leading zeros, at least 1, and the base64 canonical, non-empty
+// standard encoding; it returns N.
+func parseCiphertext(ct string) (int, error) {
+	bad := func(reason string) (int, error) {
+		return 0, fmt.Errorf("not a Transit ciphertext (%s): %w", reason, kms.ErrInvalidCiphertext)
+	}
+	if len(ct) > maxCiphertext {
+		return bad("too long")
+	}
+	rest, ok := strings.CutPrefix(ct, ciphertextPrefix)
+	if !ok {
+		return bad("no vault:v prefix")
+	}
+	num, b64, ok := strings.Cut(rest, ":")
+	if !ok {
+		return bad("no version separator")
+	}
+	if num == "" || len(num) > 9 || num[0] == '0' {
+		return bad("malformed key version")
+	}
+	for _, c := range num {
+		if c < '0' || c > '9' {
+			return bad("malformed key version")
+		}
+	}
+	version, _ := strconv.Atoi(num)
+	raw, err := base64.StdEncoding.Strict().DecodeString(b64)
+	if err != nil || len(raw) == 0 || base64.StdEncoding.EncodeToString(raw) != b64 {
+		return bad("malformed base64")
+	}
+	return version, nil
+}
+
+// KeyVersion returns the Transit key version that made a key wrapped by a
+// Driver: N in its "vault:v<N>:" prefix. After a rotation, wrapped keys of
+// versions below the one about to become min_decryption_version must be
+// rewrapped first (kms.Keyring.Rewrap, or Transit's rewrap endpoint). A
+// malformed wrapped key fails with kms.ErrInvalidCiphertext.
+func KeyVersion(wrapped []byte) (int, error) {
+	_, v, err := openOuter(wrapped)
+	if err != nil {
+		return 0, fmt.Errorf("vaulttransit: %w", err)
+	}
+	return v, nil
+}
