@@ -16,7 +16,11 @@ import (
 
 	"github.com/piiguard/piiguard/audit"
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/awskms"
+	"github.com/piiguard/piiguard/kms/gcpkms"
+	"github.com/piiguard/piiguard/kms/pkcs11"
 	"github.com/piiguard/piiguard/kms/sqlstore"
+	"github.com/piiguard/piiguard/kms/vaulttransit"
 )
 
 // Environment variables that give the global flags their defaults.
@@ -153,7 +157,14 @@ func mustExist(path string, mode storeMode, dir bool) error {
 
 // newMux returns the URL mux root keys are opened with: the built-in local
 // and insecure-memory schemes.
-func newMux() *kms.URLMux { return &kms.URLMux{} }
+func newMux() *kms.URLMux {
+	m := &kms.URLMux{}
+	m.Register(awskms.Scheme, &awskms.Opener{})
+	m.Register(gcpkms.Scheme, &gcpkms.Opener{})
+	m.Register(vaulttransit.Scheme, &vaulttransit.Opener{})
+	m.Register(pkcs11.Scheme, &pkcs11.Opener{})
+	return m
+}
 
 // openRoot opens the root key uri names. Errors come from kms, which never
 // quotes the URI as given (only its scheme and path). An insecure-memory
