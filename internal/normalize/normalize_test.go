@@ -1,0 +1,107 @@
+package normalize
+
+import (
+	"testing"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestEmailTrimsAndLowercases(t *testing.T) {
+	assert.Equal(t, "lucy.w@example.com", Email("  Lucy.W@Example.COM\t"))
+	assert.Equal(t, "élodie@exemple.fr", Email("Élodie@Exemple.fr"))
+	assert.Equal(t, "", Email("   "))
+}
+
+func TestPhoneToE164(t *testing.T) {
+	for _, tc := range []struct{ in, cc, want string }{
+		{"+44 20 7946 0800", "", "+442079460800"},
+		{"+44 (0)20 7946 0800", "", "+4402079460800"}, // written wrongly: kept as given
+		{"0044 20 7946 0800", "", "+442079460800"},
+		{"020 7946 0800", "44", "+442079460800"},
+		{"020-7946-0800", "+44", "+442079460800"},
+		{"(415) 555-0100", "1", "+14155550100"},
+		{"1 415 555 0100", "1", "+14155550100"},
+		{"011 44 20 7946 0800", "1", "+442079460800"},
+		{"020 7946 0800", "", "02079460800"},
+		{"+1 415 555 0100 ext. 12", "", "+14155550100"},
+		{"+1 415 555 0100 x12", "", "+14155550100"},
+		{"+1 415 555 0100 #12", "", "+14155550100"},
+		{"call me", "44", ""},
+		{"", "44", ""},
+	} {
+		assert.Equal(t, tc.want, Phone(tc.in, tc.cc), "Phone(%q, %q)", tc.in, tc.cc)
+	}
+}
+
+func TestDigitsKeepsOnlyDigits(t *testing.T) {
+	assert.Equal(t, "4111111111111111", Digits("4111 1111-1111 1111"))
+	assert.Equal(t, "4111", Digits("4111"))
+	assert.Equal(t, "", Digits("card"))
+}
+
+func TestFoldCollapsesWhitespaceAndCase(t *testing.T) {
+	assert.Equal(t, "lucy westenra", Fold("  Lucy \t WESTENRA\n"))
+	assert.Equal(t, "lucy westenra", Fold("lucy westenra"))
+	assert.Equal(t, "zoë ünal", Fold("Zoë\u00a0 Ünal"))
+	assert.Equal(t, "", Fold(" \t "))
+	assert.Equal(t, "", Fold(""))
+	assert.Equal(t, "a b", Fold("a b "))
+}
+
+func TestAlnumUppercasesAndDropsSeparators(t *testing.T) {
+	assert.Equal(t, "GB82WEST12345698", Alnum("gb82 west-1234.5698"))
+	assert.Equal(t, "11010519491231002X", Alnum("110105 19491231 002x"))
+}
+
+func TestIPCanonicalForm(t *testing.T) {
+	assert.Equal(t, "2001:db8::1", IP(" 2001:DB8::0:1 "))
+	assert.Equal(t, "192.0.2.1", IP("::ffff:192.0.2.1"))
+	assert.Equal(t, "not an ip", IP("Not  an IP"))
+}
+
+// FuzzNormalizers checks that every normalizer is total (no panic), returns
+// valid UTF-8 for valid UTF-8 input, and is idempotent: normalising a
+// normalised value changes nothing, so an index computed from a stored
+// normal form matches one computed from the raw input.
+func FuzzNormalizers(f *testing.F) {
+	for _, s := range []string{"", " Lucy@Example.com ", "+44 20 7946 0800", "020 7946 0800 x12", "4111-1111", "Zoë\u00a0Ünal", "::ffff:1.2.3.4", "\xff\xfe", "ǅ ǈ"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for name, fn := range map[string]func(string) string{
+			"Email":   Email,
+			"Phone44": func(s string) string { return Phone(s, "44") },
+			"Phone1":  func(s string) string { return Phone(s, "1") },
+			"Phone":   func(s string) string { return Phone(s, "") },
+			"Digits":  Digits,
+			"Fold":    Fold,
+			"Alnum":   Alnum,
+			"IP":      IP,
+		} {
+			once := fn(s)
+			if utf8.ValidString(s) && !utf8.ValidString(once) {
+				t.Fatalf("%s: invalid UTF-8 output", name)
+			}
+			if name == "Phone" || name == "Email" || name == "Fold" || name == "Alnum" {
+				// Case mappings are not always idempotent on arbitrary
+				// Unicode (e.g. some title-case letters); check ASCII only.
+				if !isASCII(s) {
+					continue
+				}
+			}
+			if twice := fn(once); twice != once {
+				t.Fatalf("%s not idempotent: %q -> %q -> %q", name, s, once, twice)
+			}
+		}
+	})
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}

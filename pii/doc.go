@@ -1,0 +1,219 @@
+// Package pii protects the personal data held in a Go application's records:
+// the developer tags the fields that hold PII, and a Protector encrypts them
+// (Seal), decrypts them (Open), computes blind indexes to search them, and
+// masks them for logs (Redact).
+//
+//	type Customer struct {
+//		ID         string `pii:"id"`
+//		Name       string `pii:"name"`
+//		Email      string `pii:"email,search=EmailIndex"`
+//		EmailIndex string
+//		Phone      string `pii:"phone"`
+//		NationalID string `pii:"national_id,class=government_id"`
+//		City       string
+//	}
+//
+//	p, err := pii.New(keyring, pii.Options{})  // keysets "pii-fields" and "pii-search"
+//	err = p.Seal(ctx, &customer)                // tagged fields become ciphertext, indexes filled
+//	err = p.Open(ctx, &customer)                // back to plaintext
+//	terms, err := p.SearchTerms(ctx, Customer{}, "Email", "lucy@example.com")
+//	err = pii.Redact(&customer)                 // masks, for logs: "L. W.", "l***@example.com"
+//
+// The keys come from a *kms.Keyring: an AEAD keyset (AES-256-GCM) encrypts
+// fields and a PRF keyset (HMAC-SHA256) computes indexes. Create them once
+// with keyring.Ensure(ctx, "pii-fields", kms.PurposeAEAD) and
+// keyring.Ensure(ctx, "pii-search", kms.PurposePRF). In steady state no
+// operation of this package reaches the KMS: the key ring caches keysets.
+//
+// # Struct tags
+//
+// A field is protected when it carries a `pii` tag:
+//
+//	tag     = "-" | "id" [ ",record=" name ] | kind { "," option }
+//	kind    = "name" | "email" | "phone" | "address" | "street" | "city" | "postcode"
+//	        | "card" | "bank_account" | "national_id" | "dob" | "ip" | "text"
+//	option  = "class=" class        the data class; default: the kind's (see Kind)
+//	        | "search=" Field       keep a blind index of the value in sibling Field
+//	        | "token=" name         tokenize with Options.Tokenizers[name] instead of encrypting
+//	        | "bind=" Name          bind the value under Name instead of the Go field name
+//	class   = "contact" | "identity" | "financial" | "government_id" | "health"
+//	        | "location" | "online" | "sensitive" | "general"
+//
+// No spaces; each option at most once. "id" marks the record's ID field,
+// which is not encrypted (it is the row's key) but binds every value of the
+// record to the record (see Associated data). "-" stops the walk: the field
+// and anything it reaches are left alone.
+//
+// A protected field must be a string, a []byte, a *string (or a type whose
+// underlying type is one of those, such as String), or a Value[T] for typed
+// values (time.Time, integers, …). A search= sibling must be an exported,
+// untagged field of type string in the same struct, used by one field only.
+// An ID field is a string, an integer or an encoding.TextMarshaler (such as
+// a UUID type); an empty string or a zero value is no ID. It may be declared
+// in an embedded struct (type Entity struct{ ID string `pii:"id"` }) and is
+// then promoted, as encoding/json promotes fields; two candidates are an
+// error. Nested records are bound to the ID of the record passed to Seal.
+//
+// Seal, Open and Redact walk every exported field, tagged or not: nested
+// structs, embedded structs, pointers, slices and arrays of structs, and
+// maps with struct (or pointer) values. Map keys are never protected. They
+// do not follow interface values: one that holds a record with tagged fields
+// is an error (ErrUnsupportedType), never skipped.
+//
+// Tags are parsed once per type and the plan cached. Every mistake is an
+// error at the first use of the type, a *FieldError naming the field and
+// wrapping ErrInvalidTag (an unknown kind, option or class, a missing or
+// mistyped search= sibling, two id fields, two fields bound to one name),
+// ErrUnsupportedType (a tagged field of a type that cannot hold a protected
+// value) or ErrUnexportedField (a tagged unexported field, or an unexported
+// field that reaches tagged ones). A record type with protected fields and no
+// id field fails with ErrMissingID. Nothing tagged is ever skipped.
+//
+// # Protected values (format version 1)
+//
+// A sealed value is a self-describing string:
+//
+//	ciphertext = "pg1." base64url(tink)      (RFC 4648 §5 alphabet, no padding)
+//	tink       = 0x01 key-id iv ct tag       (Tink's AES-256-GCM with the TINK prefix)
+//	key-id     = 4 bytes, big-endian: the Tink key ID of the field keyset version
+//	iv, tag    = 12 and 16 bytes
+//
+// A []byte field holds the same ASCII text. "pg" followed by a digit and a
+// dot marks a protected value: Seal leaves a marked value alone (after
+// checking that it opens in its place, see below), so sealing is idempotent
+// and double encryption impossible; Open refuses a value that is not marked
+// (ErrPlaintext), so plaintext where a ciphertext belongs is detected. A
+// marked value that does not parse is ErrInvalidCiphertext, whatever the
+// mode; "pg2." and later are ErrUnsupportedFormat. Plaintext must therefore
+// not itself begin with "pg1." and look like a ciphertext: Seal refuses such
+// a value rather than store it in the clear.
+//
+// Empty values stay empty: an empty string, a nil []byte or *string and a
+// zero Value are not encrypted (their emptiness is visible). A plaintext
+// longer than MaxValueSize (64 KiB) is refused with ErrTooLarge. The
+// ciphertext is 33 bytes longer than the plaintext, about 48 characters more
+// once encoded.
+//
+// Rotating the field keyset makes new values use the new version; old values
+// keep opening while their version is enabled. Opening and sealing a record
+// again moves its values to the primary version. A value under a disabled or
+// destroyed version fails to open with an error wrapping kms.ErrDisabled or
+// kms.ErrDestroyed; Seal leaves such a value as it is.
+//
+// # Associated data
+//
+// Every ciphertext is bound to its place by the AEAD's associated data:
+//
+//	ad   = "piiguard/pii/v1" 0x00 record 0x00 path 0x00 id
+//
+// record is the Go name of the record type (or the id field's record=), path
+// the field's path from the record — Go field names (or bind= names) joined
+// by ".", with "[]" after a slice, array or map: "Email", "Home.Street",
+// "Addresses[].Street" — and id the text of the record's ID. A ciphertext
+// copied into another field, another row or another record type does not
+// open (ErrInvalidCiphertext), and Seal refuses it too. Elements of one slice
+// or map share a path: moving a value between them is not detected.
+//
+// Renaming a record type or a field changes its associated data: keep the
+// old names with record= and bind= (`pii:"id,record=Customer"`,
+// `pii:"name,bind=Name"`). The ID must be known before sealing (generate
+// IDs in the application, not with database sequences) and must not change.
+//
+// # Blind indexes (format version 1)
+//
+// A field tagged search=Index gets, at every Seal, a blind index of its
+// value in the sibling Index, to find rows by equality without decrypting:
+//
+//	index      = "bi1." key-id "." base64url(trunc(HMAC-SHA256(field-key, normalized)))
+//	key-id     = 8 lowercase hex digits: the Tink key ID of the search keyset version
+//	field-key  = PRF(version, "piiguard/pii/blind-index/v1" 0x00 record 0x00 path), 32 bytes
+//	trunc      = the first IndexBits bits, the rest of the last byte zero
+//
+// Each field has its own key, so equal values in two fields do not link.
+// Values are normalised by kind first, so that a search finds what a person
+// would call the same value: e-mail addresses are trimmed and lower-cased;
+// phone numbers put in E.164 form ("+442079460800", with
+// Options.DefaultCountryCode for numbers written without one); card numbers
+// reduced to digits; national IDs, bank accounts and postcodes to upper-case
+// letters and digits; IP addresses to their canonical form; everything else
+// trimmed, white space folded and lower-cased.
+//
+// SearchTerms returns the index values of a search term under every enabled
+// version of the search keyset, the primary's first, so that search keeps
+// working across a rotation: query with WHERE index IN (…). Rows sealed
+// after the rotation carry the new version's value; re-sealing an opened
+// record reindexes it.
+//
+// Choosing IndexBits. An index truncated to b bits maps the N distinct
+// values of a column onto 2^b buckets. More bits mean fewer false matches (a
+// search returns about N/2^b rows that hold other values) and more leakage
+// (with 2^b far above N every value has its own index, and whoever reads the
+// table learns which rows are equal and how often each value occurs). AWS's
+// guidance for its database encryption beacons is √N < 2^b < N/2: for a
+// million customers, between 10 and 19 bits. The default, 16, suits tables
+// of about 130,000 to 4 billion rows. Because of false matches, open the
+// rows a search returns and keep those whose field is Equal to the term.
+// Indexes leak equality by design: do not index fields whose values are few
+// (a yes/no field, a country) or guessable from frequency.
+//
+// # Masking
+//
+// Mask returns the masked form of a value by kind ("L. W.",
+// "l***@example.com", "*** **** 8000", "4111 11** **** 1111",
+// "************002X", "***, London" for an address), and Redact masks every
+// tagged field of a record in place, without any key, for logs and support
+// screens: plaintext becomes its mask, sealed values "[sealed]", index
+// fields "". A redacted record holds masks: never seal or store it.
+//
+// # Redacting types
+//
+// String and Value[T] hold PII in memory without printing it: fmt (every
+// verb), log/slog (LogValuer) and encoding/json all see "[redacted]". The
+// value comes out only through an explicit Reveal call, easy to find with
+// grep. Both work as tagged field types, and as database/sql values
+// (driver.Valuer, sql.Scanner) they write ciphertext and refuse plaintext
+// (ErrPlaintext), so a record whose PII fields use them cannot be stored
+// without being sealed. Value[T] encodes T as text (MarshalText, or strconv
+// for numbers and booleans) before encrypting it.
+//
+// # Migrating a plaintext database
+//
+// Options.MigrationModeAllowPlaintext lets Open accept plaintext where a
+// ciphertext belongs (leaving it as it is), so an application can read a
+// table while a background job opens and seals its rows one by one. Turn it
+// off when the job is done: while on, a value stored in the clear by mistake
+// is not detected.
+//
+// # Audit
+//
+// With Options.Audit set, Open reports an audit.ActionReveal event for every
+// field it reveals (record type, field path, class, record ID as subject, key
+// name and ID) before changing the record; if the sink fails, Open fails and
+// reveals nothing (ErrAudit). A failed Open reports a failure event.
+// SearchTerms reports audit.ActionSearch. Events carry no values.
+//
+// # Security considerations
+//
+//   - Seal and Open are all-or-nothing: on error the record is unchanged.
+//   - Not protected: the ID field, untagged fields, map keys, the presence
+//     and the length (to the byte) of each value, and — through indexes —
+//     which rows hold equal values of a searchable field.
+//   - Tokens (token=) are not bound to their record: deterministic tokens
+//     are made to be joined across records and tables.
+//   - No error, log line or audit event of this package holds a value or a
+//     ciphertext: errors name record types, field paths and key IDs.
+//   - Open makes no access decision in this release: whoever can call it on
+//     a Protector can reveal every field. Every reveal is audited.
+//   - Values revealed by Open live in ordinary Go strings: they are not wiped
+//     from memory. Keep plaintext records short-lived; use String to keep
+//     them out of logs.
+//
+// # Errors
+//
+// Errors wrap the sentinels of this package (ErrInvalidRecord,
+// ErrInvalidTag, ErrUnsupportedType, ErrUnexportedField, ErrMissingID,
+// ErrCycle, ErrTooLarge, ErrPlaintext, ErrInvalidCiphertext,
+// ErrUnsupportedFormat, ErrNotSearchable, ErrNoTokenizer, ErrSealed,
+// ErrAudit) or of package kms (ErrDisabled, ErrDestroyed, ErrUnavailable, …)
+// for key ring failures; errors about one field are a *FieldError.
+package pii

@@ -1,0 +1,92 @@
+package pii
+
+import (
+	"errors"
+	"strings"
+)
+
+// Sentinel errors, for errors.Is. Errors about one field are returned as a
+// *FieldError wrapping one of them; errors from the key ring (a disabled or
+// destroyed key version, an unreachable KMS) wrap the sentinels of package
+// kms as well. No error of this package holds a value: messages name record
+// types, field paths, tag text and key IDs only.
+var (
+	// ErrInvalidRecord: the value given to Seal, Open, Redact or a batch
+	// form is nil, not a pointer to a struct (or a slice of them), or a nil
+	// pointer.
+	ErrInvalidRecord = errors.New("pii: invalid record")
+	// ErrInvalidTag: a `pii` struct tag is malformed: an unknown kind,
+	// option or class, a search= sibling that is missing or not a plain
+	// string field, two id fields, an option given twice.
+	ErrInvalidTag = errors.New("pii: invalid tag")
+	// ErrUnsupportedType: a tagged field has a type that cannot hold a
+	// protected value (use string, []byte, *string, a type whose underlying
+	// type is one of those, or Value[T]), or a tagged record sits behind an
+	// interface value, which Seal and Open do not follow.
+	ErrUnsupportedType = errors.New("pii: unsupported field type")
+	// ErrUnexportedField: a tagged field, or a field that leads to tagged
+	// fields, is unexported, so this package cannot set it.
+	ErrUnexportedField = errors.New("pii: unexported field")
+	// ErrMissingID: a record with protected fields has no id field, or its
+	// id field is empty (or zero) when a value must be bound to it.
+	ErrMissingID = errors.New("pii: missing record ID")
+	// ErrCycle: the record reaches the same struct twice, through a cyclic
+	// or shared pointer, slice or map.
+	ErrCycle = errors.New("pii: cyclic or shared reference")
+	// ErrTooLarge: a value is larger than MaxValueSize bytes.
+	ErrTooLarge = errors.New("pii: value too large")
+	// ErrPlaintext: Open found plaintext where a ciphertext belongs, and
+	// Options.MigrationModeAllowPlaintext is off; or a plaintext value was
+	// about to be written to a database.
+	ErrPlaintext = errors.New("pii: plaintext where a protected value belongs")
+	// ErrInvalidCiphertext: a protected value is malformed, truncated,
+	// tampered with, made under a key this key ring does not hold, or bound
+	// to another record type, field or record ID.
+	ErrInvalidCiphertext = errors.New("pii: invalid ciphertext")
+	// ErrUnsupportedFormat: a protected value was written in a format
+	// version this release does not know (a newer release wrote it).
+	ErrUnsupportedFormat = errors.New("pii: unsupported ciphertext format version")
+	// ErrNotSearchable: SearchTerms or Match named a field that has no
+	// search= index.
+	ErrNotSearchable = errors.New("pii: field has no blind index")
+	// ErrNoTokenizer: a field is tagged token=NAME and Options.Tokenizers
+	// has no tokenizer of that name.
+	ErrNoTokenizer = errors.New("pii: no tokenizer")
+	// ErrSealed: a Value holds a ciphertext (or a mask) and was asked for
+	// its plaintext; Open the record first.
+	ErrSealed = errors.New("pii: value is sealed")
+	// ErrAudit: the audit sink failed to record a reveal; nothing was
+	// revealed.
+	ErrAudit = errors.New("pii: audit sink failed")
+)
+
+// FieldError is an error about one field of one record type. Path is the
+// field's path inside the record ("Email", "Addresses[].Street"), the same
+// path that is bound into the field's associated data.
+type FieldError struct {
+	RecordType string // the record's name (its Go type name or record=)
+	Path       string // the field path
+	Err        error  // wraps one of this package's or kms's sentinels
+}
+
+func (e *FieldError) Error() string {
+	var b strings.Builder
+	msg := e.Err.Error()
+	// Keep one "pii: " prefix.
+	msg = strings.TrimPrefix(msg, "pii: ")
+	b.WriteString("pii: ")
+	b.WriteString(e.RecordType)
+	if e.Path != "" {
+		b.WriteByte('.')
+		b.WriteString(e.Path)
+	}
+	b.WriteString(": ")
+	b.WriteString(msg)
+	return b.String()
+}
+
+func (e *FieldError) Unwrap() error { return e.Err }
+
+func fieldErr(record, path string, err error) error {
+	return &FieldError{RecordType: record, Path: path, Err: err}
+}

@@ -1,0 +1,205 @@
+package pii_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/pii"
+)
+
+type Customer struct {
+	ID         string `pii:"id"`
+	Name       string `pii:"name"`
+	Email      string `pii:"email,search=EmailIndex"`
+	EmailIndex string
+	Phone      string `pii:"phone"`
+	NationalID string `pii:"national_id,class=government_id"`
+	City       string
+}
+
+// newKeyring returns an in-memory key ring with the two keysets a
+// Protector uses by default. Real applications use a root key in a KMS and
+// a persistent store.
+func newKeyring() *kms.Keyring {
+	ctx := context.Background()
+	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{})
+	kr, err := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
+	if err != nil {
+		panic(err)
+	}
+	if err := kr.Ensure(ctx, pii.DefaultFieldKeyset, kms.PurposeAEAD); err != nil {
+		panic(err)
+	}
+	if err := kr.Ensure(ctx, pii.DefaultSearchKeyset, kms.PurposePRF); err != nil {
+		panic(err)
+	}
+	return kr
+}
+
+func Example() {
+	ctx := context.Background()
+	p, err := pii.New(newKeyring(), pii.Options{})
+	if err != nil {
+		panic(err)
+	}
+	c := Customer{ID: "cus_1001", Name: "Lucy Westenra", Email: "lucy@example.com",
+		Phone: "+44 20 7946 8000", NationalID: "11010519491231002X", City: "Whitby"}
+
+	if err := p.Seal(ctx, &c); err != nil {
+		panic(err)
+	}
+	fmt.Println("sealed:", strings.HasPrefix(c.Name, "pg1."), strings.HasPrefix(c.EmailIndex, "bi1."), c.City)
+
+	if err := p.Open(ctx, &c); err != nil {
+		panic(err)
+	}
+	fmt.Println("opened:", c.Name, c.Email)
+	// Output:
+	// sealed: true true Whitby
+	// opened: Lucy Westenra lucy@example.com
+}
+
+func ExampleProtector_Open_copiedCiphertext() {
+	ctx := context.Background()
+	p, _ := pii.New(newKeyring(), pii.Options{})
+	a := Customer{ID: "cus_1", Name: "Lucy Westenra", Phone: "+44 20 7946 8000"}
+	b := Customer{ID: "cus_2", Name: "Mina Harker"}
+	_ = p.Seal(ctx, &a)
+	_ = p.Seal(ctx, &b)
+
+	a.Name = b.Name // a ciphertext copied from another row
+	err := p.Open(ctx, &a)
+	fmt.Println(err)
+	var fe *pii.FieldError
+	fmt.Println(errors.Is(err, pii.ErrInvalidCiphertext), errors.As(err, &fe) && fe.Path == "Name")
+	fmt.Println(strings.HasPrefix(a.Phone, "pg1.")) // nothing was opened
+	// Output:
+	// pii: Customer.Name: invalid ciphertext: it does not open as this record's type, field and ID (copied from elsewhere, or tampered with)
+	// true true
+	// true
+}
+
+func ExampleProtector_SearchTerms() {
+	ctx := context.Background()
+	p, _ := pii.New(newKeyring(), pii.Options{})
+	stored := []Customer{
+		{ID: "cus_1", Email: "lucy@example.com"},
+		{ID: "cus_2", Email: "mina@example.com"},
+	}
+	_ = p.SealAll(ctx, stored)
+
+	// Find rows by e-mail without decrypting: the term is normalised the
+	// way the index was.
+	terms, _ := p.SearchTerms(ctx, Customer{}, "Email", "  LUCY@Example.com")
+	for _, row := range stored {
+		for _, t := range terms {
+			if row.EmailIndex == t {
+				_ = p.Open(ctx, &row)
+				// Indexes are truncated: confirm the match after opening.
+				fmt.Println("found", row.ID, p.Equal(pii.KindEmail, row.Email, "lucy@example.com"))
+			}
+		}
+	}
+	// Output:
+	// found cus_1 true
+}
+
+func ExampleRedact() {
+	c := Customer{ID: "cus_1001", Name: "Lucy Westenra", Email: "lucy@example.com",
+		Phone: "+44 20 7946 8000", NationalID: "11010519491231002X", City: "Whitby"}
+	if err := pii.Redact(&c); err != nil {
+		panic(err)
+	}
+	fmt.Printf("%+v\n", c)
+	// Output:
+	// {ID:cus_1001 Name:L. W. Email:l***@example.com EmailIndex: Phone:*** **** 8000 NationalID:**************002X City:Whitby}
+}
+
+func ExampleMask() {
+	fmt.Println(pii.Mask(pii.KindEmail, "lucy@example.com"))
+	fmt.Println(pii.Mask(pii.KindPhone, "+44 20 7946 8000"))
+	fmt.Println(pii.Mask(pii.KindCard, "4111 1111 1111 1111"))
+	fmt.Println(pii.Mask(pii.KindName, "Lucy Westenra"))
+	fmt.Println(pii.Mask(pii.KindNationalID, "AB12345678CD002X"))
+	fmt.Println(pii.Mask(pii.KindAddress, "221B Baker Street, London NW1 6XE"))
+	fmt.Println(pii.Mask(pii.KindDateOfBirth, "1987-04-12"))
+	// Output:
+	// l***@example.com
+	// *** **** 8000
+	// 4111 11** **** 1111
+	// L. W.
+	// ************002X
+	// ***, London
+	// 1987-**-**
+}
+
+func ExampleString() {
+	type Profile struct {
+		ID    string
+		Email pii.String
+	}
+	p := Profile{ID: "p1", Email: "lucy@example.com"}
+
+	fmt.Printf("%v %+v %s %q\n", p, p, p.Email, p.Email)
+	b, _ := json.Marshal(p)
+	fmt.Println(string(b))
+	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		},
+	}))
+	logger.Info("signup", "email", p.Email)
+	_, err := p.Email.Value() // database/sql refuses plaintext
+	fmt.Println(err)
+	fmt.Println(p.Email.Reveal()) // the explicit way out
+	// Output:
+	// {p1 [redacted]} {ID:p1 Email:[redacted]} [redacted] "[redacted]"
+	// {"ID":"p1","Email":"[redacted]"}
+	// level=INFO msg=signup email=[redacted]
+	// pii: plaintext where a protected value belongs: refusing to write an unsealed pii.String to the database; Seal the record first
+	// lucy@example.com
+}
+
+func ExampleValue() {
+	type Patient struct {
+		ID        string               `pii:"id"`
+		BirthDate pii.Value[time.Time] `pii:"dob"`
+	}
+	ctx := context.Background()
+	p, _ := pii.New(newKeyring(), pii.Options{})
+	r := Patient{ID: "pat_7", BirthDate: pii.ValueOf(time.Date(1987, 4, 12, 0, 0, 0, 0, time.UTC))}
+
+	_ = p.Seal(ctx, &r)
+	fmt.Println(r.BirthDate, r.BirthDate.IsSealed())
+	_, err := r.BirthDate.Reveal()
+	fmt.Println(err)
+
+	_ = p.Open(ctx, &r)
+	dob, _ := r.BirthDate.Reveal()
+	fmt.Println(dob.Format(time.DateOnly))
+	// Output:
+	// [redacted] true
+	// pii: value is sealed: Open the record before revealing the value
+	// 1987-04-12
+}
+
+func ExampleNew_options() {
+	kr := newKeyring()
+	p, err := pii.New(kr, pii.Options{
+		IndexBits:          20, // about a million customers: √N < 2^bits < N/2
+		DefaultCountryCode: "44",
+	})
+	fmt.Println(p, err)
+	// Output:
+	// pii.Protector(fields=pii-fields, search=pii-search, bits=20) <nil>
+}
