@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -275,9 +276,10 @@ func TestVerifyFailsOnATamperedStore(t *testing.T) {
 		var rec map[string]any
 		require.NoError(t, json.Unmarshal(data, &rec))
 		v := rec["versions"].([]any)[1].(map[string]any)
-		canary := []byte(v["canary"].(string))
-		canary[4] ^= 0x01 // a different base64 character: a different byte
-		v["canary"] = string(canary)
+		canary, err := base64.StdEncoding.DecodeString(v["canary"].(string))
+		require.NoError(t, err)
+		canary[4] ^= 0x01 // a different canary, still valid base64
+		v["canary"] = base64.StdEncoding.EncodeToString(canary)
 		data, err = json.Marshal(rec)
 		require.NoError(t, err)
 		require.NoError(t, os.WriteFile(path, data, 0o600))
