@@ -68,7 +68,10 @@ type structPlan struct {
 	idPath   []int  // the index path of the id field, declared or promoted from an embedded struct; nil if none
 	idName   string // the id field's path, for errors: "ID", "Entity.ID"
 	idOp     idOp
-	leaves   []leaf
+	// owner and tenant are the id field's owner= and tenant= siblings,
+	// declared or promoted with it.
+	owner, tenant keyField
+	leaves        []leaf
 	children []child
 
 	static  bool // reaches leaves through static types
@@ -84,6 +87,14 @@ const (
 	idUint
 	idText // encoding.TextMarshaler
 )
+
+// keyField is a field read as an identifier: the id field's owner= and
+// tenant= siblings.
+type keyField struct {
+	path []int  // the index path from the struct; nil if none
+	name string // the field's path, for errors
+	op   idOp
+}
 
 // rootPlan is the cached plan of a record type.
 type rootPlan struct {
@@ -287,6 +298,19 @@ func (pl *planner) structPlan(t reflect.Type, path string) (*structPlan, error) 
 			}
 			st.id, st.idOp, st.name = i, op, spec.record
 			st.idPath, st.idName = []int{i}, f.Name
+			for _, kf := range []struct {
+				opt, name string
+				dst       *keyField
+			}{{"owner", spec.owner, &st.owner}, {"tenant", spec.tenant, &st.tenant}} {
+				if kf.name == "" {
+					continue
+				}
+				k, err := keyFieldOf(t, byName, i, kf.opt, kf.name)
+				if err != nil {
+					return nil, errAt(f, err)
+				}
+				*kf.dst = k
+			}
 			continue
 		}
 		op, err := leafOpOf(f.Type)
@@ -371,6 +395,7 @@ func (pl *planner) promoteID(st *structPlan, path string) error {
 		st.idPath = append([]int{i}, sp.idPath...)
 		st.idName = f.Name + "." + sp.idName
 		st.idOp = sp.idOp
+		st.owner, st.tenant = sp.owner.promoted(i, f.Name), sp.tenant.promoted(i, f.Name)
 	}
 	return nil
 }
@@ -450,6 +475,39 @@ func idOpOf(t reflect.Type) (idOp, bool) {
 		return idUint, true
 	}
 	return 0, false
+}
+
+// keyFieldOf resolves the owner= or tenant= option (opt) of the id field
+// at index id of struct t: name must be an exported, untagged sibling that
+// holds an identifier (a string, an integer or an encoding.TextMarshaler).
+func keyFieldOf(t reflect.Type, byName map[string]int, id int, opt, name string) (keyField, error) {
+	j, ok := byName[name]
+	if !ok {
+		return keyField{}, fmt.Errorf("%w: %s=%s names no field of %s", ErrInvalidTag, opt, name, t)
+	}
+	sf := t.Field(j)
+	switch {
+	case j == id:
+		return keyField{}, fmt.Errorf("%w: %s= names the id field itself", ErrInvalidTag, opt)
+	case !sf.IsExported():
+		return keyField{}, fmt.Errorf("%w: %s=%s names an unexported field", ErrInvalidTag, opt, name)
+	case sf.Tag.Get(tagKey) != "":
+		return keyField{}, fmt.Errorf("%w: %s=%s names a tagged field; it must be untagged, since access is decided before anything is opened", ErrInvalidTag, opt, name)
+	}
+	op, ok := idOpOf(sf.Type)
+	if !ok {
+		return keyField{}, fmt.Errorf("%w: %s=%s has type %s; want a string, an integer or an encoding.TextMarshaler", ErrInvalidTag, opt, name, sf.Type)
+	}
+	return keyField{path: []int{j}, name: name, op: op}, nil
+}
+
+// promoted returns k as seen from a struct that embeds k's struct as field
+// index (named name).
+func (k keyField) promoted(index int, name string) keyField {
+	if k.path == nil {
+		return k
+	}
+	return keyField{path: append([]int{index}, k.path...), name: name + "." + k.name, op: k.op}
 }
 
 func join(path, seg string) string {

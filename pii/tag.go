@@ -13,6 +13,8 @@ type tagSpec struct {
 	skip   bool   // "-": the field and whatever it reaches are not walked
 	id     bool   // "id": the field holds the record's ID
 	record string // id only: the record name bound into associated data
+	owner  string // id only: the sibling field holding the record owner's principal ID
+	tenant string // id only: the sibling field holding the record's tenant
 	kind   Kind   // the kind of a protected field
 	class  Class  // the class; the kind's default when not given
 	search string // the sibling field that receives the blind index
@@ -57,8 +59,8 @@ func parseTag(tag string) (tagSpec, error) {
 			return s, fmt.Errorf("option %q given twice", name)
 		}
 		seen[name] = true
-		if s.id && name != "record" {
-			return s, fmt.Errorf("option %q is not allowed on an id field (only record=)", name)
+		if s.id && name != "record" && name != "owner" && name != "tenant" {
+			return s, fmt.Errorf("option %q is not allowed on an id field (only record=, owner= and tenant=)", name)
 		}
 		switch name {
 		case "record":
@@ -69,6 +71,18 @@ func parseTag(tag string) (tagSpec, error) {
 				return s, fmt.Errorf("record=%q: want letters, digits, '_', '.' or '-'", val)
 			}
 			s.record = val
+		case "owner", "tenant":
+			if !s.id {
+				return s, fmt.Errorf("option %s= is only allowed on the id field", name)
+			}
+			if !isName(val, false) {
+				return s, fmt.Errorf("%s=%q: want the name of a sibling field", name, val)
+			}
+			if name == "owner" {
+				s.owner = val
+			} else {
+				s.tenant = val
+			}
 		case "class":
 			c := Class(val)
 			if !classes[c] {
@@ -107,6 +121,12 @@ func (s tagSpec) String() string {
 		b.WriteString("id")
 		if s.record != "" {
 			b.WriteString(",record=" + s.record)
+		}
+		if s.owner != "" {
+			b.WriteString(",owner=" + s.owner)
+		}
+		if s.tenant != "" {
+			b.WriteString(",tenant=" + s.tenant)
 		}
 		return b.String()
 	}

@@ -46,6 +46,11 @@ type walker struct {
 	id      string
 	idReady bool
 
+	// Open only: the access decisions and audit events of this call.
+	gate          gate
+	owner, tenant string
+	ownerReady    bool
+
 	path    []byte // the path of the struct being walked
 	scratch []byte // associated data, index domains
 	key     []byte // index cache keys
@@ -70,6 +75,7 @@ const (
 	setStringPtr
 	setBox // reflect.Value.Set(box)
 	setMapIndex
+	setZero // reflect.Value.SetZero: a denied field
 )
 
 type assign struct {
@@ -113,6 +119,9 @@ func run(ctx context.Context, p *Protector, m mode, v any, batch bool) error {
 	if rp.indirect || elemPtr {
 		w.visited = make(map[visitKey]struct{})
 	}
+	if m == modeOpen {
+		w.gate.init(ctx, p, batch || rp.indirect)
+	}
 	n := 1
 	if batch {
 		n = roots.Len()
@@ -129,6 +138,7 @@ func run(ctx context.Context, p *Protector, m mode, v any, batch bool) error {
 			}
 		}
 		w.root, w.idReady, w.id = r, false, ""
+		w.ownerReady, w.owner, w.tenant = false, "", ""
 		w.path = w.path[:0]
 		if err := w.walkStruct(rp.st, r); err != nil {
 			w.reportFailure(err)
@@ -204,6 +214,8 @@ func (w *walker) commit() {
 			a.dst.Set(a.box)
 		case setMapIndex:
 			a.dst.SetMapIndex(a.key, a.box)
+		case setZero:
+			a.dst.SetZero()
 		}
 	}
 }
@@ -358,6 +370,9 @@ func appendPath(dst, path []byte, seg string) []byte {
 
 // pathString returns the path of field seg of the struct being walked.
 func (w *walker) pathString(seg string) string {
+	if len(w.path) == 0 {
+		return seg
+	}
 	return string(appendPath(nil, w.path, seg))
 }
 
@@ -371,29 +386,62 @@ func (w *walker) recordID() (string, error) {
 		return w.id, nil
 	}
 	st := w.rp.st
-	f := w.root.FieldByIndex(st.idPath)
-	var id string
-	if !f.IsZero() {
-		switch st.idOp {
-		case idString:
-			id = f.String()
-		case idInt:
-			id = strconv.FormatInt(f.Int(), 10)
-		case idUint:
-			id = strconv.FormatUint(f.Uint(), 10)
-		case idText:
-			b, err := f.Interface().(interface{ MarshalText() ([]byte, error) }).MarshalText()
-			if err != nil {
-				return "", fieldErr(w.rec, st.idName, fmt.Errorf("%w: the ID does not marshal to text", ErrMissingID))
-			}
-			id = string(b)
-		}
+	id, ok := identText(w.root.FieldByIndex(st.idPath), st.idOp)
+	if !ok {
+		return "", fieldErr(w.rec, st.idName, fmt.Errorf("%w: the ID does not marshal to text", ErrMissingID))
 	}
 	if id == "" {
 		return "", fieldErr(w.rec, st.idName, fmt.Errorf("%w: the ID is empty; set it before sealing or opening, since every value is bound to it", ErrMissingID))
 	}
 	w.id, w.idReady = id, true
 	return id, nil
+}
+
+// ownerAndTenant returns the owner and tenant of the record being walked,
+// "" for none (no owner= or tenant= option, or an empty field).
+func (w *walker) ownerAndTenant() (owner, tenant string, err error) {
+	if w.ownerReady {
+		return w.owner, w.tenant, nil
+	}
+	st := w.rp.st
+	for _, k := range []struct {
+		f   keyField
+		dst *string
+	}{{st.owner, &w.owner}, {st.tenant, &w.tenant}} {
+		if k.f.path == nil {
+			continue
+		}
+		s, ok := identText(w.root.FieldByIndex(k.f.path), k.f.op)
+		if !ok {
+			return "", "", fieldErr(w.rec, k.f.name, fmt.Errorf("%w: the field does not marshal to text", ErrInvalidRecord))
+		}
+		*k.dst = s
+	}
+	w.ownerReady = true
+	return w.owner, w.tenant, nil
+}
+
+// identText returns the text of an identifier field (the id, owner= or
+// tenant= field): "" for a zero value, and false if a TextMarshaler fails.
+func identText(f reflect.Value, op idOp) (string, bool) {
+	if f.IsZero() {
+		return "", true
+	}
+	switch op {
+	case idString:
+		return f.String(), true
+	case idInt:
+		return strconv.FormatInt(f.Int(), 10), true
+	case idUint:
+		return strconv.FormatUint(f.Uint(), 10), true
+	case idText:
+		b, err := f.Interface().(interface{ MarshalText() ([]byte, error) }).MarshalText()
+		if err != nil {
+			return "", false
+		}
+		return string(b), true
+	}
+	return "", true
 }
 
 // ad builds the associated data of field seg in w.scratch.

@@ -58,7 +58,7 @@ type queries struct {
 	createSchemaTable, schemaVersion, recordVersion string
 	lock                                            string // PostgreSQL only
 	getKeyset, listKeysets                          string
-	insertKeyset, updateKeyset                      string
+	insertKeyset, updateKeyset, deleteKeyset        string
 	getSubject, insertSubject                       string
 	destroySubject, subjectExists                   string
 	migrations                                      [][]string
@@ -89,6 +89,8 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING`,
 	wrapped_data_key = ?, encrypted_keyset = ?, versions = ?, created = ?, updated = ?
 WHERE name = ? AND revision = ?`,
 
+		deleteKeyset: `DELETE FROM ` + p + keysetTable + ` WHERE name = ?`,
+
 		getSubject: `SELECT keyset, encrypted_key, created, destroyed FROM ` + p + subjectsTable + ` WHERE subject_id = ?`,
 		insertSubject: `INSERT INTO ` + p + subjectsTable + ` (subject_id, keyset, encrypted_key, created, destroyed)
 VALUES (?, ?, ?, ?, ?) ON CONFLICT (subject_id) DO NOTHING`,
@@ -97,7 +99,7 @@ WHERE subject_id = ? AND destroyed IS NULL`,
 		subjectExists: `SELECT 1 FROM ` + p + subjectsTable + ` WHERE subject_id = ?`,
 	}
 	for _, s := range []*string{
-		&q.recordVersion, &q.lock, &q.getKeyset, &q.insertKeyset, &q.updateKeyset,
+		&q.recordVersion, &q.lock, &q.getKeyset, &q.insertKeyset, &q.updateKeyset, &q.deleteKeyset,
 		&q.getSubject, &q.insertSubject, &q.destroySubject, &q.subjectExists,
 	} {
 		*s = d.rebind(*s)

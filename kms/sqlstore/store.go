@@ -202,6 +202,25 @@ func (s *Store) PutKeyset(ctx context.Context, rec *kms.KeysetRecord) error {
 	}
 }
 
+// DeleteKeyset removes a keyset. kms.Keyring.Restore uses it to undo a
+// restore that failed half way; nothing else should.
+func (s *Store) DeleteKeyset(ctx context.Context, name string) error {
+	op := fmt.Sprintf("delete keyset %q", name)
+	if err := s.begin(ctx, op); err != nil {
+		return err
+	}
+	res, err := s.db.ExecContext(ctx, s.q.deleteKeyset, name)
+	if err != nil {
+		return s.wrapErr(ctx, op, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return s.wrapErr(ctx, op, err)
+	} else if n == 0 {
+		return fmt.Errorf("sqlstore: %s: %w", op, kms.ErrNotFound)
+	}
+	return nil
+}
+
 // keysetArgs returns the values of purpose, root_key, wrapped_data_key,
 // encrypted_keyset, versions, created and updated.
 func (s *Store) keysetArgs(rec *kms.KeysetRecord) ([]any, error) {

@@ -1,6 +1,7 @@
 package sqlstore_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"os"
@@ -228,4 +229,29 @@ func TestDeadlineIsReported(t *testing.T) {
 	_, err := s.GetKeyset(ctx, "k")
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Equal(t, kms.CodeDeadlineExceeded, kms.ErrorCode(err))
+}
+
+func TestDeleteKeysetUndoesARestore(t *testing.T) {
+	ctx := context.Background()
+	s, err := sqlstore.OpenSQLite(filepath.Join(t.TempDir(), "keys.db"))
+	require.NoError(t, err)
+	defer s.Close()
+	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{})
+	kr, err := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
+	require.NoError(t, err)
+	for _, n := range []string{"a", "b"} {
+		_, err := kr.Create(ctx, n, kms.PurposeAEAD)
+		require.NoError(t, err)
+	}
+	var buf bytes.Buffer
+	require.NoError(t, kr.Backup(ctx, &buf))
+	kr2, err := kms.NewKeyring(root, s, kms.KeyringOptions{})
+	require.NoError(t, err)
+	_, err = kr2.Restore(ctx, &buf, "backup")
+	require.NoError(t, err)
+	require.NoError(t, s.DeleteKeyset(ctx, "a"))
+	require.ErrorIs(t, s.DeleteKeyset(ctx, "a"), kms.ErrNotFound)
+	left, err := s.ListKeysets(ctx)
+	require.NoError(t, err)
+	require.Len(t, left, 1)
 }
