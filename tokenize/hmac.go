@@ -1,0 +1,420 @@
+package tokenize
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"hash"
+	"maps"
+	"reflect"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/tink-crypto/tink-go/v2/prf"
+
+	"github.com/piiguard/piiguard/audit"
+)
+
+// hmacLabel separates the per-domain HMAC keys from every other use of the
+// PRF keyset.
+const hmacLabel = "piiguard/tokenize/hmac/v1\x00"
+
+// maxCachedDomains bounds the per-domain keys an HMAC tokenizer keeps per
+// keyset state; past it, the cache starts over.
+const maxCachedDomains = 4096
+
+// HMAC makes deterministic, irreversible tokens: a keyed PRF (HMAC-SHA256)
+// of the normalised value under a key derived for the domain from a PRF
+// keyset (kms.PurposePRF). The same value gives the same token in one
+// domain and unrelated tokens in two, which is what joins and distinct
+// counts need; nobody, the key holder included, can turn a token back into
+// its value except by guessing values and comparing.
+//
+// Tokens have the grammar "th1_" key-id "_" domain-tag "_" mac (see the
+// package documentation). An HMAC is safe for concurrent use.
+type HMAC struct {
+	base
+	keys  PRFKeys
+	state atomic.Pointer[hmacState]
+}
+
+// NewHMAC returns an HMAC tokenizer over the PRF keyset Options.Keyset
+// (default DefaultHMACKeyset) of keys. It reads Keyset, Audit, Kinds,
+// DefaultCountryCode and Clock; it makes no call to keys.
+func NewHMAC(keys PRFKeys, opts Options) (*HMAC, error) {
+	b, err := newBase("hmac", DefaultHMACKeyset, opts)
+	if err != nil {
+		return nil, err
+	}
+	if keys == nil {
+		return nil, b.fail("new", "", errf(ErrInvalidOptions, "nil key source"))
+	}
+	return &HMAC{base: b, keys: keys}, nil
+}
+
+// hmacState holds the per-domain keys derived from one PRF set. It is
+// replaced as soon as the key source hands out another set (after a
+// rotation, a disable or a destroy), so a version that left the set stops
+// at once. Its maps are copied on write, so that readers take no lock.
+type hmacState struct {
+	set   *prf.Set
+	setID unsafe.Pointer // identity of set.PRFs
+
+	mu      sync.Mutex                              // serialises writers
+	primary atomic.Pointer[map[string]*hmacDomain]  // the primary's domains
+	others  atomic.Pointer[map[hmacKey]*hmacDomain] // other versions' domains
+	last    atomic.Pointer[hmacLast]                // the primary's last domain used
+}
+
+// hmacLast caches the last domain tokenized under the primary: batches and
+// single-domain callers skip the map.
+type hmacLast struct {
+	domain string
+	d      *hmacDomain
+}
+
+type hmacKey struct {
+	id     uint32
+	domain string
+}
+
+// hmacDomain is one domain under one key version: its tag and a pool of
+// HMACs keyed for it.
+type hmacDomain struct {
+	norm func(string) string // the domain's normalisation; nil for none
+	tag  [tagLen]byte
+	head [hmacHeadLen]byte // "th1_" key-id "_" tag "_"
+	// own is the domain's HMAC for the uncontended case (a TryLock is
+	// cheaper than a pool round trip); pool serves concurrent callers.
+	mu   sync.Mutex
+	own  *hmacWorker
+	pool sync.Pool // of *hmacWorker
+}
+
+// get returns an HMAC keyed for the domain; put gives it back.
+func (d *hmacDomain) get() *hmacWorker {
+	if d.mu.TryLock() {
+		return d.own
+	}
+	return d.pool.Get().(*hmacWorker)
+}
+
+func (d *hmacDomain) put(w *hmacWorker) {
+	if w == d.own {
+		d.mu.Unlock()
+		return
+	}
+	d.pool.Put(w)
+}
+
+const hmacHeadLen = prefixLen + keyIDLen + 1 + tagLen + 1
+
+type hmacWorker struct {
+	h   hash.Hash
+	sum [sha256.Size]byte
+}
+
+// current returns the state for the keyset's current PRF set.
+func (t *HMAC) current(ctx context.Context) (*hmacState, error) {
+	set, err := t.keys.PRF(ctx, t.keyset)
+	if err != nil {
+		return nil, err
+	}
+	if set == nil {
+		return nil, errf(ErrKeyVersion, "keyset %q has no PRF set", t.keyset)
+	}
+	id := reflect.ValueOf(set.PRFs).UnsafePointer()
+	if st := t.state.Load(); st != nil && st.set == set && st.setID == id {
+		return st, nil
+	}
+	st := &hmacState{set: set, setID: id}
+	st.primary.Store(&map[string]*hmacDomain{})
+	st.others.Store(&map[hmacKey]*hmacDomain{})
+	t.state.Store(st)
+	return st, nil
+}
+
+// domain returns the keyed pool of one version and domain, deriving the key
+// on first use. It fails with ErrInvalidDomain for a malformed domain and
+// ErrUnknownToken if the version is not in the set.
+func (t *HMAC) domain(st *hmacState, keyID uint32, domain string) (*hmacDomain, error) {
+	isPrimary := keyID == st.set.PrimaryID
+	if isPrimary {
+		if l := st.last.Load(); l != nil && l.domain == domain {
+			return l.d, nil
+		}
+		if d := (*st.primary.Load())[domain]; d != nil {
+			st.last.Store(&hmacLast{domain, d})
+			return d, nil
+		}
+	} else if d := (*st.others.Load())[hmacKey{keyID, domain}]; d != nil {
+		return d, nil
+	}
+	if err := t.checkDomain("tokenize", domain); err != nil {
+		return nil, err
+	}
+	p, ok := st.set.PRFs[keyID]
+	if !ok {
+		return nil, errf(ErrUnknownToken, "key version %d is not enabled", keyID)
+	}
+	key, err := p.ComputePRF([]byte(hmacLabel+domain), 32)
+	if err != nil {
+		return nil, errf(ErrKeyVersion, "deriving the domain key with version %d failed", keyID)
+	}
+	d := &hmacDomain{norm: t.normalizer(t.kindOf(domain))}
+	domainTag(&d.tag, domain)
+	h := append(d.head[:0], hmacPrefix...)
+	h = appendKeyID(h, keyID)
+	h = append(h, '_')
+	h = append(h, d.tag[:]...)
+	_ = append(h, '_')
+	d.pool.New = func() any { return &hmacWorker{h: hmac.New(sha256.New, key)} }
+	d.own = d.pool.New().(*hmacWorker)
+
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if isPrimary {
+		old := *st.primary.Load()
+		if prev := old[domain]; prev != nil {
+			return prev, nil
+		}
+		m := make(map[string]*hmacDomain, len(old)+1)
+		if len(old) < maxCachedDomains {
+			maps.Copy(m, old)
+		}
+		m[domain] = d
+		st.primary.Store(&m)
+		return d, nil
+	}
+	old := *st.others.Load()
+	if prev := old[hmacKey{keyID, domain}]; prev != nil {
+		return prev, nil
+	}
+	m := make(map[hmacKey]*hmacDomain, len(old)+1)
+	if len(old) < maxCachedDomains {
+		maps.Copy(m, old)
+	}
+	m[hmacKey{keyID, domain}] = d
+	st.others.Store(&m)
+	return d, nil
+}
+
+// token computes the token of a canonical value: one allocation, the
+// token itself.
+func (d *hmacDomain) token(value string) string {
+	w := d.get()
+	w.h.Reset()
+	w.h.Write(unsafe.Slice(unsafe.StringData(value), len(value)))
+	w.h.Sum(w.sum[:0])
+	b := make([]byte, hmacTokenLen)
+	n := copy(b, d.head[:])
+	encodeMAC(b[n:], &w.sum)
+	d.put(w)
+	return unsafe.String(&b[0], len(b)) // b is never written again
+}
+
+// encodeMAC writes the lowercase base32 of the first 16 bytes of sum (26
+// characters) into dst: what b32.Encode writes, unrolled for the one size.
+func encodeMAC(dst []byte, sum *[sha256.Size]byte) {
+	out := (*[26]byte)(dst)
+	for g := 0; g < 3; g++ { // three groups of 5 bytes → 8 characters
+		in := (*[5]byte)(sum[5*g:])
+		v := uint64(in[0])<<32 | uint64(in[1])<<24 | uint64(in[2])<<16 | uint64(in[3])<<8 | uint64(in[4])
+		o := (*[8]byte)(out[8*g:])
+		o[0] = b32Alphabet[v>>35&31]
+		o[1] = b32Alphabet[v>>30&31]
+		o[2] = b32Alphabet[v>>25&31]
+		o[3] = b32Alphabet[v>>20&31]
+		o[4] = b32Alphabet[v>>15&31]
+		o[5] = b32Alphabet[v>>10&31]
+		o[6] = b32Alphabet[v>>5&31]
+		o[7] = b32Alphabet[v&31]
+	}
+	last := sum[15] // 8 bits → 2 characters, the last with 2 zero bits
+	out[24] = b32Alphabet[last>>3]
+	out[25] = b32Alphabet[(last&7)<<2]
+}
+
+// mac computes the truncated MAC of a canonical value into dst.
+func (d *hmacDomain) mac(dst *[macLen]byte, value string) {
+	w := d.get()
+	w.h.Reset()
+	w.h.Write(unsafe.Slice(unsafe.StringData(value), len(value)))
+	w.h.Sum(w.sum[:0])
+	copy(dst[:], w.sum[:macLen])
+	d.put(w)
+}
+
+// Tokenize returns the token of value in domain, made with the keyset's
+// primary version. value is normalised first (see Options.Kinds).
+func (t *HMAC) Tokenize(ctx context.Context, domain, value string) (string, error) {
+	tok, id, err := t.tokenize(ctx, domain, value)
+	if err := t.finish(ctx, audit.ActionTokenize, "tokenize", t.keyset, domain, id, err); err != nil {
+		return "", err
+	}
+	return tok, nil
+}
+
+func (t *HMAC) tokenize(ctx context.Context, domain, value string) (string, uint32, error) {
+	// The hot path: one key source call, one map lookup (a domain found
+	// there is valid), the HMAC, one allocation.
+	st, err := t.current(ctx)
+	if err != nil {
+		if verr := t.checkDomain("tokenize", domain); verr != nil {
+			return "", 0, verr
+		}
+		return "", 0, err
+	}
+	id := st.set.PrimaryID
+	d, err := t.domain(st, id, domain)
+	if err != nil {
+		return "", id, err
+	}
+	if d.norm != nil {
+		value = d.norm(value)
+	}
+	v, err := checkCanonical(value)
+	if err != nil {
+		return "", id, err
+	}
+	return d.token(v), id, nil
+}
+
+// TokenizeBatch tokenizes values in domain, in order. It fails on the
+// first value that cannot be tokenized, saying which (by index).
+func (t *HMAC) TokenizeBatch(ctx context.Context, domain string, values []string) ([]string, error) {
+	out := make([]string, len(values))
+	for i, v := range values {
+		tok, err := t.Tokenize(ctx, domain, v)
+		if err != nil {
+			return nil, batchErr(i, err)
+		}
+		out[i] = tok
+	}
+	return out, nil
+}
+
+// LookupTokens returns the tokens of value in domain under every enabled
+// version of the keyset, the primary's first: the terms of a lookup
+// (WHERE token IN (…)) that still finds rows tokenized before a rotation.
+func (t *HMAC) LookupTokens(ctx context.Context, domain, value string) ([]string, error) {
+	if err := t.checkDomain("lookup", domain); err != nil {
+		return nil, err
+	}
+	v, err := t.canonical(domain, value)
+	if err != nil {
+		return nil, t.fail("lookup", domain, err)
+	}
+	st, err := t.current(ctx)
+	if err != nil {
+		return nil, t.fail("lookup", domain, err)
+	}
+	ids := make([]uint32, 0, len(st.set.PRFs))
+	for id := range st.set.PRFs {
+		if id != st.set.PrimaryID {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	if _, ok := st.set.PRFs[st.set.PrimaryID]; ok {
+		ids = append([]uint32{st.set.PrimaryID}, ids...)
+	}
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		d, err := t.domain(st, id, domain)
+		if err != nil {
+			return nil, t.fail("lookup", domain, err)
+		}
+		out = append(out, d.token(v))
+	}
+	return out, nil
+}
+
+// Match reports whether token is the token of value in domain, under the
+// key version the token names, which must be enabled. It is how a token
+// made before a rotation is checked against a value. A malformed token, a
+// token of another domain or of a version that is not enabled is an
+// error, not a mismatch.
+func (t *HMAC) Match(ctx context.Context, domain, value, token string) (bool, error) {
+	if err := t.checkDomain("match", domain); err != nil {
+		return false, err
+	}
+	p, err := parseHMAC(token)
+	if err != nil {
+		return false, t.fail("match", domain, err)
+	}
+	if !tagMatches(p.tag, domain) {
+		return false, t.fail("match", domain, errf(ErrWrongDomain, "the token's domain tag is not this domain's"))
+	}
+	v, err := t.canonical(domain, value)
+	if err != nil {
+		return false, t.fail("match", domain, err)
+	}
+	st, err := t.current(ctx)
+	if err != nil {
+		return false, t.fail("match", domain, err)
+	}
+	d, err := t.domain(st, p.keyID, domain)
+	if err != nil {
+		return false, t.fail("match", domain, err)
+	}
+	var mac [macLen]byte
+	d.mac(&mac, v)
+	return subtle.ConstantTimeCompare(mac[:], p.payload) == 1, nil
+}
+
+// Detokenize always fails with ErrIrreversible (after checking the domain
+// and the token's grammar): HMAC tokens cannot be reversed. It exists so
+// that an HMAC is a pii.Tokenizer; use SIV, FPE or Vault tokens for values
+// that must come back.
+func (t *HMAC) Detokenize(ctx context.Context, domain, token string) (string, error) {
+	err := t.checkDomain("detokenize", domain)
+	if err == nil {
+		var p markedToken
+		if p, err = parseHMAC(token); err == nil {
+			err = errf(ErrIrreversible, "HMAC tokens cannot be reversed; tokenize with SIV, FPE or Vault instead")
+			if !tagMatches(p.tag, domain) {
+				err = errf(ErrWrongDomain, "the token's domain tag is not this domain's")
+			}
+		}
+	}
+	return "", t.finish(ctx, audit.ActionDetokenize, "detokenize", t.keyset, domain, 0, err)
+}
+
+// IsToken reports whether value has the grammar of an HMAC token of domain
+// (without a key: it does not prove that this keyset made it).
+func (t *HMAC) IsToken(domain, value string) bool {
+	if !validDomain(domain) {
+		return false
+	}
+	p, err := parseHMAC(value)
+	return err == nil && tagMatches(p.tag, domain)
+}
+
+// RecognizesTokens reports whether IsToken tells this tokenizer's tokens
+// in domain from values, which is what in-place tokenization (package pii)
+// needs to stay idempotent. It is true for HMAC tokens.
+func (t *HMAC) RecognizesTokens(domain string) bool { return validDomain(domain) }
+
+// parseHMAC parses the grammar of an HMAC token.
+func parseHMAC(token string) (markedToken, error) {
+	p, ok := parseMarked(token, hmacPrefix, true, hmacTokenLen, hmacTokenLen)
+	if !ok || len(p.payload) != macLen {
+		return p, errf(ErrMalformedToken, "not an HMAC token (%q followed by a key ID, a domain tag and a MAC)", hmacPrefix)
+	}
+	return p, nil
+}
+
+// batchErr says which element of a batch failed.
+func batchErr(i int, err error) error {
+	if te, ok := err.(*Error); ok {
+		c := *te
+		c.Op = te.Op + " batch element " + strconv.Itoa(i)
+		return &c
+	}
+	return err
+}

@@ -1,0 +1,288 @@
+package tokenize
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/tink-crypto/tink-go/v2/prf"
+
+	"github.com/piiguard/piiguard/audit"
+	"github.com/piiguard/piiguard/kms"
+)
+
+func TestHMACIsDeterministicAndDomainSeparated(t *testing.T) {
+	h, err := NewHMAC(loadFixedKeys(t), Options{})
+	require.NoError(t, err)
+	a1, err := h.Tokenize(ctx, "crm", "lucy@example.com")
+	require.NoError(t, err)
+	a2, err := h.Tokenize(ctx, "crm", "lucy@example.com")
+	require.NoError(t, err)
+	b, err := h.Tokenize(ctx, "analytics", "lucy@example.com")
+	require.NoError(t, err)
+	c, err := h.Tokenize(ctx, "crm", "mina@example.com")
+	require.NoError(t, err)
+
+	assert.Equal(t, a1, a2, "same value, same domain: same token")
+	assert.NotEqual(t, a1, b, "another domain gives an unrelated token")
+	assert.NotEqual(t, a1, c)
+	assert.NotEqual(t, a1[len(a1)-26:], b[len(b)-26:], "the MACs differ, not only the domain tags")
+	assert.Len(t, a1, hmacTokenLen)
+	assert.True(t, strings.HasPrefix(a1, "th1_"))
+}
+
+func TestHMACMatchesHMACSHA256UnderTheDerivedKey(t *testing.T) {
+	keys := loadFixedKeys(t)
+	h, err := NewHMAC(keys, Options{})
+	require.NoError(t, err)
+	tok, err := h.Tokenize(ctx, "crm", "lucy@example.com")
+	require.NoError(t, err)
+
+	set := keys.prfs[DefaultHMACKeyset]
+	key, err := set.PRFs[set.PrimaryID].ComputePRF([]byte(hmacLabel+"crm"), 32)
+	require.NoError(t, err)
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("lucy@example.com"))
+	want := b32.EncodeToString(m.Sum(nil)[:macLen])
+	assert.True(t, strings.HasSuffix(tok, "_"+want), "the token's MAC is HMAC-SHA256 under the derived domain key, truncated to 16 bytes")
+	id, ok := KeyVersion(tok)
+	require.True(t, ok)
+	assert.Equal(t, set.PrimaryID, id)
+}
+
+func TestHMACNormalisesByKind(t *testing.T) {
+	h, err := NewHMAC(loadFixedKeys(t), Options{Kinds: map[string]string{"crm": "email", "raw": KindExact}, DefaultCountryCode: "44"})
+	require.NoError(t, err)
+	tok := func(domain, v string) string {
+		t.Helper()
+		s, err := h.Tokenize(ctx, domain, v)
+		require.NoError(t, err)
+		return s
+	}
+	assert.Equal(t, tok("crm", "lucy@example.com"), tok("crm", "  Lucy@Example.COM "), "Kinds maps crm to email")
+	assert.Equal(t, tok("email", "lucy@example.com"), tok("email", "LUCY@example.com"), "a domain named after a kind uses it")
+	assert.Equal(t, tok("phone", "+44 20 7946 0800"), tok("phone", "020 7946 0800"), "DefaultCountryCode applies")
+	assert.Equal(t, tok("card", "4111 1111-1111 1111"), tok("card", "4111111111111111"))
+	assert.NotEqual(t, tok("raw", "Lucy"), tok("raw", "lucy"), "exact domains are not normalised")
+	assert.NotEqual(t, tok("other", "Lucy"), tok("other", "lucy"), "unknown kinds are exact")
+	assert.Equal(t, tok("name", "lucy  westenra"), tok("name", " Lucy Westenra"))
+}
+
+func TestHMACRotationLookupAndMatch(t *testing.T) {
+	kr := newKeyring(t, kms.KeyringOptions{})
+	h, err := NewHMAC(kr, Options{})
+	require.NoError(t, err)
+	old, err := h.Tokenize(ctx, "crm", "lucy@example.com")
+	require.NoError(t, err)
+	oldID, _ := KeyVersion(old)
+
+	v2, err := kr.Rotate(ctx, DefaultHMACKeyset)
+	require.NoError(t, err)
+	cur, err := h.Tokenize(ctx, "crm", "lucy@example.com")
+	require.NoError(t, err)
+	assert.NotEqual(t, old, cur, "the new primary makes another token")
+	curID, _ := KeyVersion(cur)
+	assert.Equal(t, v2.ID, curID, "tokens say which version made them")
+
+	terms, err := h.LookupTokens(ctx, "crm", "lucy@example.com")
+	require.NoError(t, err)
+	assert.Equal(t, []string{cur, old}, terms, "primary first, then every other enabled version")
+
+	for _, tok := range []string{old, cur} {
+		ok, err := h.Match(ctx, "crm", "lucy@example.com", tok)
+		require.NoError(t, err)
+		assert.True(t, ok)
+		ok, err = h.Match(ctx, "crm", "mina@example.com", tok)
+		require.NoError(t, err)
+		assert.False(t, ok)
+	}
+	require.NoError(t, kr.Disable(ctx, DefaultHMACKeyset, oldID))
+	_, err = h.Match(ctx, "crm", "lucy@example.com", old)
+	assert.ErrorIs(t, err, ErrUnknownToken, "a disabled version stops at once")
+	terms, err = h.LookupTokens(ctx, "crm", "lucy@example.com")
+	require.NoError(t, err)
+	assert.Equal(t, []string{cur}, terms)
+
+	_, err = h.Match(ctx, "analytics", "lucy@example.com", cur)
+	assert.ErrorIs(t, err, ErrWrongDomain)
+	_, err = h.Match(ctx, "crm", "lucy@example.com", "th1_nope")
+	assert.ErrorIs(t, err, ErrMalformedToken)
+}
+
+func TestHMACDetokenizeIsIrreversible(t *testing.T) {
+	log := &eventLog{}
+	h, err := NewHMAC(loadFixedKeys(t), Options{Audit: log})
+	require.NoError(t, err)
+	tok, err := h.Tokenize(ctx, "crm", "lucy@example.com")
+	require.NoError(t, err)
+	_, err = h.Detokenize(ctx, "crm", tok)
+	assert.ErrorIs(t, err, ErrIrreversible)
+	_, err = h.Detokenize(ctx, "other", tok)
+	assert.ErrorIs(t, err, ErrWrongDomain)
+	_, err = h.Detokenize(ctx, "crm", "lucy@example.com")
+	assert.ErrorIs(t, err, ErrMalformedToken)
+	e := log.last()
+	assert.Equal(t, audit.ActionDetokenize, e.Action)
+	assert.Equal(t, audit.OutcomeFailure, e.Outcome)
+	assert.Equal(t, "malformed_token", e.Error)
+}
+
+func TestHMACIsToken(t *testing.T) {
+	h, err := NewHMAC(loadFixedKeys(t), Options{})
+	require.NoError(t, err)
+	tok, err := h.Tokenize(ctx, "crm", "lucy@example.com")
+	require.NoError(t, err)
+	assert.True(t, h.IsToken("crm", tok))
+	assert.False(t, h.IsToken("analytics", tok), "the domain tag is checked")
+	assert.False(t, h.IsToken("crm", "lucy@example.com"))
+	assert.False(t, h.IsToken("crm", strings.ToUpper(tok)), "encodings are canonical")
+	assert.False(t, h.IsToken("bad domain", tok))
+	assert.True(t, h.RecognizesTokens("crm"))
+	assert.False(t, h.RecognizesTokens(""))
+}
+
+func TestHMACBatchAndAudit(t *testing.T) {
+	log := &eventLog{}
+	keys := loadFixedKeys(t)
+	h, err := NewHMAC(keys, Options{Audit: log})
+	require.NoError(t, err)
+	toks, err := h.TokenizeBatch(ctx, "crm", []string{"a@x.io", "b@x.io", "a@x.io"})
+	require.NoError(t, err)
+	require.Len(t, toks, 3)
+	assert.Equal(t, toks[0], toks[2])
+	one, err := h.Tokenize(ctx, "crm", "b@x.io")
+	require.NoError(t, err)
+	assert.Equal(t, one, toks[1])
+
+	ev := log.all()
+	require.Len(t, ev, 4, "one event per value")
+	for _, e := range ev {
+		assert.Equal(t, audit.ActionTokenize, e.Action)
+		assert.Equal(t, audit.OutcomeSuccess, e.Outcome)
+		assert.Equal(t, "crm", e.Field)
+		assert.Equal(t, DefaultHMACKeyset, e.KeyName)
+		assert.Equal(t, keys.prfs[DefaultHMACKeyset].PrimaryID, e.KeyID)
+	}
+
+	_, err = h.TokenizeBatch(ctx, "crm", []string{"a@x.io", ""})
+	require.ErrorIs(t, err, ErrInvalidValue)
+	assert.Contains(t, err.Error(), "batch element 1")
+
+	log.fail = errors.New("sink down")
+	_, err = h.Tokenize(ctx, "crm", "a@x.io")
+	assert.ErrorContains(t, err, "audit event was not recorded")
+}
+
+func TestHMACErrors(t *testing.T) {
+	_, err := NewHMAC(nil, Options{})
+	assert.ErrorIs(t, err, ErrInvalidOptions)
+	_, err = NewHMAC(loadFixedKeys(t), Options{Kinds: map[string]string{"crm": "no-such-kind"}})
+	assert.ErrorIs(t, err, ErrInvalidOptions)
+	_, err = NewHMAC(loadFixedKeys(t), Options{Kinds: map[string]string{"bad domain": "email"}})
+	assert.ErrorIs(t, err, ErrInvalidOptions)
+	_, err = NewHMAC(loadFixedKeys(t), Options{DefaultCountryCode: "044"})
+	assert.ErrorIs(t, err, ErrInvalidOptions)
+	_, err = NewHMAC(loadFixedKeys(t), Options{TTL: -1})
+	assert.ErrorIs(t, err, ErrInvalidOptions)
+
+	h, err := NewHMAC(loadFixedKeys(t), Options{Keyset: "missing"})
+	require.NoError(t, err)
+	_, err = h.Tokenize(ctx, "crm", "x")
+	assert.ErrorIs(t, err, kms.ErrNotFound)
+	_, err = h.LookupTokens(ctx, "crm", "x")
+	assert.ErrorIs(t, err, kms.ErrNotFound)
+
+	h, err = NewHMAC(loadFixedKeys(t), Options{})
+	require.NoError(t, err)
+	_, err = h.Tokenize(ctx, "lucy@example.com", "crm")
+	require.ErrorIs(t, err, ErrInvalidDomain)
+	assert.NotContains(t, err.Error(), "lucy", "a malformed domain is not echoed: it may be a value")
+	_, err = h.Tokenize(ctx, "crm", strings.Repeat("a", MaxValueSize+1))
+	assert.ErrorIs(t, err, ErrInvalidValue)
+	_, err = h.LookupTokens(ctx, "crm", "")
+	assert.ErrorIs(t, err, ErrInvalidValue)
+	_, err = h.LookupTokens(ctx, "", "x")
+	assert.ErrorIs(t, err, ErrInvalidDomain)
+
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	kr := newKeyring(t, kms.KeyringOptions{})
+	h, err = NewHMAC(kr, Options{})
+	require.NoError(t, err)
+	require.NoError(t, kr.Close())
+	_, err = h.Tokenize(cctx, "crm", "x")
+	assert.ErrorIs(t, err, kms.ErrClosed)
+}
+
+// A key source whose PRF set is replaced in place must not be served from
+// the old derived keys.
+func TestHMACNoticesANewPRFSet(t *testing.T) {
+	keys := loadFixedKeys(t)
+	src := &swapKeys{set: keys.prfs[DefaultHMACKeyset]}
+	h, err := NewHMAC(src, Options{})
+	require.NoError(t, err)
+	a, err := h.Tokenize(ctx, "crm", "v")
+	require.NoError(t, err)
+	src.set = keys.prfs[DefaultFPEKeyset] // another key
+	b, err := h.Tokenize(ctx, "crm", "v")
+	require.NoError(t, err)
+	assert.NotEqual(t, a, b)
+}
+
+type swapKeys struct{ set *prf.Set }
+
+func (s *swapKeys) PRF(context.Context, string) (*prf.Set, error) { return s.set, nil }
+
+func TestHMACConcurrentUse(t *testing.T) {
+	h, err := NewHMAC(loadFixedKeys(t), Options{})
+	require.NoError(t, err)
+	want := map[string]string{}
+	for _, d := range []string{"email", "crm", "name"} {
+		want[d], err = h.Tokenize(ctx, d, "lucy@example.com")
+		require.NoError(t, err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 2000 {
+				d := []string{"email", "crm", "name"}[(g+i)%3]
+				tok, err := h.Tokenize(ctx, d, "lucy@example.com")
+				if err != nil || tok != want[d] {
+					errs <- fmt.Errorf("goroutine %d: got a different token (%v)", g, err)
+					return
+				}
+				if ok, err := h.Match(ctx, d, "lucy@example.com", tok); err != nil || !ok {
+					errs <- fmt.Errorf("goroutine %d: match failed (%v)", g, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+func TestEncodeMACMatchesBase32(t *testing.T) {
+	var sum [sha256.Size]byte
+	for i := range 200 {
+		for j := range sum {
+			sum[j] = byte(i*31 + j*7)
+		}
+		var got [26]byte
+		encodeMAC(got[:], &sum)
+		assert.Equal(t, b32.EncodeToString(sum[:macLen]), string(got[:]))
+	}
+}
