@@ -333,11 +333,10 @@ func (k *Keyring) Rewrap(ctx context.Context, to *RootKey) (int, error) {
 	if to == nil {
 		return 0, fmt.Errorf("kms: rewrap: %w: nil root key", ErrInvalidArgument)
 	}
-	k.mu.Lock()
-	if k.closed {
-		k.mu.Unlock()
-		return 0, keyErr("rewrap", "*", 0, ErrClosed)
+	if err := k.check("rewrap", "*"); err != nil {
+		return 0, err
 	}
+	k.mu.Lock()
 	if to.Name() == k.root.Name() {
 		k.mu.Unlock()
 		return 0, fmt.Errorf("kms: rewrap: %w: the new root key has the current one's name %q", ErrInvalidArgument, to.Name())

@@ -5,17 +5,22 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/singleflight"
 )
 
-// cache is a bounded LRU of loaded values with a maximum age. A miss is
+// cache is a bounded cache of loaded values with a maximum age. A miss is
 // loaded by exactly one caller per key at a time (single-flight); the others
 // wait for its result. When a reload of an expired entry fails because the
 // backend is unavailable, the expired entry keeps serving for a grace
 // period, so that a KMS outage does not stop work that only needs keys
 // already in memory.
+//
+// Hits take a read lock only: instead of moving the entry to the front of an
+// LRU list, they set its referenced bit, and eviction gives referenced
+// entries a second chance (the CLOCK approximation of LRU).
 type cache[V any] struct {
 	maxEntries int
 	maxAge     time.Duration
@@ -23,10 +28,10 @@ type cache[V any] struct {
 	loadLimit  time.Duration
 	clock      func() time.Time
 
-	mu      sync.Mutex
+	mu      sync.RWMutex
 	gen     uint64 // bumped by invalidate: a load begun before is not stored
 	entries map[string]*list.Element
-	lru     *list.List // front: most recently used
+	order   *list.List // front: newest or given a second chance
 	group   singleflight.Group
 }
 
@@ -34,6 +39,7 @@ type cacheEntry[V any] struct {
 	key    string
 	val    V
 	loaded time.Time
+	ref    atomic.Bool
 }
 
 func newCache[V any](maxEntries int, maxAge, staleGrace, loadLimit time.Duration, clock func() time.Time) *cache[V] {
@@ -44,7 +50,7 @@ func newCache[V any](maxEntries int, maxAge, staleGrace, loadLimit time.Duration
 		loadLimit:  loadLimit,
 		clock:      clock,
 		entries:    make(map[string]*list.Element),
-		lru:        list.New(),
+		order:      list.New(),
 	}
 }
 
@@ -52,12 +58,15 @@ func newCache[V any](maxEntries int, maxAge, staleGrace, loadLimit time.Duration
 // allocation-free fast path of get.
 func (c *cache[V]) fresh(key string) (V, bool) {
 	now := c.clock()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if el, ok := c.entries[key]; ok {
+	c.mu.RLock()
+	el, ok := c.entries[key]
+	c.mu.RUnlock()
+	if ok {
 		e := el.Value.(*cacheEntry[V])
 		if now.Sub(e.loaded) < c.maxAge {
-			c.lru.MoveToFront(el)
+			if !e.ref.Load() {
+				e.ref.Store(true)
+			}
 			return e.val, true
 		}
 	}
@@ -68,26 +77,21 @@ func (c *cache[V]) fresh(key string) (V, bool) {
 // get returns the cached value for key, loading it on a miss or after it
 // expired.
 func (c *cache[V]) get(ctx context.Context, key string, load func(context.Context) (V, error)) (V, error) {
+	if v, ok := c.fresh(key); ok {
+		return v, nil
+	}
 	now := c.clock()
-	c.mu.Lock()
+	c.mu.RLock()
 	var stale *cacheEntry[V]
 	if el, ok := c.entries[key]; ok {
-		e := el.Value.(*cacheEntry[V])
-		if now.Sub(e.loaded) < c.maxAge {
-			c.lru.MoveToFront(el)
-			c.mu.Unlock()
-			return e.val, nil
-		}
-		stale = e
+		stale = el.Value.(*cacheEntry[V])
 	}
-	c.mu.Unlock()
+	gen := c.gen
+	c.mu.RUnlock()
 
 	// The load runs detached from the first caller's cancellation (others
 	// may be waiting on it) but bounded in time; each caller still stops
 	// waiting when its own context ends.
-	c.mu.Lock()
-	gen := c.gen
-	c.mu.Unlock()
 	ch := c.group.DoChan(key, func() (any, error) {
 		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.loadLimit)
 		defer cancel()
@@ -120,16 +124,22 @@ func (c *cache[V]) put(key string, v V, gen uint64) {
 		return
 	}
 	if el, ok := c.entries[key]; ok {
-		e := el.Value.(*cacheEntry[V])
-		e.val, e.loaded = v, c.clock()
-		c.lru.MoveToFront(el)
-		return
+		// Replace the entry rather than change it: readers hold it
+		// without the lock.
+		c.order.Remove(el)
 	}
-	c.entries[key] = c.lru.PushFront(&cacheEntry[V]{key: key, val: v, loaded: c.clock()})
-	for c.lru.Len() > c.maxEntries {
-		el := c.lru.Back()
-		c.lru.Remove(el)
-		delete(c.entries, el.Value.(*cacheEntry[V]).key)
+	c.entries[key] = c.order.PushFront(&cacheEntry[V]{key: key, val: v, loaded: c.clock()})
+	for c.order.Len() > c.maxEntries {
+		el := c.order.Back()
+		e := el.Value.(*cacheEntry[V])
+		if e.ref.Load() {
+			// Used since it was last looked at: a second chance.
+			e.ref.Store(false)
+			c.order.MoveToFront(el)
+			continue
+		}
+		c.order.Remove(el)
+		delete(c.entries, e.key)
 	}
 }
 
@@ -140,7 +150,7 @@ func (c *cache[V]) invalidate(key string) {
 	defer c.mu.Unlock()
 	c.gen++
 	if el, ok := c.entries[key]; ok {
-		c.lru.Remove(el)
+		c.order.Remove(el)
 		delete(c.entries, key)
 	}
 	c.group.Forget(key)
@@ -152,12 +162,12 @@ func (c *cache[V]) purge() {
 	defer c.mu.Unlock()
 	c.gen++
 	c.entries = make(map[string]*list.Element)
-	c.lru.Init()
+	c.order.Init()
 }
 
 // len returns the number of entries.
 func (c *cache[V]) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.lru.Len()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.order.Len()
 }

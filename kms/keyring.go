@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tink-crypto/tink-go/v2/keyset"
@@ -96,10 +97,10 @@ type Keyring struct {
 	store Store
 	opts  KeyringOptions
 
-	mu     sync.RWMutex
+	mu     sync.RWMutex // guards root and roots
 	root   *RootKey
 	roots  map[string]*RootKey
-	closed bool
+	closed atomic.Bool
 
 	keysets  *cache[*loadedKeyset]
 	subjects *cache[*subjectKey]
@@ -150,19 +151,15 @@ func (k *Keyring) String() string {
 // ErrClosed. It does not close the root key or the store. Close is
 // idempotent.
 func (k *Keyring) Close() error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	k.closed = true
+	k.closed.Store(true)
 	k.keysets.purge()
 	k.subjects.purge()
 	return nil
 }
 
-// state returns the current root key and the root used to open rec.
+// check refuses work once the keyring is closed.
 func (k *Keyring) check(op, name string) error {
-	k.mu.RLock()
-	defer k.mu.RUnlock()
-	if k.closed {
+	if k.closed.Load() {
 		return keyErr(op, name, 0, ErrClosed)
 	}
 	return nil
