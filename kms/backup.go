@@ -168,7 +168,7 @@ func (k *Keyring) Backup(ctx context.Context, w io.Writer) error {
 		if err != nil {
 			return err
 		}
-		return WriteBackup(w, nowUTC(k.opts.Clock), recs)
+		return WriteBackup(w, nowUTC(k.now), recs)
 	}()
 	return k.finish(ctx, audit.ActionKeyBackup, "backup", "*", 0, err)
 }
@@ -415,7 +415,7 @@ func (k *Keyring) rewrapOne(ctx context.Context, name string, to *RootKey) (bool
 			}
 			rec.WrappedDataKey = wrapped
 			rec.RootKey = to.Name()
-			rec.Updated = nowUTC(k.opts.Clock)
+			rec.Updated = nowUTC(k.now)
 			return k.store.PutKeyset(ctx, rec)
 		}()
 		if errors.Is(err, ErrConflict) && attempt < maxConflictRetries {

@@ -27,6 +27,11 @@ type cache[V any] struct {
 	staleGrace time.Duration
 	loadLimit  time.Duration
 	clock      func() time.Time
+	// timers: expiry is signalled by a timer per entry instead of a clock
+	// read per hit (reading the clock costs 40–90 ns on some virtual
+	// machines, more than the rest of a hit). Used with the real clock;
+	// an injected clock (tests) is read on every hit instead.
+	timers bool
 
 	mu      sync.RWMutex
 	gen     uint64 // bumped by invalidate: a load begun before is not stored
@@ -38,12 +43,26 @@ type cache[V any] struct {
 type cacheEntry[V any] struct {
 	key    string
 	val    V
-	loaded time.Time
-	ref    atomic.Bool
+	loaded  time.Time
+	ref     atomic.Bool
+	expired atomic.Bool // set by timer when timers are used
+	timer   *time.Timer
+}
+
+// stop releases the entry's timer.
+func (e *cacheEntry[V]) stop() {
+	if e.timer != nil {
+		e.timer.Stop()
+	}
 }
 
 func newCache[V any](maxEntries int, maxAge, staleGrace, loadLimit time.Duration, clock func() time.Time) *cache[V] {
+	timers := clock == nil
+	if clock == nil {
+		clock = time.Now
+	}
 	return &cache[V]{
+		timers:     timers,
 		maxEntries: maxEntries,
 		maxAge:     maxAge,
 		staleGrace: staleGrace,
@@ -57,13 +76,18 @@ func newCache[V any](maxEntries int, maxAge, staleGrace, loadLimit time.Duration
 // fresh returns the cached value for key if it has not expired. It is the
 // allocation-free fast path of get.
 func (c *cache[V]) fresh(key string) (V, bool) {
-	now := c.clock()
 	c.mu.RLock()
 	el, ok := c.entries[key]
 	c.mu.RUnlock()
 	if ok {
 		e := el.Value.(*cacheEntry[V])
-		if now.Sub(e.loaded) < c.maxAge {
+		var live bool
+		if c.timers {
+			live = !e.expired.Load()
+		} else {
+			live = c.clock().Sub(e.loaded) < c.maxAge
+		}
+		if live {
 			if !e.ref.Load() {
 				e.ref.Store(true)
 			}
@@ -126,9 +150,14 @@ func (c *cache[V]) put(key string, v V, gen uint64) {
 	if el, ok := c.entries[key]; ok {
 		// Replace the entry rather than change it: readers hold it
 		// without the lock.
+		el.Value.(*cacheEntry[V]).stop()
 		c.order.Remove(el)
 	}
-	c.entries[key] = c.order.PushFront(&cacheEntry[V]{key: key, val: v, loaded: c.clock()})
+	e := &cacheEntry[V]{key: key, val: v, loaded: c.clock()}
+	if c.timers {
+		e.timer = time.AfterFunc(c.maxAge, func() { e.expired.Store(true) })
+	}
+	c.entries[key] = c.order.PushFront(e)
 	for c.order.Len() > c.maxEntries {
 		el := c.order.Back()
 		e := el.Value.(*cacheEntry[V])
@@ -138,6 +167,7 @@ func (c *cache[V]) put(key string, v V, gen uint64) {
 			c.order.MoveToFront(el)
 			continue
 		}
+		e.stop()
 		c.order.Remove(el)
 		delete(c.entries, e.key)
 	}
@@ -150,6 +180,7 @@ func (c *cache[V]) invalidate(key string) {
 	defer c.mu.Unlock()
 	c.gen++
 	if el, ok := c.entries[key]; ok {
+		el.Value.(*cacheEntry[V]).stop()
 		c.order.Remove(el)
 		delete(c.entries, key)
 	}
@@ -161,6 +192,9 @@ func (c *cache[V]) purge() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
+	for el := c.order.Front(); el != nil; el = el.Next() {
+		el.Value.(*cacheEntry[V]).stop()
+	}
 	c.entries = make(map[string]*list.Element)
 	c.order.Init()
 }

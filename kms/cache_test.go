@@ -62,3 +62,14 @@ func TestCacheCallerContextEndsWait(t *testing.T) {
 	})
 	assert.True(t, errors.Is(err, context.Canceled))
 }
+
+func TestCacheEntriesExpireByTimer(t *testing.T) {
+	c := newCache[int](10, 30*time.Millisecond, 0, time.Second, nil)
+	_, err := c.get(context.Background(), "k", func(context.Context) (int, error) { return 1, nil })
+	require.NoError(t, err)
+	_, ok := c.fresh("k")
+	require.True(t, ok)
+	require.Eventually(t, func() bool { _, ok := c.fresh("k"); return !ok }, 2*time.Second, 5*time.Millisecond,
+		"an entry expires after maxAge without any clock read on the hit path")
+	c.purge()
+}

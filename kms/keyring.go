@@ -76,9 +76,14 @@ func (o *KeyringOptions) setDefaults() {
 	if o.SubjectKeyset == "" {
 		o.SubjectKeyset = "subjects"
 	}
-	if o.Clock == nil {
-		o.Clock = time.Now
+}
+
+// now returns the keyring's current time.
+func (k *Keyring) now() time.Time {
+	if k.opts.Clock != nil {
+		return k.opts.Clock()
 	}
+	return time.Now()
 }
 
 // Keyring is the set of named keysets of an application, kept encrypted in a
@@ -200,7 +205,7 @@ func validName(name string) error {
 // reported with the class of its error; a sink failure is returned.
 func (k *Keyring) report(ctx context.Context, e audit.Event, opErr error) error {
 	e = audit.FromContext(ctx, e)
-	e.Time = nowUTC(k.opts.Clock)
+	e.Time = nowUTC(k.now)
 	e.Outcome = audit.OutcomeSuccess
 	if opErr != nil {
 		e.Outcome = audit.OutcomeFailure
@@ -258,7 +263,7 @@ func (k *Keyring) create(ctx context.Context, name string, purpose Purpose) (Ver
 	if err != nil {
 		return VersionRecord{}, fmt.Errorf("%w: canary: %w", ErrBackend, err)
 	}
-	now := nowUTC(k.opts.Clock)
+	now := nowUTC(k.now)
 	v := VersionRecord{ID: id, Number: 1, Status: StatusEnabled, Primary: true, Created: now, Updated: now, Canary: canary}
 	rec := &KeysetRecord{Name: name, Purpose: purpose, Versions: []VersionRecord{v}, Created: now, Updated: now}
 	if err := sealKeyset(ctx, k.currentRoot(), rec, h); err != nil {
@@ -359,7 +364,7 @@ func (k *Keyring) addVersion(ctx context.Context, op, name string, primary bool)
 		if err != nil {
 			return fmt.Errorf("%w: canary: %w", ErrBackend, err)
 		}
-		now := nowUTC(k.opts.Clock)
+		now := nowUTC(k.now)
 		out = VersionRecord{ID: id, Number: len(rec.Versions) + 1, Status: StatusEnabled, Created: now, Updated: now, Canary: canary}
 		rec.Versions = append(rec.Versions, out)
 		if primary {
@@ -377,7 +382,7 @@ func (k *Keyring) addVersion(ctx context.Context, op, name string, primary bool)
 // Promote makes an enabled version the primary.
 func (k *Keyring) Promote(ctx context.Context, name string, keyID uint32) error {
 	err := k.modify(ctx, "promote", name, func(rec *KeysetRecord, m *keyset.Manager) error {
-		return setPrimary(rec, m, keyID, nowUTC(k.opts.Clock))
+		return setPrimary(rec, m, keyID, nowUTC(k.now))
 	})
 	return k.finish(ctx, audit.ActionKeyRotate, "promote", name, keyID, err)
 }
@@ -457,7 +462,7 @@ func (k *Keyring) setStatus(ctx context.Context, op, name string, id uint32, to 
 			return fmt.Errorf("%w: %w", ErrBackend, err)
 		}
 		v.Status = to
-		v.Updated = nowUTC(k.opts.Clock)
+		v.Updated = nowUTC(k.now)
 		return nil
 	})
 }
@@ -511,7 +516,7 @@ func (k *Keyring) modify(ctx context.Context, op, name string, change func(*Keys
 				return err
 			}
 			rec.EncryptedKeyset = ct
-			rec.Updated = nowUTC(k.opts.Clock)
+			rec.Updated = nowUTC(k.now)
 			return k.store.PutKeyset(ctx, rec)
 		}()
 		if errors.Is(err, ErrConflict) && attempt < maxConflictRetries {

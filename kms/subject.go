@@ -153,7 +153,7 @@ func (k *Keyring) createSubject(ctx context.Context, subjectID string) (*subject
 		SubjectID:    subjectID,
 		Keyset:       k.opts.SubjectKeyset,
 		EncryptedKey: buf.Bytes(),
-		Created:      nowUTC(k.opts.Clock),
+		Created:      nowUTC(k.now),
 	}
 	if err := k.store.PutSubjectKey(ctx, rec); err != nil {
 		return nil, err
@@ -189,7 +189,7 @@ func (k *Keyring) DestroySubjectKey(ctx context.Context, subjectID string) error
 	if err := k.check("destroy subject key", subjectID); err != nil {
 		return err
 	}
-	err := k.store.DestroySubjectKey(ctx, subjectID, nowUTC(k.opts.Clock))
+	err := k.store.DestroySubjectKey(ctx, subjectID, nowUTC(k.now))
 	k.subjects.invalidate(subjectID)
 	aerr := k.report(ctx, audit.Event{Action: audit.ActionSubjectKeyDestroy, SubjectID: subjectID}, err)
 	if err != nil {
