@@ -6,13 +6,16 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"hash"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/tink-crypto/tink-go/v2/tink"
 
+	"github.com/piiguard/piiguard/access"
 	"github.com/piiguard/piiguard/audit"
 	"github.com/piiguard/piiguard/kms"
 )
@@ -256,4 +259,118 @@ func TestSteadyStateMakesNoKMSCalls(t *testing.T) {
 	}
 	assert.Equal(t, wraps, env.driver.wraps.Load(), "no wrap calls for %d records", records)
 	assert.Equal(t, unwraps, env.driver.unwraps.Load(), "no unwrap calls for %d records (%d fields)", records, records*4)
+}
+
+// openAccessSides returns the two sides of the access target, each
+// one Open of the same sealed Customer by the same principal (support,
+// after MFA, for a support purpose, so that every field is revealed and
+// both sides do the same cryptography):
+//
+//   - checked: a Policy of nine rules (testdata/access-policy.yaml, with
+//     owner-only, same-tenant, purpose and MFA conditions) and an
+//     audit.AsyncSink over a discarding sink;
+//   - unchecked: access.InsecureAllowAll and audit.Discard, which is Open
+//     alone.
+//
+// The AsyncSink is closed when tb ends.
+func openAccessSides(tb testing.TB) (checked, unchecked func() error) {
+	return openAccessBatch(tb, 0)
+}
+
+// openAccessBatch is openAccessSides for OpenAll of a page of n Customers,
+// or for Open of one when n is 0.
+func openAccessBatch(tb testing.TB, n int) (checked, unchecked func() error) {
+	policy := loadTestPolicy(tb, time.Now)
+	// Reveals wait for room in the buffer (Block) rather than fail: a
+	// benchmark opens records faster than any real caller, and a consumer
+	// descheduled on a busy machine would otherwise make Open fail.
+	async := audit.NewAsyncSink(audit.Discard, audit.AsyncOptions{RevealPolicy: audit.Block})
+	tb.Cleanup(func() { _ = async.Close(context.Background()) })
+	env := newEnv(tb, Options{Checker: policy, Audit: async})
+	plain := newEnv(tb, Options{Checker: access.InsecureAllowAll, Audit: audit.Discard})
+	plain.p.keys = env.p.keys // the same keys, so either opens the other's records
+	sealed := lucy()
+	require.NoError(tb, env.p.Seal(ctx, &sealed))
+	principal := supportMFA
+	principal.Auth.Time = time.Now()
+	c := audit.WithRequestID(as(principal, access.PurposeSupport), "req-1")
+
+	for _, p := range []*Protector{env.p, plain.p} {
+		r := sealed
+		require.NoError(tb, p.Open(c, &r))
+		r.EmailIndex = ""
+		require.Equal(tb, lucy(), r, "every field is revealed")
+	}
+	open := func(p *Protector) func() error {
+		return func() error {
+			r := sealed
+			return p.Open(c, &r)
+		}
+	}
+	if n == 0 {
+		return open(env.p), open(plain.p)
+	}
+	page := make([]Customer, n)
+	for i := range page {
+		page[i] = lucy()
+		page[i].ID = "cus_" + strconv.Itoa(1000+i)
+	}
+	require.NoError(tb, env.p.SealAll(ctx, page))
+	openAll := func(p *Protector) func() error {
+		rs := make([]Customer, n)
+		return func() error {
+			copy(rs, page)
+			return p.OpenAll(c, rs)
+		}
+	}
+	return openAll(env.p), openAll(plain.p)
+}
+
+func benchOp(op func() error) func(*testing.B) {
+	return func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := op(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// BenchmarkOpenAccess measures the cost of access control and auditing on
+// Open: see openAccessSides. The target is checked ≤ 1.2× unchecked
+// (TestOverheadRatios measures it as a median ratio).
+func BenchmarkOpenAccess(b *testing.B) {
+	checked, unchecked := openAccessSides(b)
+	b.Run("policy+async-audit", benchOp(checked))
+	b.Run("insecure-allow-all+discard", benchOp(unchecked))
+	checked, unchecked = openAccessBatch(b, 50)
+	b.Run("OpenAll-50/policy+async-audit", benchOp(checked))
+	b.Run("OpenAll-50/insecure-allow-all+discard", benchOp(unchecked))
+}
+
+// BenchmarkOpenAllAccess opens 100 owned accounts at a time as their sales
+// rep's colleague (masks) with the policy and an async sink: the Memo makes
+// one decision per field and owner, not per record.
+func BenchmarkOpenAllAccess(b *testing.B) {
+	policy := loadTestPolicy(b, time.Now)
+	// A batch makes an event per field and record: under a burst the
+	// default policy for reveals, Fail, would refuse some; Block waits.
+	async := audit.NewAsyncSink(audit.Discard, audit.AsyncOptions{Size: 8192, RevealPolicy: audit.Block})
+	defer async.Close(context.Background())
+	env := newEnv(b, Options{Checker: policy, Audit: async})
+	sealed := make([]CRMAccount, 100)
+	for i := range sealed {
+		sealed[i] = account("acc_"+strconv.Itoa(i), "rep-"+strconv.Itoa(i%5))
+	}
+	require.NoError(b, env.p.SealAll(ctx, sealed))
+	c := as(rep7, "")
+	rs := make([]CRMAccount, len(sealed))
+	b.ReportAllocs()
+	for b.Loop() {
+		copy(rs, sealed)
+		if err := env.p.OpenAll(c, rs); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

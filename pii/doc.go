@@ -13,9 +13,12 @@
 //		City       string
 //	}
 //
-//	p, err := pii.New(keyring, pii.Options{})  // keysets "pii-fields" and "pii-search"
+//	p, err := pii.New(keyring, pii.Options{     // keysets "pii-fields" and "pii-search"
+//		Checker: policy,                        // an *access.Policy: who may see which field
+//		Audit:   sink,                          // an audit.Sink: every reveal, mask and denial
+//	})
 //	err = p.Seal(ctx, &customer)                // tagged fields become ciphertext, indexes filled
-//	err = p.Open(ctx, &customer)                // back to plaintext
+//	err = p.Open(ctx, &customer)                // back to plaintext, as far as the policy allows
 //	terms, err := p.SearchTerms(ctx, Customer{}, "Email", "lucy@example.com")
 //	err = pii.Redact(&customer)                 // masks, for logs: "L. W.", "l***@example.com"
 //
@@ -29,7 +32,10 @@
 //
 // A field is protected when it carries a `pii` tag:
 //
-//	tag     = "-" | "id" [ ",record=" name ] | kind { "," option }
+//	tag     = "-" | "id" { "," idopt } | kind { "," option }
+//	idopt   = "record=" name        the record name bound into associated data
+//	        | "owner=" Field        sibling Field holds the ID of the record's owner (access control)
+//	        | "tenant=" Field       sibling Field holds the record's tenant (access control)
 //	kind    = "name" | "email" | "phone" | "address" | "street" | "city" | "postcode"
 //	        | "card" | "bank_account" | "national_id" | "dob" | "ip" | "text"
 //	option  = "class=" class        the data class; default: the kind's (see Kind)
@@ -43,6 +49,24 @@
 // which is not encrypted (it is the row's key) but binds every value of the
 // record to the record (see Associated data). "-" stops the walk: the field
 // and anything it reaches are left alone.
+//
+// owner= and tenant= name the fields Open reads to tell the access Checker
+// whose record it is (see Access control):
+//
+//	type Account struct {
+//		ID         string `pii:"id,owner=SalesRepID,tenant=Org"`
+//		SalesRepID string // the principal ID of the account's sales rep
+//		Org        string
+//		Email      string `pii:"email"`
+//	}
+//
+// Each must name an exported, untagged field of the same struct as the id
+// field, other than the id field, holding a string, an integer or an
+// encoding.TextMarshaler (not a String or Value: access is decided before
+// anything is opened); an empty or zero value means no owner or tenant.
+// They are promoted with an id field declared in an embedded struct, and
+// apply to every field of the record, nested records included. Anything
+// else is an ErrInvalidTag at plan time.
 //
 // A protected field must be a string, a []byte, a *string (or a type whose
 // underlying type is one of those, such as String), or a Value[T] for typed
@@ -184,13 +208,103 @@
 // off when the job is done: while on, a value stored in the clear by mistake
 // is not detected.
 //
+// # Access control
+//
+// Open asks Options.Checker (package access: an *access.Policy loaded from
+// YAML or JSON, the Cedar adapter, or a Checker of your own) about every
+// non-empty protected field before revealing it. The access.Request is
+// built with access.NewRequest from the context — the principal
+// (access.WithPrincipal, or access.Middleware for net/http), the purpose
+// (access.WithPurpose) and any break-glass reason (access.WithBreakGlass) —
+// with action access.ActionReveal and the resource:
+//
+//	RecordType  the record name (Go type name or record=)
+//	Field       the field path ("Email", "Addresses[].Street")
+//	Kind, Class the field's kind and class from its tag
+//	OwnerID     the owner= field of the record ("" without one)
+//	SubjectID   the record's ID
+//	Tenant      the tenant= field of the record ("" without one)
+//
+// and applies the decision to that field only:
+//
+//	access.Allow  the plaintext (a break-glass Allow, with Alert, too)
+//	access.Mask   the kind's Mask ("l***@example.com"; a Value becomes masked)
+//	access.Deny   the zero value: "", nil, a zero Value — the field is not
+//	              even decrypted (or detokenized)
+//
+// With Options.StrictAccess a Deny fails the whole Open instead, with an
+// error wrapping access.ErrDenied that names the field, and the record is
+// unchanged. A context without a principal is denied (access.ErrNoPrincipal
+// from the Checker counts as a Deny, never a panic). Any other error from
+// the Checker fails Open with ErrAccessCheck. Malformed ciphertexts and
+// plaintext (ErrPlaintext) are errors whatever the decision; in migration
+// mode a plaintext field is masked or zeroed like a sealed one.
+//
+// Decisions are made once per question within one call: OpenAll (and Open
+// of a record that reaches nested records through pointers, slices or
+// maps) asks through an
+// access.Memo created for the call and dropped after it, so that a page of
+// records asks an *access.Policy once per field — or, when its rules are
+// owner-only or same-tenant, once per field and owner or tenant: a sales
+// rep's page of 1,000 accounts of 10 owners is 10 decisions per field, not
+// 1,000. Subject IDs never count for a Policy. A Checker of your own is not
+// known to ignore anything, so it is asked once per field and record. A
+// decision never outlives its call: MFA windows close and policies change.
+// To open many records, prefer one OpenAll to many Opens.
+//
+// There is no default: New fails with ErrNoChecker when Options.Checker is
+// nil. access.InsecureAllowAll is the deliberate way to run without access
+// control (tests, demos, single-user tools): it reveals every field to
+// anyone, even with no principal in the context, and its audit events say
+// "access control disabled".
+//
+// Seal makes no access decision: it protects values, it does not disclose
+// them. SearchTerms makes none either (blind index terms disclose nothing;
+// the rows found are opened with Open), but reports an audit event.
+//
 // # Audit
 //
-// With Options.Audit set, Open reports an audit.ActionReveal event for every
-// field it reveals (record type, field path, class, record ID as subject, key
-// name and ID) before changing the record; if the sink fails, Open fails and
-// reveals nothing (ErrAudit). A failed Open reports a failure event.
-// SearchTerms reports audit.ActionSearch. Events carry no values.
+// With Options.Audit set, Open reports one audit.ActionReveal event per
+// record and decision — at most three per record: allow, mask and deny —
+// listing the fields that got it:
+//
+//	Field     the field paths, comma-separated, in walk order ("Name,Email")
+//	Class     their classes, comma-separated, each once
+//	Decision  "allow", "mask" or "deny" (audit.DecisionAllow, …)
+//	Reason    the Checker's reasons, each once, joined with " | "
+//	Outcome   success for allow and mask; failure, Error "permission_denied", for deny
+//	KeyName   the keyset (or "token:NAME", or "" for plaintext in migration
+//	          mode), comma-separated if several; KeyID the key version, or 0
+//	          if the fields were sealed under several
+//	SubjectID the record's ID; RecordType its record name
+//	Actor     the principal's ID, else audit.ActorFrom(ctx)
+//	Purpose   the declared purpose; RequestID audit.RequestIDFrom(ctx)
+//
+// One event per record and decision, rather than per field, keeps the audit
+// trail and its chain a few times smaller and Open cheap (an AsyncSink
+// hands each event to another goroutine). Queries by subject, actor,
+// decision and time work as they do for any event; a query for one field
+// matches the events whose Field list holds it, which audit.Query.Field
+// (an exact match) does not do: filter on strings.Split(e.Field, ",").
+//
+// A break-glass decision (access.Decision.Alert) is reported with a Reason
+// that starts with "break-glass" and ends with `stated reason: "…"`: the
+// reason the principal gave, up to 256 bytes — the one free text in this
+// package's events, which belongs in the audit trail (see package access).
+// A sink can page on it at once.
+//
+// Open records its events before it changes the record: if the sink
+// refuses any (an error from Record, a full AsyncSink, a Detector blocking
+// the principal), Open fails with ErrAudit and the record keeps its
+// ciphertexts — no audit record, no plaintext. With an audit.AsyncSink,
+// "recorded" means queued: route reveals around it with audit.SplitReveals
+// for a synchronous guarantee, and keep its RevealPolicy at Fail or Block.
+// A failed Open reports one failure event for the field at fault (with
+// Decision "deny" when a strict denial failed it). SearchTerms reports
+// audit.ActionSearch with the record type, field path, class and search key,
+// and fails with ErrAudit if the sink refuses it. Seal reports nothing:
+// protecting a value discloses nothing. Events never carry a value or a
+// ciphertext.
 //
 // # Security considerations
 //
@@ -202,8 +316,16 @@
 //     are made to be joined across records and tables.
 //   - No error, log line or audit event of this package holds a value or a
 //     ciphertext: errors name record types, field paths and key IDs.
-//   - Open makes no access decision in this release: whoever can call it on
-//     a Protector can reveal every field. Every reveal is audited.
+//   - Access is decided per field by Options.Checker, which must trust the
+//     principal the host application put in the context: piiguard never
+//     authenticates. A caller holding a Protector and the keys can still
+//     read ciphertexts itself; access control protects the reveal path,
+//     encryption the storage.
+//   - A denied field reads as empty: with StrictAccess off, callers cannot
+//     tell a denied field from an empty one except through the audit trail.
+//   - owner= and tenant= fields are trusted as stored: whoever can write a
+//     record's owner field can grant its owner access. Protect them like
+//     the ID (or keep them out of reach of the principals they decide for).
 //   - Values revealed by Open live in ordinary Go strings: they are not wiped
 //     from memory. Keep plaintext records short-lived; use String to keep
 //     them out of logs.
@@ -214,6 +336,8 @@
 // ErrInvalidTag, ErrUnsupportedType, ErrUnexportedField, ErrMissingID,
 // ErrCycle, ErrTooLarge, ErrPlaintext, ErrInvalidCiphertext,
 // ErrUnsupportedFormat, ErrNotSearchable, ErrNoTokenizer, ErrSealed,
-// ErrAudit) or of package kms (ErrDisabled, ErrDestroyed, ErrUnavailable, …)
-// for key ring failures; errors about one field are a *FieldError.
+// ErrAudit, ErrNoChecker, ErrAccessCheck), of package access (ErrDenied, and
+// ErrNoPrincipal with it, under StrictAccess) or of package kms
+// (ErrDisabled, ErrDestroyed, ErrUnavailable, …) for key ring failures;
+// errors about one field are a *FieldError.
 package pii

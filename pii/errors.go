@@ -55,9 +55,17 @@ var (
 	// ErrSealed: a Value holds a ciphertext (or a mask) and was asked for
 	// its plaintext; Open the record first.
 	ErrSealed = errors.New("pii: value is sealed")
-	// ErrAudit: the audit sink failed to record a reveal; nothing was
-	// revealed.
+	// ErrAudit: the audit sink failed to record an event of Open (a
+	// reveal, a mask or a denial) or of SearchTerms; nothing was revealed.
 	ErrAudit = errors.New("pii: audit sink failed")
+	// ErrNoChecker: New was given no Options.Checker. Access control is
+	// never off by default: pass access.InsecureAllowAll to turn it off.
+	ErrNoChecker = errors.New("pii: no access checker")
+	// ErrAccessCheck: the Checker returned an error (other than
+	// access.ErrNoPrincipal, which is a denial) for a field Open was about
+	// to reveal; Open failed closed and revealed nothing. It wraps the
+	// Checker's error.
+	ErrAccessCheck = errors.New("pii: access check failed")
 )
 
 // FieldError is an error about one field of one record type. Path is the

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/piiguard/piiguard/access"
+	"github.com/piiguard/piiguard/audit"
 	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/pii"
 )
@@ -45,7 +47,9 @@ func newKeyring() *kms.Keyring {
 
 func Example() {
 	ctx := context.Background()
-	p, err := pii.New(newKeyring(), pii.Options{})
+	// Access control is off in this example, deliberately: see
+	// ExampleProtector_Open_accessPolicy for a Protector with a policy.
+	p, err := pii.New(newKeyring(), pii.Options{Checker: access.InsecureAllowAll})
 	if err != nil {
 		panic(err)
 	}
@@ -68,7 +72,7 @@ func Example() {
 
 func ExampleProtector_Open_copiedCiphertext() {
 	ctx := context.Background()
-	p, _ := pii.New(newKeyring(), pii.Options{})
+	p, _ := pii.New(newKeyring(), pii.Options{Checker: access.InsecureAllowAll})
 	a := Customer{ID: "cus_1", Name: "Lucy Westenra", Phone: "+44 20 7946 8000"}
 	b := Customer{ID: "cus_2", Name: "Mina Harker"}
 	_ = p.Seal(ctx, &a)
@@ -88,7 +92,7 @@ func ExampleProtector_Open_copiedCiphertext() {
 
 func ExampleProtector_SearchTerms() {
 	ctx := context.Background()
-	p, _ := pii.New(newKeyring(), pii.Options{})
+	p, _ := pii.New(newKeyring(), pii.Options{Checker: access.InsecureAllowAll})
 	stored := []Customer{
 		{ID: "cus_1", Email: "lucy@example.com"},
 		{ID: "cus_2", Email: "mina@example.com"},
@@ -176,7 +180,7 @@ func ExampleValue() {
 		BirthDate pii.Value[time.Time] `pii:"dob"`
 	}
 	ctx := context.Background()
-	p, _ := pii.New(newKeyring(), pii.Options{})
+	p, _ := pii.New(newKeyring(), pii.Options{Checker: access.InsecureAllowAll})
 	r := Patient{ID: "pat_7", BirthDate: pii.ValueOf(time.Date(1987, 4, 12, 0, 0, 0, 0, time.UTC))}
 
 	_ = p.Seal(ctx, &r)
@@ -196,10 +200,97 @@ func ExampleValue() {
 func ExampleNew_options() {
 	kr := newKeyring()
 	p, err := pii.New(kr, pii.Options{
-		IndexBits:          20, // about a million customers: √N < 2^bits < N/2
+		Checker:            access.InsecureAllowAll, // no access control: deliberate, for this example only
+		IndexBits:          20,                      // about a million customers: √N < 2^bits < N/2
 		DefaultCountryCode: "44",
 	})
 	fmt.Println(p, err)
 	// Output:
 	// pii.Protector(fields=pii-fields, search=pii-search, bits=20) <nil>
+}
+
+// A sales rep sees their own accounts, a masked form of their colleagues'
+// accounts, and no one sees anything without a principal.
+func ExampleProtector_Open_accessPolicy() {
+	type Account struct {
+		ID         string `pii:"id,owner=SalesRepID"`
+		SalesRepID string
+		Email      string `pii:"email"`
+		NationalID string `pii:"national_id"`
+	}
+	policy, err := access.ParsePolicyYAML([]byte(`
+version: 1
+roles: [sales_rep]
+rules:
+  - name: own-accounts
+    effect: allow
+    roles: [sales_rep]
+    actions: [reveal]
+    classes: [contact]
+    owner_only: true
+  - name: other-accounts
+    effect: mask
+    roles: [sales_rep]
+    actions: [reveal]
+    classes: [contact]
+`), access.PolicyOptions{})
+	if err != nil {
+		panic(err)
+	}
+	events := audit.SinkFunc(func(_ context.Context, e audit.Event) error {
+		fmt.Printf("  audit: %s %s %s of %s: %s (%s)\n", e.Actor, e.Decision, e.Field, e.SubjectID, e.Outcome, e.Reason)
+		return nil
+	})
+	p, err := pii.New(newKeyring(), pii.Options{Checker: policy, Audit: events})
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+	sealed := Account{ID: "acc_1", SalesRepID: "rep-7", Email: "lucy@example.com", NationalID: "11010519491231002X"}
+	if err := p.Seal(ctx, &sealed); err != nil {
+		panic(err)
+	}
+	for _, who := range []string{"rep-7", "rep-8", ""} {
+		c := ctx
+		if who != "" {
+			c = access.WithPrincipal(ctx, access.Principal{ID: who, Roles: []string{"sales_rep"}})
+		}
+		a := sealed
+		if err := p.Open(c, &a); err != nil {
+			panic(err)
+		}
+		fmt.Printf("%q sees Email=%q NationalID=%q\n", who, a.Email, a.NationalID)
+	}
+	// Output:
+	//   audit: rep-7 allow Email of acc_1: success (allowed by rule "own-accounts")
+	//   audit: rep-7 deny NationalID of acc_1: failure (no rule allows this request (default deny))
+	// "rep-7" sees Email="lucy@example.com" NationalID=""
+	//   audit: rep-8 mask Email of acc_1: success (masked by rule "other-accounts")
+	//   audit: rep-8 deny NationalID of acc_1: failure (no rule allows this request (default deny))
+	// "rep-8" sees Email="l***@example.com" NationalID=""
+	//   audit:  deny Email,NationalID of acc_1: failure (no principal)
+	// "" sees Email="" NationalID=""
+}
+
+// StrictAccess turns a denial into an error, and leaves the record sealed.
+func ExampleOptions_strictAccess() {
+	type Account struct {
+		ID    string `pii:"id"`
+		Email string `pii:"email"`
+	}
+	p, _ := pii.New(newKeyring(), pii.Options{
+		Checker: access.CheckerFunc(func(context.Context, access.Request) (access.Decision, error) {
+			return access.Decision{Effect: access.Deny, Rule: "freeze", Reason: "reveals are frozen"}, nil
+		}),
+		StrictAccess: true,
+	})
+	ctx := context.Background()
+	a := Account{ID: "acc_1", Email: "lucy@example.com"}
+	_ = p.Seal(ctx, &a)
+	err := p.Open(ctx, &a)
+	fmt.Println(err)
+	fmt.Println(errors.Is(err, access.ErrDenied), strings.HasPrefix(a.Email, "pg1."))
+	// Output:
+	// pii: Account.Email: access: denied by rule "freeze": reveals are frozen
+	// true true
 }

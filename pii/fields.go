@@ -9,6 +9,7 @@ import (
 
 	"github.com/tink-crypto/tink-go/v2/tink"
 
+	"github.com/piiguard/piiguard/access"
 	"github.com/piiguard/piiguard/kms"
 )
 
@@ -183,6 +184,11 @@ func (w *walker) decrypt(lf *leaf, text string) ([]byte, error) {
 	if err != nil {
 		return nil, w.errf(lf, err)
 	}
+	return w.decryptRaw(lf, raw, keyID)
+}
+
+// decryptRaw opens a parsed ciphertext of leaf lf made with key keyID.
+func (w *walker) decryptRaw(lf *leaf, raw []byte, keyID uint32) ([]byte, error) {
 	a, err := w.fieldAEAD(lf)
 	if err != nil {
 		return nil, err
@@ -194,9 +200,6 @@ func (w *walker) decrypt(lf *leaf, text string) ([]byte, error) {
 	pt, err := a.Decrypt(raw, ad)
 	if err != nil {
 		return nil, w.errf(lf, decryptErr(err, keyID))
-	}
-	if w.mode == modeOpen {
-		w.revealed(lf, w.p.opts.FieldKeyset, keyID)
 	}
 	return pt, nil
 }
@@ -262,68 +265,161 @@ func (w *walker) tokenize(lf *leaf, sv, fv reflect.Value, text string) error {
 	return nil
 }
 
+// openLeaf opens one protected field for the caller, as far as the access
+// decision lets it: allow sets the plaintext, mask the kind's mask, deny
+// the zero value (without decrypting). Malformed values and plaintext are
+// errors whatever the decision.
 func (w *walker) openLeaf(lf *leaf, sv reflect.Value) error {
 	fv := sv.Field(lf.index)
 	if lf.op == leafValue {
-		vf := fv.Addr().Interface().(valueField)
-		switch vf.piiState() {
-		case valueEmpty:
-			return nil
-		case valuePlain:
-			return w.plaintext(lf)
-		case valueMasked:
-			return w.errf(lf, fmt.Errorf("%w: the value holds a mask from Redact", ErrPlaintext))
-		}
-		pt, err := w.decrypt(lf, vf.piiText())
-		if err != nil {
-			return err
-		}
+		return w.openValue(lf, fv)
+	}
+	text := leafText(lf, fv)
+	if text == "" {
+		return nil // nothing to reveal: no decision, no event
+	}
+	if lf.token != "" {
+		return w.detokenize(lf, fv, text)
+	}
+	if !marked(text) {
+		return w.openPlaintext(lf, fv, text, nil)
+	}
+	raw, keyID, err := parseCiphertext(text)
+	if err != nil {
+		return w.errf(lf, err)
+	}
+	if _, err := w.recordID(); err != nil {
+		return err // a ciphertext without its ID is an error, even if denied
+	}
+	path := w.pathString(lf.seg)
+	d, err := w.decide(lf, path)
+	if err != nil {
+		return err
+	}
+	keyName := w.p.opts.FieldKeyset
+	if d.Effect == access.Deny {
+		w.withhold(lf, fv, path, d, keyName, keyID)
+		return nil
+	}
+	pt, err := w.decryptRaw(lf, raw, keyID)
+	if err != nil {
+		return err
+	}
+	if d.Effect == access.Mask {
+		w.set(lf, fv, Mask(lf.kind, bytesToString(pt)), nil)
+	} else {
+		w.set(lf, fv, bytesToString(pt), pt)
+	}
+	w.note(lf, path, d, keyName, keyID)
+	return nil
+}
+
+func (w *walker) openValue(lf *leaf, fv reflect.Value) error {
+	vf := fv.Addr().Interface().(valueField)
+	switch vf.piiState() {
+	case valueEmpty:
+		return nil
+	case valuePlain:
+		return w.openPlaintext(lf, fv, "", vf)
+	case valueMasked:
+		return w.errf(lf, fmt.Errorf("%w: the value holds a mask from Redact", ErrPlaintext))
+	}
+	raw, keyID, err := parseCiphertext(vf.piiText())
+	if err != nil {
+		return w.errf(lf, err)
+	}
+	if _, err := w.recordID(); err != nil {
+		return err
+	}
+	path := w.pathString(lf.seg)
+	d, err := w.decide(lf, path)
+	if err != nil {
+		return err
+	}
+	keyName := w.p.opts.FieldKeyset
+	if d.Effect == access.Deny {
+		w.withhold(lf, fv, path, d, keyName, keyID)
+		return nil
+	}
+	pt, err := w.decryptRaw(lf, raw, keyID)
+	if err != nil {
+		return err
+	}
+	if d.Effect == access.Mask {
+		w.setBox(fv, vf.piiWithText(Mask(lf.kind, bytesToString(pt)), false))
+	} else {
 		box, err := vf.piiWithPlain(pt)
 		if err != nil {
 			return w.errf(lf, err)
 		}
 		w.setBox(fv, box)
-		return nil
 	}
-	text := leafText(lf, fv)
-	if text == "" {
-		return nil
-	}
-	if lf.token != "" {
-		t, err := w.tokenizer(lf)
-		if err != nil {
-			return err
-		}
-		domain := string(lf.kind)
-		if !t.IsToken(domain, text) {
-			return w.plaintext(lf)
-		}
-		v, err := t.Detokenize(w.ctx, domain, text)
-		if err != nil {
-			return w.errf(lf, fmt.Errorf("pii: detokenize: %w", err))
-		}
-		w.revealed(lf, "token:"+lf.token, 0)
-		w.set(lf, fv, v, nil)
-		return nil
-	}
-	if !marked(text) {
-		return w.plaintext(lf)
-	}
-	pt, err := w.decrypt(lf, text)
-	if err != nil {
-		return err
-	}
-	w.set(lf, fv, bytesToString(pt), pt)
+	w.note(lf, path, d, keyName, keyID)
 	return nil
 }
 
-// plaintext handles plaintext found by Open where a protected value
-// belongs.
-func (w *walker) plaintext(lf *leaf) error {
-	if w.p.opts.MigrationModeAllowPlaintext {
+// detokenize opens a token= field.
+func (w *walker) detokenize(lf *leaf, fv reflect.Value, text string) error {
+	t, err := w.tokenizer(lf)
+	if err != nil {
+		return err
+	}
+	domain := string(lf.kind)
+	if !t.IsToken(domain, text) {
+		return w.openPlaintext(lf, fv, text, nil)
+	}
+	path := w.pathString(lf.seg)
+	d, err := w.decide(lf, path)
+	if err != nil {
+		return err
+	}
+	keyName := "token:" + lf.token
+	if d.Effect == access.Deny {
+		w.withhold(lf, fv, path, d, keyName, 0)
 		return nil
 	}
-	return w.errf(lf, fmt.Errorf("%w: the field is not sealed (Options.MigrationModeAllowPlaintext is off)", ErrPlaintext))
+	v, err := t.Detokenize(w.ctx, domain, text)
+	if err != nil {
+		return w.errf(lf, fmt.Errorf("pii: detokenize: %w", err))
+	}
+	if d.Effect == access.Mask {
+		v = Mask(lf.kind, v)
+	}
+	w.set(lf, fv, v, nil)
+	w.note(lf, path, d, keyName, 0)
+	return nil
+}
+
+// openPlaintext handles plaintext found by Open where a protected value
+// belongs: an error, unless Options.MigrationModeAllowPlaintext, and then
+// the access decision still applies (a plaintext field is masked or zeroed
+// like a sealed one). vf is set for a Value field.
+func (w *walker) openPlaintext(lf *leaf, fv reflect.Value, text string, vf valueField) error {
+	if !w.p.opts.MigrationModeAllowPlaintext {
+		return w.errf(lf, fmt.Errorf("%w: the field is not sealed (Options.MigrationModeAllowPlaintext is off)", ErrPlaintext))
+	}
+	path := w.pathString(lf.seg)
+	d, err := w.decide(lf, path)
+	if err != nil {
+		return err
+	}
+	switch d.Effect {
+	case access.Deny:
+		w.withhold(lf, fv, path, d, "", 0)
+		return nil
+	case access.Mask:
+		if vf != nil {
+			m := "***"
+			if b, err := vf.piiPlain(); err == nil {
+				m = Mask(lf.kind, bytesToString(b))
+			}
+			w.setBox(fv, vf.piiWithText(m, false))
+		} else {
+			w.set(lf, fv, Mask(lf.kind, text), nil)
+		}
+	}
+	w.note(lf, path, d, "", 0)
+	return nil
 }
 
 func (w *walker) redactLeaf(lf *leaf, sv reflect.Value) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/piiguard/piiguard/access"
 	"github.com/piiguard/piiguard/audit"
 	"github.com/piiguard/piiguard/kms"
 )
@@ -68,6 +69,9 @@ func newEnv(t testing.TB, opts Options) *testEnv {
 	t.Cleanup(func() { _ = kr.Close() })
 	require.NoError(t, kr.Ensure(ctx, DefaultFieldKeyset, kms.PurposeAEAD))
 	require.NoError(t, kr.Ensure(ctx, DefaultSearchKeyset, kms.PurposePRF))
+	if opts.Checker == nil {
+		opts.Checker = access.InsecureAllowAll // tests of everything but access control
+	}
 	ev := &eventLog{}
 	if opts.Audit == nil {
 		opts.Audit = ev

@@ -12,12 +12,10 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-	"time"
 	"unsafe"
 
 	"github.com/tink-crypto/tink-go/v2/prf"
 
-	"github.com/piiguard/piiguard/audit"
 	"github.com/piiguard/piiguard/internal/normalize"
 )
 
@@ -245,11 +243,7 @@ func (p *Protector) SearchTerms(ctx context.Context, record any, field, term str
 		out = append(out, v)
 	}
 	if p.opts.Audit != nil {
-		e := audit.Event{
-			Time: time.Now().UTC(), Action: audit.ActionSearch, Outcome: audit.OutcomeSuccess,
-			RecordType: rp.st.name, Field: field, Class: string(sf.leaf.class),
-			KeyName: p.opts.SearchKeyset, KeyID: st.set.PrimaryID,
-		}
+		e := searchEvent(ctx, rp.st.name, field, sf.leaf.class, p.opts.SearchKeyset, st.set.PrimaryID)
 		if err := p.opts.Audit.Record(ctx, e); err != nil {
 			return nil, fieldErr(rp.st.name, field, fmt.Errorf("%w: %w", ErrAudit, err))
 		}

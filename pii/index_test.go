@@ -6,6 +6,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/piiguard/piiguard/access"
 )
 
 func TestSearchTermsFindSealedRecords(t *testing.T) {
@@ -85,9 +87,9 @@ func TestIndexBitsTruncate(t *testing.T) {
 			assert.Zero(t, raw[len(raw)-1]&byte(0xff>>r), "unused bits are zero (bits=%d)", bits)
 		}
 	}
-	_, err := newProtector(nil, Options{IndexBits: 257})
+	_, err := newProtector(nil, Options{Checker: access.InsecureAllowAll, IndexBits: 257})
 	assert.Error(t, err)
-	_, err = newProtector(nil, Options{IndexBits: -1})
+	_, err = newProtector(nil, Options{Checker: access.InsecureAllowAll, IndexBits: -1})
 	assert.Error(t, err)
 }
 
@@ -141,7 +143,7 @@ func TestSearchIsAudited(t *testing.T) {
 }
 
 func TestEqualUsesTheKindsNormalisation(t *testing.T) {
-	p, err := newProtector(nil, Options{DefaultCountryCode: "+44"})
+	p, err := newProtector(nil, Options{Checker: access.InsecureAllowAll, DefaultCountryCode: "+44"})
 	require.NoError(t, err)
 	assert.True(t, p.Equal(KindEmail, "Lucy@Example.com ", "lucy@example.com"))
 	assert.True(t, p.Equal(KindPhone, "020 7946 8000", "+44 20 7946 8000"))
@@ -150,6 +152,6 @@ func TestEqualUsesTheKindsNormalisation(t *testing.T) {
 	assert.True(t, p.Equal(KindNationalID, "110105-19491231-002x", "11010519491231002X"))
 	assert.False(t, p.Equal(KindEmail, "", " "))
 	assert.False(t, p.Equal(KindEmail, "a@example.com", "b@example.com"))
-	_, err = newProtector(nil, Options{DefaultCountryCode: "044"})
+	_, err = newProtector(nil, Options{Checker: access.InsecureAllowAll, DefaultCountryCode: "044"})
 	assert.Error(t, err)
 }

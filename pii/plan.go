@@ -62,17 +62,17 @@ type child struct {
 
 // structPlan is the plan of one struct type.
 type structPlan struct {
-	typ      reflect.Type
-	name     string // record name: the id field's record=, else the type's name
-	id       int    // the index of the id field declared in this struct, or -1
-	idPath   []int  // the index path of the id field, declared or promoted from an embedded struct; nil if none
-	idName   string // the id field's path, for errors: "ID", "Entity.ID"
-	idOp     idOp
+	typ    reflect.Type
+	name   string // record name: the id field's record=, else the type's name
+	id     int    // the index of the id field declared in this struct, or -1
+	idPath []int  // the index path of the id field, declared or promoted from an embedded struct; nil if none
+	idName string // the id field's path, for errors: "ID", "Entity.ID"
+	idOp   idOp
 	// owner and tenant are the id field's owner= and tenant= siblings,
 	// declared or promoted with it.
 	owner, tenant keyField
 	leaves        []leaf
-	children []child
+	children      []child
 
 	static  bool // reaches leaves through static types
 	dynamic bool // reaches interface values, checked at run time

@@ -9,6 +9,7 @@ import (
 	"github.com/tink-crypto/tink-go/v2/prf"
 	"github.com/tink-crypto/tink-go/v2/tink"
 
+	"github.com/piiguard/piiguard/access"
 	"github.com/piiguard/piiguard/audit"
 	"github.com/piiguard/piiguard/kms"
 )
@@ -49,10 +50,28 @@ type Options struct {
 	// the migration only. A malformed or tampered ciphertext is an error
 	// whatever this says.
 	MigrationModeAllowPlaintext bool
-	// Audit receives an audit.ActionReveal event for every field Open
-	// reveals and an audit.ActionSearch event for every SearchTerms call. If
-	// it fails to record a reveal, Open fails and reveals nothing. Nil
-	// reports nothing.
+	// Checker decides, for every protected field Open is about to reveal,
+	// whether the principal in the context may see it (access.Allow), may
+	// see its mask (access.Mask) or nothing (access.Deny: the field is set
+	// to its zero value). Use an *access.Policy, the Cedar adapter of
+	// package access/cedaraccess, or a Checker of your own.
+	//
+	// Required: New fails with ErrNoChecker when it is nil. To run without
+	// access control — tests, demos, single-user tools — say so with
+	// access.InsecureAllowAll, which reveals everything to anyone, even
+	// without a principal in the context.
+	Checker access.Checker
+	// StrictAccess makes a Deny fail the whole Open (an error wrapping
+	// access.ErrDenied that names the field), with the record unchanged,
+	// instead of zeroing the denied field. Mask decisions still mask.
+	StrictAccess bool
+	// Audit receives the events of Open — audit.ActionReveal, one per
+	// record and decision (allow, mask, deny), listing the fields that got
+	// it (see "Audit" in the package documentation) — and one
+	// audit.ActionSearch event per SearchTerms call. Open
+	// records its events before it changes the record: if the sink refuses
+	// one, Open fails (ErrAudit) and reveals nothing. Nil reports nothing;
+	// audit.Discard says so explicitly.
 	Audit audit.Sink
 	// Tokenizers are the tokenizers that fields tagged token=NAME use, by
 	// NAME. The map is copied by New.
@@ -88,14 +107,17 @@ type keySource interface {
 // Protector seals, opens and indexes the tagged fields of records. It is
 // safe for concurrent use; build one per application and share it.
 type Protector struct {
-	keys  keySource
-	opts  Options
-	index indexCache
+	keys     keySource
+	opts     Options
+	allowAll bool // opts.Checker is access.InsecureAllowAll
+	index    indexCache
 }
 
 // New returns a Protector that uses keyring's keysets named in opts. The
 // keysets must exist when the Protector first needs them (see
-// kms.Keyring.Ensure); New makes no call to the key ring.
+// kms.Keyring.Ensure); New makes no call to the key ring. opts.Checker is
+// required (ErrNoChecker): pass access.InsecureAllowAll to run without
+// access control, deliberately.
 func New(keyring *kms.Keyring, opts Options) (*Protector, error) {
 	if keyring == nil {
 		return nil, errors.New("pii: New: nil keyring")
@@ -104,6 +126,9 @@ func New(keyring *kms.Keyring, opts Options) (*Protector, error) {
 }
 
 func newProtector(keys keySource, opts Options) (*Protector, error) {
+	if opts.Checker == nil {
+		return nil, fmt.Errorf("%w: set Options.Checker to an access policy, or to access.InsecureAllowAll to run without access control", ErrNoChecker)
+	}
 	if opts.FieldKeyset == "" {
 		opts.FieldKeyset = DefaultFieldKeyset
 	}
@@ -132,7 +157,7 @@ func newProtector(keys keySource, opts Options) (*Protector, error) {
 		}
 	}
 	opts.Tokenizers = maps.Clone(opts.Tokenizers)
-	return &Protector{keys: keys, opts: opts}, nil
+	return &Protector{keys: keys, opts: opts, allowAll: isInsecureAllowAll(opts.Checker)}, nil
 }
 
 func isDigits(s string) bool {
@@ -163,15 +188,24 @@ func (p *Protector) Seal(ctx context.Context, record any) error {
 }
 
 // Open turns the sealed fields of the record record points to back into
-// plaintext, and detokenizes token= fields. It fails with ErrPlaintext if
-// a field holds plaintext (unless Options.MigrationModeAllowPlaintext), and
-// with ErrInvalidCiphertext if a value is malformed, tampered with, or was
-// sealed for another record type, field or record ID. A value sealed with
-// a disabled or destroyed key version fails with an error wrapping
-// kms.ErrDisabled or kms.ErrDestroyed.
+// plaintext, and detokenizes token= fields, as far as Options.Checker lets
+// the principal in ctx (see access.WithPrincipal) see them: for each
+// non-empty field it asks for an access.ActionReveal decision and sets the
+// plaintext (Allow), the kind's Mask (Mask) or the zero value (Deny, or an
+// error wrapping access.ErrDenied under Options.StrictAccess). A context
+// without a principal is denied. An error from the Checker other than
+// access.ErrNoPrincipal fails Open with ErrAccessCheck.
 //
-// Open changes the record only if it succeeds for every field, and reports
-// an audit.ActionReveal event per revealed field to Options.Audit first.
+// It fails with ErrPlaintext if a field holds plaintext (unless
+// Options.MigrationModeAllowPlaintext), and with ErrInvalidCiphertext if a
+// value is malformed, tampered with, or was sealed for another record type,
+// field or record ID. A value sealed with a disabled or destroyed key
+// version fails with an error wrapping kms.ErrDisabled or kms.ErrDestroyed.
+// A denied field is not decrypted.
+//
+// Open changes the record only if it succeeds for every field, and records
+// its audit events (one per decision) to Options.Audit first: no audit
+// record, no plaintext.
 func (p *Protector) Open(ctx context.Context, record any) error {
 	return run(ctx, p, modeOpen, record, false)
 }
@@ -183,8 +217,11 @@ func (p *Protector) SealAll(ctx context.Context, records any) error {
 	return run(ctx, p, modeSeal, records, true)
 }
 
-// OpenAll opens every record of records, like SealAll; it changes the
-// records only if it succeeds for all of them.
+// OpenAll opens every record of records, like Open; it changes the
+// records only if it succeeds for all of them. Access decisions are shared
+// across the records through an access.Memo: a question asked again (same
+// field, same principal, and for an *access.Policy the same owner and
+// tenant when its rules read them) is not asked of the Checker again.
 func (p *Protector) OpenAll(ctx context.Context, records any) error {
 	return run(ctx, p, modeOpen, records, true)
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/piiguard/piiguard/access"
 )
 
 var ctx = context.Background()
@@ -206,7 +208,7 @@ func TestOpenRefusesPlaintextUnlessMigrating(t *testing.T) {
 	require.ErrorIs(t, err, ErrPlaintext)
 	assert.Equal(t, lucy(), c)
 
-	mig, err := newProtector(env.kr, Options{MigrationModeAllowPlaintext: true})
+	mig, err := newProtector(env.kr, Options{Checker: access.InsecureAllowAll, MigrationModeAllowPlaintext: true})
 	require.NoError(t, err)
 	require.NoError(t, mig.Open(ctx, &c), "plaintext is left as it is")
 	assert.Equal(t, lucy(), c)

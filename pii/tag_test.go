@@ -12,6 +12,8 @@ func TestParseTagAcceptsTheGrammar(t *testing.T) {
 		"-":                               {skip: true},
 		"id":                              {id: true},
 		"id,record=customer.v1":           {id: true, record: "customer.v1"},
+		"id,owner=SalesRepID":             {id: true, owner: "SalesRepID"},
+		"id,tenant=Org,owner=Rep":         {id: true, owner: "Rep", tenant: "Org"},
 		"email":                           {kind: KindEmail, class: ClassContact},
 		"email,search=EmailIndex":         {kind: KindEmail, class: ClassContact, search: "EmailIndex"},
 		"national_id,class=government_id": {kind: KindNationalID, class: ClassGovernmentID},
@@ -39,6 +41,9 @@ func TestParseTagRejectsMistakes(t *testing.T) {
 		"email,search=1X":                    "want the name of a sibling field",
 		"email,record=x":                     "only allowed on the id field",
 		"id,search=X":                        "not allowed on an id field",
+		"email,owner=Rep":                    "only allowed on the id field",
+		"id,tenant=a.b":                      "want the name of a sibling field",
+		"id,owner=Rep,owner=Other":           `option "owner" given twice`,
 		"email,bind=a.b":                     "want a Go identifier",
 		"email,token=a b":                    "want a tokenizer name",
 		"Email":                              `unknown kind "Email"`,
@@ -50,7 +55,7 @@ func TestParseTagRejectsMistakes(t *testing.T) {
 }
 
 func TestTagSpecStringRoundTrips(t *testing.T) {
-	for _, tag := range []string{"-", "id", "id,record=c", "email", "email,class=health,search=I,token=t,bind=B"} {
+	for _, tag := range []string{"-", "id", "id,record=c", "id,record=c,owner=O,tenant=T", "email", "email,class=health,search=I,token=t,bind=B"} {
 		s, err := parseTag(tag)
 		require.NoError(t, err)
 		assert.Equal(t, tag, s.String())
@@ -60,7 +65,7 @@ func TestTagSpecStringRoundTrips(t *testing.T) {
 // FuzzParseTag: the tag parser never panics, and what it accepts formats
 // back to a tag that parses to the same spec.
 func FuzzParseTag(f *testing.F) {
-	for _, s := range []string{"-", "id", "id,record=x", "email,search=EmailIndex", "card,token=fpe,class=financial", "a,b=c,,", "name,bind=X,bind=Y"} {
+	for _, s := range []string{"-", "id", "id,record=x", "id,owner=Rep,tenant=Org", "email,search=EmailIndex", "card,token=fpe,class=financial", "a,b=c,,", "name,bind=X,bind=Y"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, tag string) {

@@ -50,6 +50,7 @@ type walker struct {
 	gate          gate
 	owner, tenant string
 	ownerReady    bool
+	groups        [3]eventGroup // the current record's decisions, by access.Effect
 
 	path    []byte // the path of the struct being walked
 	scratch []byte // associated data, index domains
@@ -147,6 +148,9 @@ func run(ctx context.Context, p *Protector, m mode, v any, batch bool) error {
 			}
 			return err
 		}
+		if m == modeOpen {
+			w.flushEvents()
+		}
 	}
 	if err := w.report(); err != nil {
 		return err
@@ -192,7 +196,11 @@ func typeName(v any) string {
 func (w *walker) release() {
 	clear(w.pending)
 	clear(w.events)
-	*w = walker{path: w.path[:0], scratch: w.scratch[:0], key: w.key[:0], pending: w.pending[:0], events: w.events[:0]}
+	groups := w.groups
+	for i := range groups {
+		groups[i].reset()
+	}
+	*w = walker{path: w.path[:0], scratch: w.scratch[:0], key: w.key[:0], pending: w.pending[:0], events: w.events[:0], groups: groups}
 	if cap(w.pending) > 1024 || cap(w.scratch) > 1<<20 {
 		return // let an unusually large walker go
 	}

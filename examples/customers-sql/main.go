@@ -26,6 +26,7 @@ import (
 
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 
+	"github.com/piiguard/piiguard/access"
 	"github.com/piiguard/piiguard/audit"
 	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/pii"
@@ -105,6 +106,10 @@ func customers() []Customer {
 // the integration test on PostgreSQL.
 func run(ctx context.Context, out io.Writer, db *sql.DB, d Dialect, table string, kr *kms.Keyring) error {
 	p, err := pii.New(kr, pii.Options{
+		// No access control in this demo, deliberately: every field opens
+		// for anyone. examples/crm-access shows a policy that decides per
+		// field and per record.
+		Checker:            access.InsecureAllowAll,
 		IndexBits:          16, // √N < 2^bits < N/2 for 130 thousand to 4 billion customers
 		DefaultCountryCode: "44",
 	})
