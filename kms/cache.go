@@ -41,8 +41,8 @@ type cache[V any] struct {
 }
 
 type cacheEntry[V any] struct {
-	key    string
-	val    V
+	key     string
+	val     V
 	loaded  time.Time
 	ref     atomic.Bool
 	expired atomic.Bool // set by timer when timers are used
