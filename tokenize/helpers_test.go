@@ -223,7 +223,12 @@ func (c *fakeClock) Add(d time.Duration) {
 func assertNoLeak(t testing.TB, s string, secrets ...string) {
 	t.Helper()
 	for _, sec := range secrets {
-		if len(sec) >= 4 && strings.Contains(s, sec) { // shorter strings match by chance
+		// Shorter strings match by chance; so do short runs of digits,
+		// which timestamps and key IDs in events are full of.
+		if len(sec) < 4 || len(sec) < 8 && strings.Trim(sec, "0123456789") == "" {
+			continue
+		}
+		if strings.Contains(s, sec) {
 			t.Errorf("%q leaks a secret (%d bytes)", s, len(sec))
 		}
 	}
