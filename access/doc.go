@@ -23,8 +23,13 @@
 // ([ParsePolicyYAML], [ParsePolicyJSON], [LoadPolicy], [LoadPolicyFile]) or
 // built in Go ([NewPolicy]). Package access/cedaraccess is a Checker over
 // Cedar policies with the same semantics. [Memo] wraps any Checker to decide
-// each distinct question once per operation. [InsecureAllowAll] turns access
-// control off, deliberately.
+// each distinct question once per operation. [Prepare] readies a Checker
+// for the many questions of one operation that differ only in their
+// resource (the fields of the records one call opens): for a Policy the
+// work that depends on the principal is done once. A Checker that knows
+// which per-record parts of a resource it reads says so with
+// [RecordInputReporter], so that callers share its decisions across
+// records. [InsecureAllowAll] turns access control off, deliberately.
 //
 // # Policy grammar
 //
@@ -120,8 +125,13 @@
 //     event, page) at once. The reason text belongs in the audit trail.
 //   - Mask means "show a masked form"; for actions with no masked form the
 //     policy never answers Mask.
-//   - A Memo holds decisions for one operation only; a decision kept longer
-//     outlives its MFA window and any policy change.
+//   - A Memo holds decisions for one operation only, and a Prepared judges
+//     MFA freshness once, when prepared: kept longer, either outlives an
+//     MFA window and any policy change.
+//   - Prepare does its work ahead only for a *Policy itself; a type that
+//     embeds a *Policy to change its Check is asked through that Check.
+//     RecordInputs, though, is promoted by embedding: such a type whose
+//     Check reads more of the record than the Policy must declare its own.
 //   - Policy files are configuration, read at start-up: the loaders bound
 //     their size (MaxPolicySize) and nesting and refuse YAML anchors,
 //     aliases and merge keys. They are fuzzed.

@@ -190,3 +190,40 @@ func ExamplePolicy_Check_noPrincipal() {
 	fmt.Println(d.Effect, errors.Is(err, access.ErrNoPrincipal))
 	// Output: deny true
 }
+
+// Prepare readies a policy for the fields of the records one call opens:
+// the principal's rules and conditions are worked out once, and each field
+// only matches its resource.
+func ExamplePrepare() {
+	policy, err := access.ParsePolicyYAML([]byte(`
+version: 1
+roles: [support]
+rules:
+  - name: support-contact
+    effect: allow
+    roles: [support]
+    actions: [reveal]
+    classes: [contact]
+    purposes: [support]
+  - name: support-rest-masked
+    effect: mask
+    roles: [support]
+    actions: [reveal]
+`), access.PolicyOptions{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx := access.WithPurpose(access.WithPrincipal(context.Background(), access.Principal{ID: "emp-7", Roles: []string{"support"}}), access.PurposeSupport)
+	prepared := access.Prepare(policy, access.NewRequest(ctx, access.ActionReveal, access.Resource{}))
+	for _, res := range []access.Resource{
+		{RecordType: "Customer", Field: "Email", Class: "contact"},
+		{RecordType: "Customer", Field: "NationalID", Class: "government_id"},
+	} {
+		d, _ := prepared.CheckResource(ctx, res)
+		fmt.Printf("%s: %s (%s)\n", res.Field, d.Effect, d.Rule)
+	}
+	// Output:
+	// Email: allow (support-contact)
+	// NationalID: mask (support-rest-masked)
+}

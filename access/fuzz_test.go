@@ -71,7 +71,8 @@ func FuzzParsePolicyJSON(f *testing.F) {
 }
 
 // FuzzPolicyCheck asks the golden policy arbitrary questions: it must never
-// panic, and must deny whenever it returns an error.
+// panic, must deny whenever it returns an error, and a Prepared must decide
+// as Check does.
 func FuzzPolicyCheck(f *testing.F) {
 	p, err := access.LoadPolicyFile("testdata/crm.yaml", access.PolicyOptions{Now: policytest.Clock})
 	if err != nil {
@@ -95,6 +96,9 @@ func FuzzPolicyCheck(f *testing.F) {
 		d, err := p.Check(context.Background(), req)
 		if err != nil && d.Effect != access.Deny {
 			t.Fatalf("error %v with effect %v", err, d.Effect)
+		}
+		if pd, perr := access.Prepare(p, req).CheckResource(context.Background(), req.Resource); pd != d || perr != err {
+			t.Fatalf("Prepared decided %+v, %v; Check %+v, %v", pd, perr, d, err)
 		}
 		if d.Reason == "" {
 			t.Fatal("empty reason")

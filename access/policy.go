@@ -3,6 +3,7 @@ package access
 import (
 	"context"
 	"maps"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -83,12 +84,23 @@ type PolicyOptions struct {
 // immutable and safe for concurrent use. Build one with NewPolicy or load one
 // with LoadPolicy, ParsePolicyYAML or ParsePolicyJSON.
 type Policy struct {
-	rules    []Rule
-	byAction [len(actions)][]*compiledRule
-	now      func() time.Time
+	rules []Rule
+	now   func() time.Time
+	// sysClock: now is time.Now (PolicyOptions.Now was unset), so a time
+	// the caller read from the system clock may stand for it.
+	sysClock bool
 	// roleBit gives each role rules name a bit, when there are at most 64,
 	// so that a rule's roles are checked with one AND; nil otherwise.
 	roleBit map[string]uint64
+
+	// The rules that apply to each action, in the order Check considers
+	// them: by precedence (deny, allow, break-glass allow, mask), then in
+	// policy order. byAction holds them all; byRole, when roleBit is set,
+	// only those of one role bit (or of every role: "*"), and anyRole only
+	// those of every role.
+	byAction [len(actions)][]*compiledRule
+	byRole   [len(actions)][][]*compiledRule // by the role bit's position
+	anyRole  [len(actions)][]*compiledRule
 
 	// What the rules read, so that Memo can drop the rest from its key.
 	usesOwner, usesTenant, usesBreakGlass bool
@@ -143,53 +155,77 @@ func (p *Policy) Check(_ context.Context, req Request) (Decision, error) {
 	if ai < 0 {
 		return Decision{Effect: Deny, Reason: reasonUnknownAction}, ErrUnknownAction
 	}
+	cands, roles, checkRoles := p.candidates(ai, req.Principal.Roles)
+	// cands are in order of precedence, so the first rule that applies
+	// decides: every rule of a stronger effect has been considered.
 	ev := evaluation{req: &req, now: p.now}
-	var roles uint64
-	if p.roleBit != nil {
-		for _, r := range req.Principal.Roles {
-			roles |= p.roleBit[r]
-		}
-	}
-	var allow, glass, mask *compiledRule
-	var failed string
-	for _, r := range p.byAction[ai] {
-		if !r.matchScope(&req, roles, p.roleBit != nil) {
+	var failed *compiledRule // the first rule whose condition failed
+	var failedWhy string
+	for _, r := range cands {
+		if checkRoles && !r.matchRoles(req.Principal.Roles, roles, p.roleBit != nil) || !r.matchResource(&req.Resource) {
 			continue
 		}
 		if why := r.unmet(&ev); why != "" {
-			if failed == "" && r.effect != Deny {
-				failed = why
+			if r.effect != Deny && (failed == nil || r.index < failed.index) {
+				failed, failedWhy = r, why
 			}
 			continue
 		}
-		switch {
-		case r.effect == Deny:
-			return Decision{Effect: Deny, Reason: r.reason, Rule: r.name}, nil
-		case r.effect == Allow && !r.breakGlass:
-			if allow == nil {
-				allow = r
-			}
-		case r.effect == Allow:
-			if glass == nil {
-				glass = r
-			}
-		default:
-			if mask == nil {
-				mask = r
-			}
+		return r.decision(), nil
+	}
+	return defaultDeny(failed, failedWhy), nil
+}
+
+// candidates returns the rules of action ai that may apply to a principal
+// with the given roles, in order of precedence, and whether they still
+// need matchRoles (with the roles' bits): those of the principal's one
+// role, when it has one role the rules name, else every rule of the action.
+func (p *Policy) candidates(ai int, principalRoles []string) (cands []*compiledRule, roles uint64, checkRoles bool) {
+	if p.roleBit == nil {
+		return p.byAction[ai], 0, true
+	}
+	n := 0
+	for _, r := range principalRoles {
+		if bit := p.roleBit[r]; bit != 0 && roles&bit == 0 {
+			roles |= bit
+			n++
 		}
 	}
-	switch {
-	case allow != nil:
-		return Decision{Effect: Allow, Reason: allow.reason, Rule: allow.name}, nil
-	case glass != nil:
-		return Decision{Effect: Allow, Reason: glass.reason, Rule: glass.name, Alert: true}, nil
-	case mask != nil:
-		return Decision{Effect: Mask, Reason: mask.reason, Rule: mask.name}, nil
-	case failed != "":
-		return Decision{Effect: Deny, Reason: failed}, nil
+	switch n {
+	case 0:
+		return p.anyRole[ai], roles, false
+	case 1:
+		return p.byRole[ai][bits.TrailingZeros64(roles)], roles, false
 	}
-	return Decision{Effect: Deny, Reason: reasonDefaultDeny}, nil
+	return p.byAction[ai], roles, true
+}
+
+// decision is the decision of rule r when it applies and its conditions
+// hold.
+func (r *compiledRule) decision() Decision {
+	switch {
+	case r.effect == Deny:
+		return Decision{Effect: Deny, Reason: r.reason, Rule: r.name}
+	case r.effect == Allow:
+		return Decision{Effect: Allow, Reason: r.reason, Rule: r.name, Alert: r.breakGlass}
+	}
+	return Decision{Effect: Mask, Reason: r.reason, Rule: r.name}
+}
+
+// defaultDeny is the decision when no rule decides: failed is the first
+// Allow or Mask rule that applied but whose condition failed (why), or nil.
+func defaultDeny(failed *compiledRule, why string) Decision {
+	if failed != nil {
+		return Decision{Effect: Deny, Reason: why}
+	}
+	return Decision{Effect: Deny, Reason: reasonDefaultDeny}
+}
+
+// RecordInputs implements RecordInputReporter: a Policy reads the owner ID
+// when a rule is owner-only, the tenant when a rule requires the same
+// tenant, and never the subject ID.
+func (p *Policy) RecordInputs() RecordInputs {
+	return RecordInputs{OwnerID: p.usesOwner, Tenant: p.usesTenant}
 }
 
 // memoKey implements memoNormalizer: it clears the request fields that no
@@ -232,6 +268,7 @@ func (ev *evaluation) time() time.Time {
 // compiledRule is a Rule prepared for evaluation, with its reasons built
 // once so that Check does not allocate.
 type compiledRule struct {
+	index      int // in the policy
 	name       string
 	effect     Effect
 	breakGlass bool
@@ -252,46 +289,71 @@ type compiledRule struct {
 	unmetPurpose, unmetTenant, unmetOwner, unmetAttrs, unmetMFA, unmetGlass string
 }
 
-// matchScope reports whether r applies to the principal's roles (given as
-// the bits of roleMask when useMask is set) and to the resource.
-func (r *compiledRule) matchScope(req *Request, roleMask uint64, useMask bool) bool {
-	if !r.anyRole {
-		if useMask {
-			if roleMask&r.roleMask == 0 {
-				return false
-			}
-		} else if !hasAny(req.Principal.Roles, r.roles) {
-			return false
-		}
+// matchRoles reports whether r applies to a principal with roles (given as
+// the bits of roleMask when useMask is set).
+func (r *compiledRule) matchRoles(roles []string, roleMask uint64, useMask bool) bool {
+	switch {
+	case r.anyRole:
+		return true
+	case useMask:
+		return roleMask&r.roleMask != 0
 	}
-	res := &req.Resource
-	return r.recordTypes.match(res.RecordType) && r.fields.match(res.Field) &&
-		r.kinds.match(res.Kind) && r.classes.match(res.Class)
+	return hasAny(roles, r.roles)
+}
+
+// matchResource reports whether r's selectors match res.
+func (r *compiledRule) matchResource(res *Resource) bool {
+	return r.classes.match(res.Class) && r.fields.match(res.Field) &&
+		r.kinds.match(res.Kind) && r.recordTypes.match(res.RecordType)
 }
 
 // unmet returns "" when every condition of r holds, else the reason for the
-// first that does not.
+// first that does not. The conditions are checked in this order: the
+// principal's (unmetBefore), the record's (unmetRecord), the principal's
+// again (unmetAfter).
 func (r *compiledRule) unmet(ev *evaluation) string {
-	req := ev.req
+	if why := r.unmetBefore(ev.req); why != "" {
+		return why
+	}
+	if why := r.unmetRecord(&ev.req.Principal, &ev.req.Resource); why != "" {
+		return why
+	}
+	return r.unmetAfter(ev)
+}
+
+// unmetBefore checks break-glass and purpose.
+func (r *compiledRule) unmetBefore(req *Request) string {
 	if r.breakGlass && req.BreakGlass == "" {
 		return r.unmetGlass
 	}
 	if r.purposes != nil && (req.Purpose == "" || !slices.Contains(r.purposes, req.Purpose)) {
 		return r.unmetPurpose
 	}
-	if r.sameTenant && (req.Principal.Tenant == "" || req.Principal.Tenant != req.Resource.Tenant) {
+	return ""
+}
+
+// unmetRecord checks same-tenant and owner-only.
+func (r *compiledRule) unmetRecord(p *Principal, res *Resource) string {
+	if r.sameTenant && (p.Tenant == "" || p.Tenant != res.Tenant) {
 		return r.unmetTenant
 	}
-	if r.ownerOnly && (req.Principal.ID == "" || req.Principal.ID != req.Resource.OwnerID) {
+	if r.ownerOnly && (p.ID == "" || p.ID != res.OwnerID) {
 		return r.unmetOwner
 	}
+	return ""
+}
+
+// unmetAfter checks attributes and MFA freshness, reading the clock only
+// for a rule with an MFA condition.
+func (r *compiledRule) unmetAfter(ev *evaluation) string {
+	p := &ev.req.Principal
 	for i, k := range r.attrKeys {
-		v, ok := req.Principal.Attributes[k]
+		v, ok := p.Attributes[k]
 		if !ok || v != r.attrValues[i] {
 			return r.unmetAttrs
 		}
 	}
-	if r.mfaWithin > 0 && !mfaFresh(req.Principal.Auth, r.mfaWithin, ev) {
+	if r.mfaWithin > 0 && !mfaFresh(p.Auth, r.mfaWithin, ev) {
 		return r.unmetMFA
 	}
 	return ""
@@ -351,9 +413,10 @@ func newMatcher(names []string) matcher {
 }
 
 func (m *matcher) match(s string) bool {
-	if m.any {
-		return true
-	}
+	return m.any || m.matchList(s)
+}
+
+func (m *matcher) matchList(s string) bool {
 	if s == "" {
 		return false
 	}
@@ -374,13 +437,15 @@ func (m *matcher) match(s string) bool {
 
 // compile builds a Policy from validated rules.
 func compile(rules []Rule, now func() time.Time) *Policy {
-	if now == nil {
+	sysClock := now == nil
+	if sysClock {
 		now = time.Now
 	}
-	p := &Policy{now: now, rules: make([]Rule, len(rules)), roleBit: roleBits(rules)}
+	p := &Policy{now: now, sysClock: sysClock, rules: make([]Rule, len(rules)), roleBit: roleBits(rules)}
 	for i, r := range rules {
 		p.rules[i] = cloneRule(r)
 		c := compileRule(p.rules[i])
+		c.index = i
 		for _, role := range r.Roles {
 			c.roleMask |= p.roleBit[role]
 		}
@@ -393,7 +458,39 @@ func compile(rules []Rule, now func() time.Time) *Policy {
 			}
 		}
 	}
+	for ai, cands := range p.byAction {
+		slices.SortStableFunc(cands, func(a, b *compiledRule) int { return a.rank() - b.rank() })
+		if p.roleBit == nil {
+			continue
+		}
+		p.byRole[ai] = make([][]*compiledRule, len(p.roleBit))
+		for i := range p.byRole[ai] {
+			for _, c := range cands {
+				if c.anyRole || c.roleMask&(1<<i) != 0 {
+					p.byRole[ai][i] = append(p.byRole[ai][i], c)
+				}
+			}
+		}
+		for _, c := range cands {
+			if c.anyRole {
+				p.anyRole[ai] = append(p.anyRole[ai], c)
+			}
+		}
+	}
 	return p
+}
+
+// rank orders rules by precedence: deny, allow, break-glass allow, mask.
+func (r *compiledRule) rank() int {
+	switch {
+	case r.effect == Deny:
+		return 0
+	case r.effect == Allow && !r.breakGlass:
+		return 1
+	case r.effect == Allow:
+		return 2
+	}
+	return 3
 }
 
 // roleBits gives each role the rules name one bit, or returns nil if there

@@ -230,3 +230,22 @@ func truncate(s string) string {
 	}
 	return s[:max] + "…"
 }
+
+// RecordInputs says which parts of a Resource that differ from one record
+// to the next a Checker's decisions may depend on.
+type RecordInputs struct {
+	OwnerID, SubjectID, Tenant bool
+}
+
+// RecordInputReporter is an optional interface of a Checker that knows
+// which per-record parts of a Resource its decisions read. Two requests
+// that differ only in parts it does not read must get the same decision,
+// so a caller deciding the same field of many records
+// (pii.Protector.OpenAll) may ask once per distinct combination of the
+// parts it reads. A Checker that does not implement it is taken to read
+// all of them. The answer must not change over the Checker's life.
+// [Policy] implements it; a type that embeds a *Policy and reads more in
+// its own Check must implement it too, or the Policy's answer is promoted.
+type RecordInputReporter interface {
+	RecordInputs() RecordInputs
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // FullPolicy says what an AsyncSink does with an event when its buffer is
@@ -28,6 +29,11 @@ const (
 // is zero.
 const DefaultAsyncSize = 1024
 
+// DefaultAsyncLinger is how long an AsyncSink's goroutine waits for more
+// events once it has emptied its buffer in a stream of events, when
+// AsyncOptions.Linger is zero.
+const DefaultAsyncLinger = time.Millisecond
+
 // AsyncOptions are the optional settings of an AsyncSink. The zero value is
 // usable: a buffer of DefaultAsyncSize events, Block for ordinary events and
 // Fail for reveals.
@@ -45,6 +51,15 @@ type AsyncOptions struct {
 	// of every event the next sink failed to record after Record had
 	// accepted it. It must not block for long.
 	OnError func(error)
+	// Linger is how long the sink's goroutine, having emptied the buffer
+	// while events keep coming, waits before it takes the next ones
+	// (default DefaultAsyncLinger). Waking a parked goroutine for each
+	// event costs the caller of Record about a microsecond; lingering
+	// takes a stream of events in batches instead. The goroutine still
+	// takes an event at once after a quiet period of one Linger, when the
+	// buffer is a quarter full, and on Flush and Close. A negative Linger
+	// takes every event at once.
+	Linger time.Duration
 }
 
 // AsyncStats counts what an AsyncSink did.
@@ -79,12 +94,22 @@ type asyncItem struct {
 //
 // Each time the buffer drains, the next sink is flushed if it is a Flusher:
 // over a FileSink with SyncOnFlush this groups many events in one fsync.
+//
+// Record costs the caller a channel send: the sink's goroutine is not woken
+// for each event of a steady stream but lingers (AsyncOptions.Linger) and
+// takes what has arrived in a batch; it is woken at once for the first
+// event after a quiet period, when the buffer is a quarter full, when it is
+// full, and by Flush and Close. An event may so wait up to Linger in the
+// buffer before it reaches the next sink.
 type AsyncSink struct {
 	next    Sink
 	policy  FullPolicy
 	reveal  FullPolicy
 	onError func(error)
+	linger  time.Duration
 	ch      chan asyncItem
+	kick    chan struct{} // ends the goroutine's linger
+	kickAt  int           // the buffer length from which Record kicks
 	done    chan struct{}
 	closing chan struct{}
 	cancel  context.CancelFunc
@@ -108,13 +133,19 @@ func NewAsyncSink(next Sink, opts AsyncOptions) *AsyncSink {
 	if opts.RevealPolicy == 0 {
 		opts.RevealPolicy = Fail
 	}
+	if opts.Linger == 0 {
+		opts.Linger = DefaultAsyncLinger
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &AsyncSink{
 		next:    next,
 		policy:  opts.Policy,
 		reveal:  opts.RevealPolicy,
 		onError: opts.OnError,
+		linger:  opts.Linger,
 		ch:      make(chan asyncItem, opts.Size),
+		kick:    make(chan struct{}, 1),
+		kickAt:  max(1, opts.Size/4),
 		done:    make(chan struct{}),
 		closing: make(chan struct{}),
 		cancel:  cancel,
@@ -123,11 +154,50 @@ func NewAsyncSink(next Sink, opts AsyncOptions) *AsyncSink {
 	return s
 }
 
+// run is the sink's goroutine. It takes every event in the buffer, then,
+// if it took any, lingers (see AsyncOptions.Linger) without being a waiting
+// receiver of the channel, so that Record does not wake it for each event;
+// after a quiet linger it parks on the channel, and the next event wakes it.
 func (s *AsyncSink) run(ctx context.Context) {
 	defer close(s.done)
 	flusher, _ := s.next.(Flusher)
-	dirty := false
-	for it := range s.ch {
+	var timer *time.Timer
+	if s.linger > 0 {
+		timer = time.NewTimer(time.Hour)
+		timer.Stop()
+	}
+	dirty, busy := false, false
+	for {
+		var it asyncItem
+		var ok bool
+		select {
+		case it, ok = <-s.ch:
+		default:
+			// The buffer is empty: flush the next sink, then wait.
+			if dirty && flusher != nil {
+				if err := flusher.Flush(ctx); err != nil && s.onError != nil {
+					s.onError(err)
+				}
+				dirty = false
+			}
+			if busy && timer != nil {
+				busy = false
+				timer.Reset(s.linger)
+				select {
+				case <-timer.C:
+				case <-s.kick:
+					timer.Stop()
+				case <-s.closing:
+					timer.Stop()
+				}
+				continue
+			}
+			it, ok = <-s.ch
+		}
+		if !ok {
+			break
+		}
+		busy = true
 		if it.flush != nil {
 			var err error
 			if flusher != nil {
@@ -146,17 +216,19 @@ func (s *AsyncSink) run(ctx context.Context) {
 			s.recorded.Add(1)
 			dirty = true
 		}
-		if dirty && flusher != nil && len(s.ch) == 0 {
-			if err := flusher.Flush(ctx); err != nil && s.onError != nil {
-				s.onError(err)
-			}
-			dirty = false
-		}
 	}
 	if dirty && flusher != nil {
 		if err := flusher.Flush(ctx); err != nil && s.onError != nil {
 			s.onError(err)
 		}
+	}
+}
+
+// wake ends the goroutine's linger, if it is lingering.
+func (s *AsyncSink) wake() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
 	}
 }
 
@@ -172,12 +244,15 @@ func (s *AsyncSink) Record(ctx context.Context, e Event) error {
 	if s.closed {
 		return ErrClosed
 	}
-	it := asyncItem{e: e}
 	select {
-	case s.ch <- it:
+	case s.ch <- asyncItem{e: e}:
+		if len(s.ch) >= s.kickAt {
+			s.wake()
+		}
 		return nil
 	default:
 	}
+	s.wake()
 	switch policy {
 	case DropAndCount:
 		s.dropped.Add(1)
@@ -187,7 +262,7 @@ func (s *AsyncSink) Record(ctx context.Context, e Event) error {
 		return ErrBufferFull
 	}
 	select {
-	case s.ch <- it:
+	case s.ch <- asyncItem{e: e}:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
@@ -208,6 +283,7 @@ func (s *AsyncSink) Flush(ctx context.Context) error {
 	}
 	select {
 	case s.ch <- asyncItem{flush: done}:
+		s.wake()
 	case <-ctx.Done():
 		s.mu.RUnlock()
 		return ctx.Err()

@@ -213,3 +213,69 @@ func TestAsyncSinkOverFileSinkGroupsFsyncs(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, got, 50)
 }
+
+// A sink whose goroutine lingers for an hour still takes the first event of
+// a quiet period at once, a buffer a quarter full at once, and everything
+// on Flush and Close.
+func TestAsyncSinkLingerNeverHoldsBackWhatMustGoOn(t *testing.T) {
+	next := &memSink{}
+	s := audit.NewAsyncSink(next, audit.AsyncOptions{Size: 8, Linger: time.Hour})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+
+	require.NoError(t, s.Record(ctx, testEvent(1)))
+	require.Eventually(t, func() bool { return len(next.all()) == 1 }, 2*time.Second, time.Millisecond, "the first event after a quiet period")
+	time.Sleep(20 * time.Millisecond) // the goroutine is lingering now
+
+	require.NoError(t, s.Record(ctx, testEvent(6)))
+	require.NoError(t, s.Flush(ctx), "Flush ends the linger")
+	assert.Len(t, next.all(), 2)
+
+	time.Sleep(20 * time.Millisecond)
+	for i := range 2 { // 8/4: a quarter full
+		require.NoError(t, s.Record(ctx, testEvent(11+5*i)))
+	}
+	require.Eventually(t, func() bool { return len(next.all()) == 4 }, 2*time.Second, time.Millisecond, "a quarter-full buffer")
+
+	time.Sleep(20 * time.Millisecond)
+	require.NoError(t, s.Record(ctx, testEvent(21)))
+	require.NoError(t, s.Close(ctx), "Close ends the linger")
+	assert.Len(t, next.all(), 5)
+	assert.Equal(t, uint64(5), s.Stats().Recorded)
+}
+
+func TestAsyncSinkNegativeLingerTakesEachEventAtOnce(t *testing.T) {
+	next := &memSink{}
+	s := audit.NewAsyncSink(next, audit.AsyncOptions{Size: 64, Linger: -1})
+	defer s.Close(context.Background())
+	for i := range 3 {
+		require.NoError(t, s.Record(context.Background(), testEvent(1+5*i)))
+		require.Eventually(t, func() bool { return len(next.all()) == i+1 }, 2*time.Second, time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// A full buffer wakes a lingering goroutine: Block goes on, and Fail
+// refuses only while the buffer is really full.
+func TestAsyncSinkFullBufferEndsTheLinger(t *testing.T) {
+	for _, policy := range []audit.FullPolicy{audit.Block, audit.Fail} {
+		next := &memSink{}
+		s := audit.NewAsyncSink(next, audit.AsyncOptions{Size: 4, Linger: time.Hour, Policy: policy})
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		require.NoError(t, s.Record(ctx, testEvent(1)))
+		require.Eventually(t, func() bool { return len(next.all()) == 1 }, 2*time.Second, time.Millisecond)
+		accepted := 1
+		for i := range 200 {
+			if err := s.Record(ctx, testEvent(1+5*i)); err == nil {
+				accepted++
+			} else {
+				require.ErrorIs(t, err, audit.ErrBufferFull)
+				time.Sleep(time.Millisecond)
+			}
+		}
+		require.NoError(t, s.Close(ctx))
+		cancel()
+		assert.Len(t, next.all(), accepted)
+		assert.Greater(t, accepted, 100, "policy %d", policy)
+	}
+}

@@ -23,7 +23,9 @@
 //   - SQLSink: a table in SQLite (modernc.org/sqlite, driver "sqlite") or
 //     PostgreSQL (pgx stdlib, driver "pgx"), chosen by Dialect.
 //   - AsyncSink: a bounded buffer in front of another sink, with a policy for
-//     a full buffer: Block, DropAndCount or Fail.
+//     a full buffer: Block, DropAndCount or Fail. Its goroutine takes a
+//     stream of events in batches (AsyncOptions.Linger), so that Record
+//     costs the caller a channel send, not a goroutine wake-up.
 //   - Chain: the tamper-evident log, written through a FileSink or an SQLSink.
 //   - Detector: alerts on reveal rates and honeytokens, and blocks.
 //

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"time"
 
 	"github.com/piiguard/piiguard/access"
@@ -13,11 +14,23 @@ import (
 
 // gate holds what one Open or OpenAll call needs to decide access and to
 // report events: the parts of the request and of the events that come from
-// the context, read once per call.
+// the context, read once per call, and the decisions made so far.
 type gate struct {
-	checker access.Checker // Options.Checker, or a Memo over it
-	req     access.Request // principal, purpose, break-glass; action reveal
-	event   audit.Event    // time, action, actor, purpose, request ID
+	checker access.Checker   // Options.Checker
+	req     access.Request   // principal, purpose, break-glass; action reveal
+	prep    *access.Prepared // the Checker, prepared for req; kept by the pool
+	event   audit.Event      // time, action, actor, purpose, request ID
+
+	// The decisions of this call, when they are worth remembering (not for
+	// access.InsecureAllowAll): for each leaf of the plan (by leaf.slot),
+	// 1 + the index in memo of its latest decision, 0 for none; each entry
+	// links to the leaf's previous one. A decision is found again by the
+	// field's path and the per-record parts of the request the Checker
+	// reads (reads); the rest of the request is the same for the call.
+	remember bool
+	reads    access.RecordInputs
+	slots    []int32
+	memo     []memoEntry
 
 	// A denial that failed a strict Open, for its failure event.
 	denied      bool
@@ -26,23 +39,102 @@ type gate struct {
 	deniedClass Class
 }
 
-// init prepares g for a call. memo asks for an access.Memo: worth it when
-// one call can ask the same question twice (several records, slices and
-// maps of nested records); for one flat record every field is a different
-// question and a Memo would only cost.
-func (g *gate) init(ctx context.Context, p *Protector, memo bool) {
+// memoEntry is a decision of the call about one field. The owner, subject
+// and tenant are "" when the Checker does not read them.
+type memoEntry struct {
+	path, owner, subject, tenant string
+	d                            access.Decision
+	next                         int32 // 1 + the index of the leaf's previous entry, or 0
+}
+
+// maxMemo bounds the decisions a call remembers; past it, fields are
+// decided without being remembered.
+const maxMemo = 4096
+
+// init prepares g for a call that walks records of plan rp. repeats says
+// whether the call may ask a question twice (several records, or slices
+// and maps of nested records); for one flat record every field is a
+// different question and remembering would only cost.
+func (g *gate) init(ctx context.Context, p *Protector, rp *rootPlan, repeats bool) {
 	g.checker = p.opts.Checker
-	if memo && !p.allowAll {
-		g.checker = access.NewMemo(g.checker)
-	}
 	g.req = access.NewRequest(ctx, access.ActionReveal, access.Resource{})
-	g.event = baseEvent(ctx, g.req.Principal.ID, string(g.req.Purpose))
-	g.event.Action = audit.ActionReveal
+	now := time.Now()
+	g.event = audit.FromContext(ctx, audit.Event{Time: now.UTC(), Action: audit.ActionReveal, Actor: g.req.Principal.ID, Purpose: string(g.req.Purpose)})
+	if g.prep == nil {
+		g.prep = new(access.Prepared)
+	}
+	g.prep.ResetAt(g.checker, g.req, now) // one reading of the clock per call
+	g.remember = repeats && !p.allowAll
+	if g.remember {
+		g.reads = recordInputs(g.checker)
+		g.slots = slices.Grow(g.slots[:0], rp.slots)[:rp.slots]
+		clear(g.slots)
+		g.memo = g.memo[:0]
+	}
+}
+
+// buffers drops what g holds of a call and returns the buffers it keeps
+// for the pool.
+func (g *gate) buffers() (*access.Prepared, []int32, []memoEntry) {
+	if g.checker != nil { // an Open
+		clear(g.memo)
+		g.prep.Reset(nil, access.Request{})
+	}
+	return g.prep, g.slots[:0], g.memo[:0]
+}
+
+// recordInputs returns what c says it reads of a record, or everything.
+func recordInputs(c access.Checker) access.RecordInputs {
+	if r, ok := c.(access.RecordInputReporter); ok {
+		return r.RecordInputs()
+	}
+	return access.RecordInputs{OwnerID: true, SubjectID: true, Tenant: true}
+}
+
+// check returns the Checker's decision about field lf, at path, of a
+// record of type rec with the given owner, subject and tenant: the
+// remembered one when the call has asked the same question before.
+// Errors are not remembered.
+func (g *gate) check(ctx context.Context, rec string, lf *leaf, path, owner, subject, tenant string) (access.Decision, error) {
+	if !g.remember {
+		return g.ask(ctx, rec, lf, path, owner, subject, tenant)
+	}
+	ko, ks, kt := owner, subject, tenant
+	if !g.reads.OwnerID {
+		ko = ""
+	}
+	if !g.reads.SubjectID {
+		ks = ""
+	}
+	if !g.reads.Tenant {
+		kt = ""
+	}
+	for i := g.slots[lf.slot]; i != 0; {
+		e := &g.memo[i-1]
+		if e.path == path && e.owner == ko && e.subject == ks && e.tenant == kt {
+			return e.d, nil
+		}
+		i = e.next
+	}
+	d, err := g.ask(ctx, rec, lf, path, owner, subject, tenant)
+	if err == nil && len(g.memo) < maxMemo {
+		g.memo = append(g.memo, memoEntry{path: path, owner: ko, subject: ks, tenant: kt, d: d, next: g.slots[lf.slot]})
+		g.slots[lf.slot] = int32(len(g.memo))
+	}
+	return d, err
+}
+
+// ask asks the Checker about field lf, at path.
+func (g *gate) ask(ctx context.Context, rec string, lf *leaf, path, owner, subject, tenant string) (access.Decision, error) {
+	return g.prep.CheckResource(ctx, access.Resource{
+		RecordType: rec, Field: path, Kind: string(lf.kind), Class: string(lf.class),
+		OwnerID: owner, SubjectID: subject, Tenant: tenant,
+	})
 }
 
 // isInsecureAllowAll reports whether c is access.InsecureAllowAll, whose
 // decisions cost less than remembering them. It compares code pointers: a
-// false positive would only make a call skip its Memo, never change a
+// false positive would only make a call remember no decisions, never change a
 // decision.
 func isInsecureAllowAll(c access.Checker) bool {
 	f, ok := c.(access.CheckerFunc)
@@ -68,12 +160,7 @@ func (w *walker) decide(lf *leaf, path string) (access.Decision, error) {
 		return access.Decision{}, err
 	}
 	id, _ := w.recordID() // token fields may open without an ID; then none
-	req := g.req
-	req.Resource = access.Resource{
-		RecordType: w.rec, Field: path, Kind: string(lf.kind), Class: string(lf.class),
-		OwnerID: owner, SubjectID: id, Tenant: tenant,
-	}
-	d, err := g.checker.Check(w.ctx, req)
+	d, err := g.check(w.ctx, w.rec, lf, path, owner, id, tenant)
 	switch {
 	case err == nil:
 	case errors.Is(err, access.ErrNoPrincipal):

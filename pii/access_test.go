@@ -458,6 +458,53 @@ func TestDecisionsAreMadeOncePerFieldAndPrincipal(t *testing.T) {
 	assert.Equal(t, int64(5), cp.calls.Load())
 }
 
+// Household reaches one nested type by two paths and a slice.
+type HouseholdContact struct {
+	Email string `pii:"email"`
+}
+
+type Household struct {
+	ID      string `pii:"id"`
+	Home    HouseholdContact
+	Work    HouseholdContact
+	Members []HouseholdContact
+}
+
+func TestDecisionsAreRememberedPerPathAndWhatTheCheckerReads(t *testing.T) {
+	// A Checker that does not say what it reads is asked once per field
+	// and record: the subject ID may change its answer.
+	var calls atomic.Int64
+	own := access.CheckerFunc(func(_ context.Context, req access.Request) (access.Decision, error) {
+		calls.Add(1)
+		require.NotEmpty(t, req.Resource.SubjectID)
+		return access.Decision{Effect: access.Allow, Reason: "mine"}, nil
+	})
+	env := newEnv(t, Options{Checker: own})
+	leads := make([]Lead, 20)
+	for i := range leads {
+		leads[i] = Lead{ID: "c" + strconv.Itoa(i), Owner: "rep-7", Tenant: "acme", Name: "Lucy Westenra", Email: "lucy@example.com"}
+	}
+	require.NoError(t, env.p.SealAll(ctx, leads))
+	require.NoError(t, env.p.OpenAll(as(supportMFA, access.PurposeSupport), leads))
+	assert.Equal(t, int64(40), calls.Load(), "20 records × 2 fields")
+
+	// Within one record, a field reached by two paths is two questions,
+	// and the elements of a slice one.
+	cp := &countingPolicy{Policy: loadTestPolicy(t, clock)}
+	env = newEnv(t, Options{Checker: cp})
+	h := Household{ID: "h1", Home: HouseholdContact{"a@example.com"}, Work: HouseholdContact{"b@example.com"},
+		Members: []HouseholdContact{{"c@example.com"}, {"d@example.com"}, {"e@example.com"}}}
+	want := h
+	want.Members = slices.Clone(h.Members)
+	require.NoError(t, env.p.Seal(ctx, &h))
+	require.NoError(t, env.p.Open(as(supportMFA, access.PurposeSupport), &h))
+	assert.Equal(t, want, h)
+	assert.Equal(t, int64(3), cp.calls.Load(), "Home.Email, Work.Email, Members[].Email")
+	events := env.events.all()
+	require.Len(t, events, 1)
+	assert.Equal(t, "Home.Email,Work.Email,Members[].Email,Members[].Email,Members[].Email", events[0].Field)
+}
+
 func TestOwnerAndTenantReachTheChecker(t *testing.T) {
 	type Entity struct {
 		ID    int64 `pii:"id,owner=Rep,tenant=Org"`

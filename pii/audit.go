@@ -94,7 +94,13 @@ func (w *walker) flushEvents() {
 		}
 		ends[3] = len(b)
 		w.scratch = b
-		all := string(b)
+		// The records of a page mostly get the same lists: share the
+		// previous record's string then.
+		all := w.lastLists[eff]
+		if all != string(b) {
+			all = string(b)
+			w.lastLists[eff] = all
+		}
 		e.Field, e.Class, e.KeyName, e.Reason = all[:ends[0]], all[ends[0]:ends[1]], all[ends[1]:ends[2]], all[ends[2]:ends[3]]
 		if eff == access.Deny {
 			e.Outcome, e.Error = audit.OutcomeFailure, string(kms.CodePermissionDenied)

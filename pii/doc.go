@@ -240,15 +240,19 @@
 // plaintext (ErrPlaintext) are errors whatever the decision; in migration
 // mode a plaintext field is masked or zeroed like a sealed one.
 //
-// Decisions are made once per question within one call: OpenAll (and Open
-// of a record that reaches nested records through pointers, slices or
-// maps) asks through an
-// access.Memo created for the call and dropped after it, so that a page of
-// records asks an *access.Policy once per field — or, when its rules are
-// owner-only or same-tenant, once per field and owner or tenant: a sales
+// Decisions are made once per question within one call. The Checker is
+// prepared for the call's principal, purpose and break-glass reason
+// (access.Prepare: for an *access.Policy, the rules of the principal's
+// roles and their principal-side conditions, MFA freshness included, are
+// worked out once per call), and OpenAll (and Open of a record that
+// reaches nested records through pointers, slices or maps) remembers each
+// field's decision for the call, so that a page of records asks once per
+// field — or, when the Checker reads the record's owner or tenant
+// (access.RecordInputReporter: an *access.Policy does when its rules are
+// owner-only or same-tenant), once per field and owner or tenant: a sales
 // rep's page of 1,000 accounts of 10 owners is 10 decisions per field, not
-// 1,000. Subject IDs never count for a Policy. A Checker of your own is not
-// known to ignore anything, so it is asked once per field and record. A
+// 1,000. Subject IDs never count for a Policy. A Checker of your own that
+// does not say what it reads is asked once per field and record. A
 // decision never outlives its call: MFA windows close and policies change.
 // To open many records, prefer one OpenAll to many Opens.
 //
@@ -282,7 +286,8 @@
 //
 // One event per record and decision, rather than per field, keeps the audit
 // trail and its chain a few times smaller and Open cheap (an AsyncSink
-// hands each event to another goroutine). Queries by subject, actor,
+// hands each event to another goroutine, which takes a stream of them in
+// batches). Queries by subject, actor,
 // decision and time work as they do for any event; a query for one field
 // matches the events whose Field list holds it, which audit.Query.Field
 // (an exact match) does not do: filter on strings.Split(e.Field, ",").

@@ -32,6 +32,7 @@ type leaf struct {
 	class  Class
 	token  string // tokenizer name, or "" to encrypt
 	search int    // the index of the blind-index sibling, or -1
+	slot   int    // a number unique among the leaves of the root plan
 }
 
 type nodeKind uint8
@@ -104,6 +105,7 @@ type rootPlan struct {
 	// pointers: the record reaches a pointer, slice or map, so shared and
 	// cyclic references must be tracked.
 	indirect bool
+	slots    int // the number of leaves, numbered by leaf.slot
 
 	searchOnce sync.Once
 	search     map[string]*searchField
@@ -166,6 +168,12 @@ func buildPlan(t reflect.Type) *rootPlan {
 	rp.st = st
 	if st.name == "" {
 		st.name = pl.root
+	}
+	for _, sp := range pl.all {
+		for i := range sp.leaves {
+			sp.leaves[i].slot = rp.slots
+			rp.slots++
+		}
 	}
 	rp.indirect = reachesIndirect(st, map[*structPlan]bool{})
 	if st.static && st.idPath == nil {

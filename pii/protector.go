@@ -219,9 +219,9 @@ func (p *Protector) SealAll(ctx context.Context, records any) error {
 
 // OpenAll opens every record of records, like Open; it changes the
 // records only if it succeeds for all of them. Access decisions are shared
-// across the records through an access.Memo: a question asked again (same
-// field, same principal, and for an *access.Policy the same owner and
-// tenant when its rules read them) is not asked of the Checker again.
+// across the records: a question asked again within the call (same field,
+// and the same owner, subject and tenant where the Checker reads them —
+// see access.RecordInputReporter) is not asked of the Checker again.
 func (p *Protector) OpenAll(ctx context.Context, records any) error {
 	return run(ctx, p, modeOpen, records, true)
 }

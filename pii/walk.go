@@ -51,6 +51,7 @@ type walker struct {
 	owner, tenant string
 	ownerReady    bool
 	groups        [3]eventGroup // the current record's decisions, by access.Effect
+	lastLists     [3]string     // the lists of the call's last event of each effect
 
 	path    []byte // the path of the struct being walked
 	scratch []byte // associated data, index domains
@@ -121,7 +122,7 @@ func run(ctx context.Context, p *Protector, m mode, v any, batch bool) error {
 		w.visited = make(map[visitKey]struct{})
 	}
 	if m == modeOpen {
-		w.gate.init(ctx, p, batch || rp.indirect)
+		w.gate.init(ctx, p, rp, batch || rp.indirect)
 	}
 	n := 1
 	if batch {
@@ -200,8 +201,11 @@ func (w *walker) release() {
 	for i := range groups {
 		groups[i].reset()
 	}
-	*w = walker{path: w.path[:0], scratch: w.scratch[:0], key: w.key[:0], pending: w.pending[:0], events: w.events[:0], groups: groups}
-	if cap(w.pending) > 1024 || cap(w.scratch) > 1<<20 {
+	path, scratch, key, pending, events := w.path[:0], w.scratch[:0], w.key[:0], w.pending[:0], w.events[:0]
+	prep, slots, memo := w.gate.buffers()
+	*w = walker{path: path, scratch: scratch, key: key, pending: pending, events: events, groups: groups,
+		gate: gate{prep: prep, slots: slots, memo: memo}}
+	if cap(pending) > 1024 || cap(scratch) > 1<<20 || cap(memo) > 1024 {
 		return // let an unusually large walker go
 	}
 	walkers.Put(w)
