@@ -236,7 +236,20 @@ func (w *walker) tokenizer(lf *leaf) (Tokenizer, error) {
 	if t == nil {
 		return nil, w.errf(lf, fmt.Errorf("%w: the field is tagged token=%s, but Options.Tokenizers has no %q", ErrNoTokenizer, lf.token, lf.token))
 	}
+	// A tokenizer whose tokens cannot be told from values (a format-
+	// preserving token that keeps a valid check digit, say) would make Seal
+	// tokenize its own tokens again: refuse it for in-place tokenization.
+	if r, ok := t.(interface{ RecognizesTokens(domain string) bool }); ok && !r.RecognizesTokens(string(lf.kind)) {
+		return nil, w.errf(lf, fmt.Errorf("%w: tokenizer %q cannot tell its %s tokens from values, so tokenizing in place would not be idempotent; use a marked format", ErrNoTokenizer, lf.token, lf.kind))
+	}
 	return t, nil
+}
+
+// irreversible reports whether t makes tokens that cannot be turned back
+// into values (HMAC tokens): Open leaves such a field holding its token.
+func irreversible(t Tokenizer) bool {
+	r, ok := t.(interface{ Reversible() bool })
+	return ok && !r.Reversible()
 }
 
 func (w *walker) tokenize(lf *leaf, sv, fv reflect.Value, text string) error {
@@ -367,6 +380,11 @@ func (w *walker) detokenize(lf *leaf, fv reflect.Value, text string) error {
 	domain := string(lf.kind)
 	if !t.IsToken(domain, text) {
 		return w.openPlaintext(lf, fv, text, nil)
+	}
+	if irreversible(t) {
+		// The token is the field's value by design (a join key): there is
+		// nothing to reveal, and nothing to decide.
+		return nil
 	}
 	path := w.pathString(lf.seg)
 	d, err := w.decide(lf, path)

@@ -89,6 +89,12 @@ type Options struct {
 // Open can tell a token from a plaintext. Format-preserving tokens need a
 // marker for this, such as a failing Luhn check digit.
 //
+// Two optional methods are honoured: RecognizesTokens(domain) bool — a
+// tokenizer that says false for a field's kind is refused for that field
+// (ErrNoTokenizer), since Seal could not stay idempotent — and
+// Reversible() bool — a tokenizer that says false (HMAC tokens) is never
+// asked to Detokenize: Open leaves the token in the field.
+//
 // Package tokenize provides implementations. Errors must not contain the
 // value or the token.
 type Tokenizer interface {

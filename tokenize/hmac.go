@@ -400,6 +400,10 @@ func (t *HMAC) IsToken(domain, value string) bool {
 // needs to stay idempotent. It is true for HMAC tokens.
 func (t *HMAC) RecognizesTokens(domain string) bool { return validDomain(domain) }
 
+// Reversible reports false: an HMAC token cannot be turned back into its
+// value. pii.Open leaves fields tokenized by an HMAC as they are.
+func (t *HMAC) Reversible() bool { return false }
+
 // parseHMAC parses the grammar of an HMAC token.
 func parseHMAC(token string) (markedToken, error) {
 	p, ok := parseMarked(token, hmacPrefix, true, hmacTokenLen, hmacTokenLen)

@@ -114,3 +114,46 @@ func TestPIIVaultTokenField(t *testing.T) {
 	require.NoError(t, p.Open(ctx, &c))
 	assert.Equal(t, "lucy@example.com", c.Email)
 }
+
+// An unmarked, Luhn-valid card format cannot be told from a card: pii
+// refuses it for in-place tokenization, so Seal never tokenizes a token.
+func TestPIIRefusesUnrecognizableTokens(t *testing.T) {
+	ctx := context.Background()
+	kr := newTestKeyring(t)
+	fpe, err := tokenize.NewFPE(kr, map[string]tokenize.Format{
+		"card": tokenize.Card(tokenize.CardOptions{}),
+	}, tokenize.Options{Authorize: tokenize.AllowAll})
+	require.NoError(t, err)
+	require.False(t, fpe.RecognizesTokens("card"))
+	p, err := pii.New(kr, pii.Options{Checker: access.InsecureAllowAll, Tokenizers: map[string]pii.Tokenizer{"fpe": fpe}})
+	require.NoError(t, err)
+	type order struct {
+		ID   string `pii:"id"`
+		Card string `pii:"card,token=fpe"`
+	}
+	o := order{ID: "o1", Card: "4111111111111111"}
+	err = p.Seal(ctx, &o)
+	require.ErrorIs(t, err, pii.ErrNoTokenizer)
+	assert.Equal(t, "4111111111111111", o.Card, "the record is left unchanged")
+	assert.NotContains(t, err.Error(), "4111111111111111")
+}
+
+// HMAC tokens are join keys: Open leaves them in place instead of failing.
+func TestPIIKeepsIrreversibleTokens(t *testing.T) {
+	ctx := context.Background()
+	kr := newTestKeyring(t)
+	h, err := tokenize.NewHMAC(kr, tokenize.Options{})
+	require.NoError(t, err)
+	p, err := pii.New(kr, pii.Options{Checker: access.InsecureAllowAll, Tokenizers: map[string]pii.Tokenizer{"hmac": h}})
+	require.NoError(t, err)
+	type visit struct {
+		ID    string `pii:"id"`
+		Email string `pii:"email,token=hmac"`
+	}
+	v := visit{ID: "v1", Email: "lucy@example.com"}
+	require.NoError(t, p.Seal(ctx, &v))
+	tok := v.Email
+	require.True(t, h.IsToken("email", tok))
+	require.NoError(t, p.Open(ctx, &v))
+	assert.Equal(t, tok, v.Email, "the token stays: there is no value to reveal")
+}
