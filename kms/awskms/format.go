@@ -1,9 +1,7 @@
 package awskms
 
 import (
-	"fmt"
-
-	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/internal/envelope"
 )
 
 // Wire format, version 1.
@@ -23,9 +21,6 @@ import (
 // can be told apart after decryption. Both version bytes are checked on
 // Unwrap. The format is pinned by TestWireFormat.
 const (
-	formatV1 = 0x01 // the outer version byte, before CiphertextBlob
-	innerV1  = 0x01 // the inner version byte, before the secret
-
 	// MaxPlaintext is the largest secret Wrap accepts: AWS KMS encrypts at
 	// most 4096 bytes, one of which is the inner version byte.
 	MaxPlaintext = 4096 - 1
@@ -33,48 +28,12 @@ const (
 	maxBlob = 6144
 )
 
-// sealInner returns the plaintext sent to AWS KMS for secret. The caller
-// clears it after use.
-func sealInner(secret []byte) []byte {
-	in := make([]byte, 1+len(secret))
-	in[0] = innerV1
-	copy(in[1:], secret)
-	return in
-}
+// sealInner, openInner, sealOuter and openOuter are the shared envelope
+// of the cloud backends (kms/internal/envelope).
+func sealInner(secret []byte) []byte { return envelope.SealInner(secret) }
 
-// openInner checks and strips the inner version byte of what AWS KMS
-// decrypted, returning a copy owned by the caller.
-func openInner(pt []byte) ([]byte, error) {
-	switch {
-	case len(pt) == 0:
-		return nil, fmt.Errorf("decrypted payload is empty: %w", kms.ErrInvalidCiphertext)
-	case pt[0] != innerV1:
-		return nil, fmt.Errorf("decrypted payload has format version %d, this build knows %d: %w", pt[0], innerV1, kms.ErrUnsupportedVersion)
-	}
-	out := make([]byte, len(pt)-1)
-	copy(out, pt[1:])
-	return out, nil
-}
+func openInner(pt []byte) ([]byte, error) { return envelope.OpenInner(pt) }
 
-// sealOuter returns the wrapped form of an AWS CiphertextBlob.
-func sealOuter(blob []byte) []byte {
-	out := make([]byte, 1+len(blob))
-	out[0] = formatV1
-	copy(out[1:], blob)
-	return out
-}
+func sealOuter(blob []byte) []byte { return envelope.SealOuter(blob) }
 
-// openOuter returns the CiphertextBlob inside a wrapped secret. Anything
-// that is not a version 1 wrapped secret fails with ErrInvalidCiphertext:
-// a flipped version byte is indistinguishable from tampering.
-func openOuter(wrapped []byte) ([]byte, error) {
-	switch {
-	case len(wrapped) < 2:
-		return nil, fmt.Errorf("wrapped key is too short (%d bytes): %w", len(wrapped), kms.ErrInvalidCiphertext)
-	case wrapped[0] != formatV1:
-		return nil, fmt.Errorf("wrapped key has unknown format byte 0x%02x: %w", wrapped[0], kms.ErrInvalidCiphertext)
-	case len(wrapped)-1 > maxBlob:
-		return nil, fmt.Errorf("wrapped key is too long (%d bytes): %w", len(wrapped), kms.ErrInvalidCiphertext)
-	}
-	return wrapped[1:], nil
-}
+func openOuter(wrapped []byte) ([]byte, error) { return envelope.OpenOuter(wrapped, maxBlob) }

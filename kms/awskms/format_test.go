@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/internal/envelope"
 )
 
 // TestWireFormat pins the version 1 format documented in format.go.
@@ -37,7 +38,7 @@ func TestWireFormat(t *testing.T) {
 		"too long":     make([]byte, 2+maxBlob),
 	} {
 		if name == "too long" {
-			c[0] = formatV1
+			c[0] = envelope.V1
 		}
 		_, err := openOuter(c)
 		assert.ErrorIs(t, err, kms.ErrInvalidCiphertext, name)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/internal/envelope"
 )
 
 // Wire format, version 1.
@@ -30,9 +31,6 @@ import (
 // check some altered ciphertexts would still open. The format is pinned by
 // TestWireFormat.
 const (
-	formatV1 = 0x01 // the outer version byte, before the Transit ciphertext
-	innerV1  = 0x01 // the inner version byte, before the secret
-
 	// MaxPlaintext is the largest secret Wrap accepts. Transit itself
 	// accepts far more (Vault limits requests to 32 MiB); data keys are
 	// small, and a bound keeps a mistake from sending megabytes.
@@ -46,48 +44,23 @@ const (
 	ciphertextPrefix = "vault:v"
 )
 
-// sealInner returns the plaintext sent to Transit for secret. The caller
-// clears it after use.
-func sealInner(secret []byte) []byte {
-	in := make([]byte, 1+len(secret))
-	in[0] = innerV1
-	copy(in[1:], secret)
-	return in
-}
+// sealInner, openInner and sealOuter are the shared envelope of the cloud
+// backends (kms/internal/envelope).
+func sealInner(secret []byte) []byte { return envelope.SealInner(secret) }
 
-// openInner checks and strips the inner version byte of what Transit
-// decrypted, returning a copy owned by the caller.
-func openInner(pt []byte) ([]byte, error) {
-	switch {
-	case len(pt) == 0:
-		return nil, fmt.Errorf("decrypted payload is empty: %w", kms.ErrInvalidCiphertext)
-	case pt[0] != innerV1:
-		return nil, fmt.Errorf("decrypted payload has format version %d, this build knows %d: %w", pt[0], innerV1, kms.ErrUnsupportedVersion)
-	}
-	out := make([]byte, len(pt)-1)
-	copy(out, pt[1:])
-	return out, nil
-}
+func openInner(pt []byte) ([]byte, error) { return envelope.OpenInner(pt) }
 
-// sealOuter returns the wrapped form of a Transit ciphertext.
-func sealOuter(ciphertext string) []byte {
-	out := make([]byte, 1+len(ciphertext))
-	out[0] = formatV1
-	copy(out[1:], ciphertext)
-	return out
-}
+func sealOuter(ciphertext string) []byte { return envelope.SealOuter(ciphertext) }
 
 // openOuter returns the Transit ciphertext inside a wrapped secret and its
 // key version. Anything that is not a well-formed version 1 wrapped secret
 // fails with ErrInvalidCiphertext.
 func openOuter(wrapped []byte) (string, int, error) {
-	switch {
-	case len(wrapped) < 2:
-		return "", 0, fmt.Errorf("wrapped key is too short (%d bytes): %w", len(wrapped), kms.ErrInvalidCiphertext)
-	case wrapped[0] != formatV1:
-		return "", 0, fmt.Errorf("wrapped key has unknown format byte 0x%02x: %w", wrapped[0], kms.ErrInvalidCiphertext)
+	blob, err := envelope.OpenOuter(wrapped, 0)
+	if err != nil {
+		return "", 0, err
 	}
-	ct := string(wrapped[1:])
+	ct := string(blob)
 	v, err := parseCiphertext(ct)
 	if err != nil {
 		return "", 0, err

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/piiguard/piiguard/kms/internal/envelope"
 )
 
 // FuzzOpenOuter feeds arbitrary wrapped keys to the parser Unwrap runs
@@ -22,7 +24,7 @@ func FuzzOpenOuter(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if wrapped[0] != formatV1 || string(wrapped[1:]) != ct {
+		if wrapped[0] != envelope.V1 || string(wrapped[1:]) != ct {
 			t.Fatalf("accepted %q as %q", wrapped, ct)
 		}
 		rest, ok := strings.CutPrefix(ct, "vault:v"+strconv.Itoa(v)+":")
