@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/piiguard/piiguard/internal/fsutil"
@@ -69,25 +68,16 @@ func (s *FileStore) subjectPath(subjectID string) string {
 
 // lock takes the store's write lock, waiting for it as long as ctx allows.
 func (s *FileStore) lock(ctx context.Context) (func(), error) {
-	f, err := os.OpenFile(filepath.Join(s.dir, ".lock"), os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("kms: file store %q: lock: %w: %w", s.dir, ErrUnavailable, err)
-	}
 	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			return func() {
-				syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-				f.Close()
-			}, nil
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) {
-			f.Close()
+		unlock, busy, err := tryLock(filepath.Join(s.dir, ".lock"))
+		if err != nil {
 			return nil, fmt.Errorf("kms: file store %q: lock: %w: %w", s.dir, ErrUnavailable, err)
+		}
+		if !busy {
+			return unlock, nil
 		}
 		select {
 		case <-ctx.Done():
-			f.Close()
 			return nil, ctx.Err()
 		case <-time.After(2 * time.Millisecond):
 		}
