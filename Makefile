@@ -4,14 +4,18 @@
 GO ?= go
 FUZZTIME ?= 10s
 
-.PHONY: test integration quickstart vet fmt fuzz bench cover
+.PHONY: test integration quickstart vet fmt fuzz bench cover cc
 
 # Every test that needs nothing but Go: vet, gofmt, the race-enabled test
 # suite (examples/ programs included).
 test: vet fmt
 	$(GO) test -race -count=1 ./...
 
-vet:
+# A C compiler for cgo (kms/pkcs11, and -race); installed if missing.
+cc:
+	@bash scripts/ensure-cc.sh
+
+vet: cc
 	$(GO) vet ./...
 	$(GO) vet -tags integration ./...
 
