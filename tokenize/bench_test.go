@@ -63,6 +63,27 @@ func BenchmarkHMAC(b *testing.B) {
 			}
 		}
 	})
+	b.Run("token-batch-of-100-per-value", func(b *testing.B) {
+		h, err := NewHMAC(loadFixedKeys(b), Options{Kinds: map[string]string{"crm": KindExact}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		vals := make([]string, 100)
+		for i := range vals {
+			vals[i] = benchEmail
+		}
+		b.ReportAllocs()
+		n := 0
+		for b.Loop() {
+			toks, err := h.TokenizeBatch(ctx, "crm", vals)
+			if err != nil {
+				b.Fatal(err)
+			}
+			benchString = toks[0]
+			n++
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n*len(vals)), "ns/value")
+	})
 	b.Run("token-keyring", func(b *testing.B) {
 		h, err := NewHMAC(newKeyring(b, kms.KeyringOptions{}), Options{Kinds: map[string]string{"crm": KindExact}})
 		if err != nil {

@@ -286,3 +286,27 @@ func TestEncodeMACMatchesBase32(t *testing.T) {
 		assert.Equal(t, b32.EncodeToString(sum[:macLen]), string(got[:]))
 	}
 }
+
+func TestHMACBatchMatchesOneByOne(t *testing.T) {
+	h, err := NewHMAC(loadFixedKeys(t), Options{})
+	require.NoError(t, err)
+	for domain, vals := range map[string][]string{
+		"email": {" Lucy@Example.com", "lucy@example.com", "mina@example.org"},
+		"phone": {"+44 20 7946 0800", "+44 (20) 7946-0800", "+1 202 555 0142"},
+		"crm":   {"x", "another value", "x"},
+	} {
+		batch, err := h.TokenizeBatch(ctx, domain, vals)
+		require.NoError(t, err, domain)
+		for i, v := range vals {
+			one, err := h.Tokenize(ctx, domain, v)
+			require.NoError(t, err)
+			assert.Equal(t, one, batch[i], "%s value %d", domain, i)
+		}
+	}
+	empty, err := h.TokenizeBatch(ctx, "crm", nil)
+	require.NoError(t, err)
+	assert.Empty(t, empty)
+	_, err = h.TokenizeBatch(ctx, "bad domain!", []string{"x"})
+	require.ErrorIs(t, err, ErrInvalidDomain)
+	assert.Contains(t, err.Error(), "batch element 0")
+}
