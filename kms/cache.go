@@ -117,6 +117,11 @@ func (c *cache[V]) get(ctx context.Context, key string, load func(context.Contex
 	// may be waiting on it) but bounded in time; each caller still stops
 	// waiting when its own context ends.
 	ch := c.group.DoChan(key, func() (any, error) {
+		// A flight that finished between this caller's miss and here has
+		// stored the value: use it rather than load again.
+		if v, ok := c.fresh(key); ok {
+			return v, nil
+		}
 		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.loadLimit)
 		defer cancel()
 		v, err := load(lctx)
