@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -40,7 +41,10 @@ func TestConformanceWithAlias(t *testing.T) {
 	keyA := createKey(t, "piiguard alias A")
 	keyB := createKey(t, "piiguard alias B")
 	admin := adminClient(t)
-	for alias, key := range map[string]string{"alias/piiguard-conf-a": keyA, "alias/piiguard-conf-b": keyB} {
+	// Unique names: the in-process server lives as long as the test binary
+	// (go test -count=N runs this test N times against it).
+	aliasA, aliasB := uniqueAlias("piiguard-conf-a"), uniqueAlias("piiguard-conf-b")
+	for alias, key := range map[string]string{aliasA: keyA, aliasB: keyB} {
 		_, err := admin.CreateAlias(t.Context(), &awskmsapi.CreateAliasInput{AliasName: aws.String(alias), TargetKeyId: aws.String(key)})
 		require.NoError(t, err)
 	}
@@ -50,8 +54,8 @@ func TestConformanceWithAlias(t *testing.T) {
 		}
 	}
 	kmstest.RunDriverTests(t, kmstest.HarnessFuncs{
-		New:      open("alias/piiguard-conf-a"),
-		NewOther: open("alias/piiguard-conf-b"),
+		New:      open(aliasA),
+		NewOther: open(aliasB),
 		Secret:   [][]byte{[]byte(testSecretAccessKey)},
 	})
 }
@@ -288,4 +292,11 @@ func TestRegionFromARN(t *testing.T) {
 		awskms.Options{Credentials: awskms.StaticCredentials(testAccessKeyID, testSecretAccessKey, "")})
 	require.NoError(t, err)
 	assert.Equal(t, "ap-south-1", d.Region())
+}
+
+var aliasCount atomic.Int64
+
+// uniqueAlias returns "alias/NAME-N" with N unique in the test binary.
+func uniqueAlias(name string) string {
+	return fmt.Sprintf("alias/%s-%d", name, aliasCount.Add(1))
 }

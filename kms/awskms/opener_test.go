@@ -21,7 +21,8 @@ func testMux() *kms.URLMux {
 
 func TestOpenByURI(t *testing.T) {
 	arn := createKey(t, "piiguard uri")
-	_, err := adminClient(t).CreateAlias(t.Context(), aliasInput("alias/piiguard-uri", arn))
+	alias := uniqueAlias("piiguard-uri")
+	_, err := adminClient(t).CreateAlias(t.Context(), aliasInput(alias, arn))
 	require.NoError(t, err)
 	keyID := arn[len(arn)-36:]
 	endpoint := url.QueryEscape(lk.srv.URL)
@@ -29,8 +30,8 @@ func TestOpenByURI(t *testing.T) {
 
 	for _, uri := range []string{
 		"awskms://" + keyID + "?region=" + testRegion + "&endpoint=" + endpoint,
-		"awskms://alias/piiguard-uri?region=" + testRegion + "&endpoint=" + endpoint,
-		"awskms:///alias/piiguard-uri?region=" + testRegion + "&endpoint=" + endpoint,
+		"awskms://" + alias + "?region=" + testRegion + "&endpoint=" + endpoint,
+		"awskms:///" + alias + "?region=" + testRegion + "&endpoint=" + endpoint,
 		"awskms:///" + arn + "?endpoint=" + endpoint, // region from the ARN
 	} {
 		rk, err := mux.OpenRootKey(t.Context(), uri)
