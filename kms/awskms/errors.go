@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 
@@ -105,6 +106,13 @@ func classify(err error) (class error, detail string) {
 		return byStatus(status), detail
 	}
 	if status != 0 {
+		// A response that arrived but could not be read to the end (the
+		// connection dropped mid-body) is a transient fault, whatever its
+		// status line said.
+		var ne net.Error
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ne) {
+			return kms.ErrUnavailable, "response cut short" + where
+		}
 		return byStatus(status), "HTTP error" + where
 	}
 

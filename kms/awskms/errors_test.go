@@ -85,3 +85,21 @@ func TestErrorMapping(t *testing.T) {
 		})
 	}
 }
+
+// A 200 response whose body is cut short (the connection drops mid-body) is
+// a transient fault: ErrUnavailable, which kms.RootKey retries.
+func TestResponseCutShortIsUnavailable(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		w.Header().Set("Content-Length", "1000")
+		w.WriteHeader(200)
+		fmt.Fprint(w, `{"CiphertextBlob":"AQID`)
+	}))
+	defer srv.Close()
+	d, err := awskms.New(t.Context(), "alias/piiguard-cut", testOptions(srv.URL))
+	require.NoError(t, err)
+	defer d.Close()
+	_, err = d.Wrap(t.Context(), []byte("data key"), nil)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, kms.ErrUnavailable, "%v", err)
+}
