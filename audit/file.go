@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/piiguard/piiguard/internal/fsutil"
 )
 
 // SyncPolicy says when a FileSink calls fsync.
@@ -222,20 +224,13 @@ func (s *FileSink) rotateLocked() error {
 		return fmt.Errorf("audit: rotating log: %w", err)
 	}
 	s.next++
-	syncDir(filepath.Dir(s.path))
+	_ = fsutil.SyncDir(filepath.Dir(s.path)) // best effort: the rename is done
 	s.dirty = false
 	if err := s.open(); err != nil {
 		s.closed = true
 		return err
 	}
 	return nil
-}
-
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
 }
 
 // Flush fsyncs the active file when lines were written since the last sync.
