@@ -418,7 +418,7 @@ func (k *Keyring) rewrapOne(ctx context.Context, name string, to *RootKey) (bool
 			rec.Updated = nowUTC(k.now)
 			return k.store.PutKeyset(ctx, rec)
 		}()
-		if errors.Is(err, ErrConflict) && attempt < maxConflictRetries {
+		if retryConflict(ctx, err, attempt) {
 			continue
 		}
 		k.keysets.invalidate(name)

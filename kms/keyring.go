@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -277,12 +278,22 @@ func (k *Keyring) create(ctx context.Context, name string, purpose Purpose) (Ver
 
 // Ensure creates the keyset if it does not exist. An existing keyset of
 // another purpose is an ErrInvalidArgument error.
+//
+// An existing keyset costs one store read: no root key call and no audit
+// event. Only a missing one is created (and reported).
 func (k *Keyring) Ensure(ctx context.Context, name string, purpose Purpose) error {
-	_, err := k.Create(ctx, name, purpose)
-	if err == nil || !errors.Is(err, ErrAlreadyExists) {
+	if err := k.check("ensure", name); err != nil {
 		return err
 	}
 	rec, err := k.store.GetKeyset(ctx, name)
+	if errors.Is(err, ErrNotFound) {
+		_, err = k.Create(ctx, name, purpose)
+		if !errors.Is(err, ErrAlreadyExists) {
+			return err
+		}
+		// Another writer created it first: check what it made.
+		rec, err = k.store.GetKeyset(ctx, name)
+	}
 	if err != nil {
 		return keyErr("ensure", name, 0, err)
 	}
@@ -478,7 +489,26 @@ func findVersion(rec *KeysetRecord, id uint32) *VersionRecord {
 
 // maxConflictRetries bounds how often a keyset change is retried when
 // another writer changed the keyset first.
-const maxConflictRetries = 10
+const maxConflictRetries = 30
+
+// retryConflict reports whether a change that failed with err on attempt
+// (from 0) should be tried again, after waiting a random time that grows
+// with the attempt (up to 50 ms), so that writers racing for one keyset do
+// not keep colliding in lockstep.
+func retryConflict(ctx context.Context, err error, attempt int) bool {
+	if !errors.Is(err, ErrConflict) || attempt >= maxConflictRetries {
+		return false
+	}
+	limit := min(time.Millisecond<<min(attempt, 6), 50*time.Millisecond)
+	t := time.NewTimer(rand.N(limit) + 1)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
 
 // modify applies change to the stored keyset as a compare-and-swap, retrying
 // on conflict with fresh state. The keyset is re-encrypted under its
@@ -519,7 +549,7 @@ func (k *Keyring) modify(ctx context.Context, op, name string, change func(*Keys
 			rec.Updated = nowUTC(k.now)
 			return k.store.PutKeyset(ctx, rec)
 		}()
-		if errors.Is(err, ErrConflict) && attempt < maxConflictRetries {
+		if retryConflict(ctx, err, attempt) {
 			continue
 		}
 		k.keysets.invalidate(name)

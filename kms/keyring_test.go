@@ -699,3 +699,32 @@ func TestSubjectErrorsDoNotNameTheSubject(t *testing.T) {
 	require.ErrorIs(t, err, kms.ErrNotFound)
 	assert.NotContains(t, err.Error(), "bob@example.com")
 }
+
+func TestEnsureExistingMakesNoBackendCallNorEvent(t *testing.T) {
+	f := newFixture(t, kms.KeyringOptions{})
+	require.NoError(t, f.kr.Ensure(ctx, "fields", kms.PurposeAEAD))
+	wraps, events := f.drv.wraps.Load(), len(f.log.actions())
+	for i := 0; i < 10; i++ {
+		require.NoError(t, f.kr.Ensure(ctx, "fields", kms.PurposeAEAD))
+	}
+	assert.Equal(t, wraps, f.drv.wraps.Load(), "an existing keyset is not created again")
+	assert.Len(t, f.log.actions(), events, "and no failed create is reported")
+
+	// Subject keys: the first creates the wrapping keyset; later ones make
+	// no root key call at all.
+	_, err := f.kr.SubjectKey(ctx, "c-1")
+	require.NoError(t, err)
+	wraps = f.drv.wraps.Load()
+	for i := 2; i < 50; i++ {
+		_, err := f.kr.SubjectKey(ctx, fmt.Sprintf("c-%d", i))
+		require.NoError(t, err)
+	}
+	assert.Equal(t, wraps, f.drv.wraps.Load(), "new subject keys need no root key call")
+	creates := 0
+	for _, a := range f.log.actions() {
+		if a == audit.ActionKeyCreate {
+			creates++
+		}
+	}
+	assert.Equal(t, 2, creates, "one create for fields, one for the subjects keyset, no failed attempts")
+}

@@ -134,10 +134,15 @@ func (k *Keyring) openSubject(ctx context.Context, rec *SubjectKeyRecord) (*subj
 }
 
 func (k *Keyring) createSubject(ctx context.Context, subjectID string) (*subjectKey, error) {
-	if err := k.Ensure(ctx, k.opts.SubjectKeyset, PurposeAEAD); err != nil {
-		return nil, err
-	}
+	// The wrapping keyset is cached after the first subject; only the very
+	// first one reaches Ensure.
 	wrapper, err := k.subjectWrapper(ctx, k.opts.SubjectKeyset)
+	if errors.Is(err, ErrNotFound) {
+		if err := k.Ensure(ctx, k.opts.SubjectKeyset, PurposeAEAD); err != nil {
+			return nil, err
+		}
+		wrapper, err = k.subjectWrapper(ctx, k.opts.SubjectKeyset)
+	}
 	if err != nil {
 		return nil, err
 	}
