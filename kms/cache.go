@@ -41,16 +41,21 @@ type cache[V any] struct {
 }
 
 type cacheEntry[V any] struct {
-	key     string
-	val     V
-	loaded  time.Time
-	ref     atomic.Bool
-	expired atomic.Bool // set by timer when timers are used
+	key    string
+	val    V
+	loaded time.Time
+	ref    atomic.Bool
+	// expired is set by the timer when timers are used, and by stop when
+	// the entry leaves the cache (replaced, evicted, invalidated, purged):
+	// a Lease on the entry reads it.
+	expired atomic.Bool
 	timer   *time.Timer
 }
 
-// stop releases the entry's timer.
+// stop marks the entry as no longer current and releases its timer. It is
+// called, under the cache's lock, on every entry that leaves the cache.
 func (e *cacheEntry[V]) stop() {
+	e.expired.Store(true)
 	if e.timer != nil {
 		e.timer.Stop()
 	}
@@ -96,6 +101,26 @@ func (c *cache[V]) fresh(key string) (V, bool) {
 	}
 	var zero V
 	return zero, false
+}
+
+// freshLease is fresh, with a Lease that stays valid while the value is
+// the one the cache would return. Without timers (an injected clock) the
+// cache cannot signal expiry, and the lease is never valid.
+func (c *cache[V]) freshLease(key string) (V, Lease, bool) {
+	c.mu.RLock()
+	el, ok := c.entries[key]
+	c.mu.RUnlock()
+	if ok && c.timers {
+		e := el.Value.(*cacheEntry[V])
+		if !e.expired.Load() {
+			if !e.ref.Load() {
+				e.ref.Store(true)
+			}
+			return e.val, Lease{stale: &e.expired}, true
+		}
+	}
+	var zero V
+	return zero, Lease{}, false
 }
 
 // get returns the cached value for key, loading it on a miss or after it

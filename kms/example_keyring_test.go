@@ -121,3 +121,37 @@ func ExampleKeyring_DestroySubjectKey() {
 	// Output:
 	// destroyed
 }
+
+// A hot path keeps what it derived from a PRF set while the set's lease is
+// valid, and asks the keyring again once a rotation (or the cache's
+// maximum age) has ended it.
+func ExampleKeyring_LeasePRF() {
+	ctx := context.Background()
+	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{Name: "demo"})
+	defer root.Close()
+	kr, err := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := kr.Create(ctx, "search", kms.PurposePRF); err != nil {
+		log.Fatal(err)
+	}
+	_, lease, _ := kr.LeasePRF(ctx, "search")
+	fmt.Println("lease from the call that loaded the keyset:", lease.Valid())
+	set, lease, err := kr.LeasePRF(ctx, "search")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("lease on the cached set:", lease.Valid())
+	if _, err := kr.Rotate(ctx, "search"); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("after a rotation:", lease.Valid())
+	next, _, _ := kr.LeasePRF(ctx, "search")
+	fmt.Println("new primary:", next.PrimaryID != set.PrimaryID)
+	// Output:
+	// lease from the call that loaded the keyset: false
+	// lease on the cached set: true
+	// after a rotation: false
+	// new primary: true
+}

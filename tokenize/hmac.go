@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/binary"
 	"hash"
 	"maps"
 	"reflect"
@@ -17,6 +18,7 @@ import (
 	"github.com/tink-crypto/tink-go/v2/prf"
 
 	"github.com/piiguard/piiguard/audit"
+	"github.com/piiguard/piiguard/kms"
 )
 
 // hmacLabel separates the per-domain HMAC keys from every other use of the
@@ -38,8 +40,17 @@ const maxCachedDomains = 4096
 // package documentation). An HMAC is safe for concurrent use.
 type HMAC struct {
 	base
-	keys  PRFKeys
-	state atomic.Pointer[hmacState]
+	keys   PRFKeys
+	leaser prfLeaser // keys, when it hands out leases (*kms.Keyring)
+	state  atomic.Pointer[hmacState]
+}
+
+// prfLeaser is a key source that says, for the price of an atomic load,
+// whether the PRF set it handed out is still current (kms.Keyring). An
+// HMAC over one asks it again only when the lease has ended, instead of on
+// every token.
+type prfLeaser interface {
+	LeasePRF(ctx context.Context, name string) (*prf.Set, kms.Lease, error)
 }
 
 // NewHMAC returns an HMAC tokenizer over the PRF keyset Options.Keyset
@@ -53,7 +64,9 @@ func NewHMAC(keys PRFKeys, opts Options) (*HMAC, error) {
 	if keys == nil {
 		return nil, b.fail("new", "", errf(ErrInvalidOptions, "nil key source"))
 	}
-	return &HMAC{base: b, keys: keys}, nil
+	t := &HMAC{base: b, keys: keys}
+	t.leaser, _ = keys.(prfLeaser)
+	return t, nil
 }
 
 // hmacState holds the per-domain keys derived from one PRF set. It is
@@ -62,19 +75,13 @@ func NewHMAC(keys PRFKeys, opts Options) (*HMAC, error) {
 // at once. Its maps are copied on write, so that readers take no lock.
 type hmacState struct {
 	set   *prf.Set
-	setID unsafe.Pointer // identity of set.PRFs
+	setID unsafe.Pointer            // identity of set.PRFs
+	lease atomic.Pointer[kms.Lease] // on set, from a prfLeaser
 
 	mu      sync.Mutex                              // serialises writers
 	primary atomic.Pointer[map[string]*hmacDomain]  // the primary's domains
 	others  atomic.Pointer[map[hmacKey]*hmacDomain] // other versions' domains
-	last    atomic.Pointer[hmacLast]                // the primary's last domain used
-}
-
-// hmacLast caches the last domain tokenized under the primary: batches and
-// single-domain callers skip the map.
-type hmacLast struct {
-	domain string
-	d      *hmacDomain
+	last    atomic.Pointer[hmacDomain]              // the primary's last domain used
 }
 
 type hmacKey struct {
@@ -85,42 +92,72 @@ type hmacKey struct {
 // hmacDomain is one domain under one key version: its tag and a pool of
 // HMACs keyed for it.
 type hmacDomain struct {
+	name string              // the domain
 	norm func(string) string // the domain's normalisation; nil for none
 	tag  [tagLen]byte
 	head [hmacHeadLen]byte // "th1_" key-id "_" tag "_"
-	// own is the domain's HMAC for the uncontended case (a TryLock is
-	// cheaper than a pool round trip); pool serves concurrent callers.
-	mu   sync.Mutex
-	own  *hmacWorker
-	pool sync.Pool // of *hmacWorker
+	pool sync.Pool         // of *hmacWorker
 }
 
-// get returns an HMAC keyed for the domain; put gives it back.
-func (d *hmacDomain) get() *hmacWorker {
-	if d.mu.TryLock() {
-		return d.own
-	}
-	return d.pool.Get().(*hmacWorker)
-}
+// get returns an HMAC keyed for the domain; put gives it back. A pool
+// round trip takes no lock and no atomic instruction in the common case
+// (the worker sits in the caller's P), which measured cheaper than a
+// mutex-guarded worker.
+func (d *hmacDomain) get() *hmacWorker { return d.pool.Get().(*hmacWorker) }
 
-func (d *hmacDomain) put(w *hmacWorker) {
-	if w == d.own {
-		d.mu.Unlock()
-		return
-	}
-	d.pool.Put(w)
-}
+func (d *hmacDomain) put(w *hmacWorker) { d.pool.Put(w) }
 
 const hmacHeadLen = prefixLen + keyIDLen + 1 + tagLen + 1
 
+// hmacSlabTokens is how many single-call tokens share one allocation.
+// Allocating a 44-byte token cost about as much as the rest of the work
+// around the HMAC; sharing one 352-byte block between eight tokens takes
+// most of that away, at the price that a token kept alive keeps its
+// block (at most seven other tokens, never anything secret) alive too.
+const hmacSlabTokens = 8
+
 type hmacWorker struct {
-	h   hash.Hash
-	sum [sha256.Size]byte
+	h    hash.Hash
+	sum  [sha256.Size]byte
+	slab []byte // the unused rest of the worker's current token block
 }
 
-// current returns the state for the keyset's current PRF set.
+// alloc returns room for one token, carved from the worker's block.
+func (w *hmacWorker) alloc() []byte {
+	if len(w.slab) < hmacTokenLen {
+		w.slab = make([]byte, hmacSlabTokens*hmacTokenLen)
+	}
+	b := w.slab[:hmacTokenLen:hmacTokenLen]
+	w.slab = w.slab[hmacTokenLen:]
+	return b
+}
+
+// current returns the state for the keyset's current PRF set. While the
+// key source's lease on the state's set is valid, that is one atomic load
+// and no call to the key source.
 func (t *HMAC) current(ctx context.Context) (*hmacState, error) {
-	set, err := t.keys.PRF(ctx, t.keyset)
+	if st := t.state.Load(); st != nil {
+		if l := st.lease.Load(); l != nil && l.Valid() {
+			return st, nil
+		}
+	}
+	return t.reload(ctx)
+}
+
+// reload asks the key source for the current PRF set, and makes a new state
+// when the set changed.
+func (t *HMAC) reload(ctx context.Context) (*hmacState, error) {
+	st := t.state.Load()
+	var (
+		set   *prf.Set
+		lease kms.Lease
+		err   error
+	)
+	if t.leaser != nil {
+		set, lease, err = t.leaser.LeasePRF(ctx, t.keyset)
+	} else {
+		set, err = t.keys.PRF(ctx, t.keyset)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -128,13 +165,16 @@ func (t *HMAC) current(ctx context.Context) (*hmacState, error) {
 		return nil, errf(ErrKeyVersion, "keyset %q has no PRF set", t.keyset)
 	}
 	id := reflect.ValueOf(set.PRFs).UnsafePointer()
-	if st := t.state.Load(); st != nil && st.set == set && st.setID == id {
-		return st, nil
+	if st == nil || st.set != set || st.setID != id {
+		st = &hmacState{set: set, setID: id}
+		st.primary.Store(&map[string]*hmacDomain{})
+		st.others.Store(&map[hmacKey]*hmacDomain{})
+		t.state.Store(st)
 	}
-	st := &hmacState{set: set, setID: id}
-	st.primary.Store(&map[string]*hmacDomain{})
-	st.others.Store(&map[hmacKey]*hmacDomain{})
-	t.state.Store(st)
+	if lease.Valid() {
+		l := lease // escapes only here, on the way out of the slow path
+		st.lease.Store(&l)
+	}
 	return st, nil
 }
 
@@ -142,13 +182,21 @@ func (t *HMAC) current(ctx context.Context) (*hmacState, error) {
 // on first use. It fails with ErrInvalidDomain for a malformed domain and
 // ErrUnknownToken if the version is not in the set.
 func (t *HMAC) domain(st *hmacState, keyID uint32, domain string) (*hmacDomain, error) {
+	if keyID == st.set.PrimaryID {
+		if d := st.last.Load(); d != nil && d.name == domain {
+			return d, nil
+		}
+	}
+	return t.findDomain(st, keyID, domain)
+}
+
+// findDomain is domain past its fast path: a map lookup, or the key
+// derivation on first use.
+func (t *HMAC) findDomain(st *hmacState, keyID uint32, domain string) (*hmacDomain, error) {
 	isPrimary := keyID == st.set.PrimaryID
 	if isPrimary {
-		if l := st.last.Load(); l != nil && l.domain == domain {
-			return l.d, nil
-		}
 		if d := (*st.primary.Load())[domain]; d != nil {
-			st.last.Store(&hmacLast{domain, d})
+			st.last.Store(d) // batches and single-domain callers skip the map
 			return d, nil
 		}
 	} else if d := (*st.others.Load())[hmacKey{keyID, domain}]; d != nil {
@@ -165,7 +213,7 @@ func (t *HMAC) domain(st *hmacState, keyID uint32, domain string) (*hmacDomain, 
 	if err != nil {
 		return nil, errf(ErrKeyVersion, "deriving the domain key with version %d failed", keyID)
 	}
-	d := &hmacDomain{norm: t.normalizer(t.kindOf(domain))}
+	d := &hmacDomain{name: domain, norm: t.normalizer(t.kindOf(domain))}
 	domainTag(&d.tag, domain)
 	h := append(d.head[:0], hmacPrefix...)
 	h = appendKeyID(h, keyID)
@@ -173,7 +221,6 @@ func (t *HMAC) domain(st *hmacState, keyID uint32, domain string) (*hmacDomain, 
 	h = append(h, d.tag[:]...)
 	_ = append(h, '_')
 	d.pool.New = func() any { return &hmacWorker{h: hmac.New(sha256.New, key)} }
-	d.own = d.pool.New().(*hmacWorker)
 
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -203,14 +250,14 @@ func (t *HMAC) domain(st *hmacState, keyID uint32, domain string) (*hmacDomain, 
 	return d, nil
 }
 
-// token computes the token of a canonical value: one allocation, the
-// token itself.
+// token computes the token of a canonical value, into a share of the
+// worker's token block (see hmacSlabTokens).
 func (d *hmacDomain) token(value string) string {
 	w := d.get()
 	w.h.Reset()
 	w.h.Write(unsafe.Slice(unsafe.StringData(value), len(value)))
 	w.h.Sum(w.sum[:0])
-	b := make([]byte, hmacTokenLen)
+	b := w.alloc()
 	n := copy(b, d.head[:])
 	encodeMAC(b[n:], &w.sum)
 	d.put(w)
@@ -218,25 +265,34 @@ func (d *hmacDomain) token(value string) string {
 }
 
 // encodeMAC writes the lowercase base32 of the first 16 bytes of sum (26
-// characters) into dst: what b32.Encode writes, unrolled for the one size.
+// characters) into dst: what b32.Encode writes, eight characters at a time.
+// The 128 bits are read as two words; each 40-bit group is spread into the
+// eight bytes of a word, one 5-bit value per byte, which then become
+// alphabet characters all at once: a value v below 26 becomes 'a'+v, the
+// others '2'+(v-26).
 func encodeMAC(dst []byte, sum *[sha256.Size]byte) {
 	out := (*[26]byte)(dst)
-	for g := 0; g < 3; g++ { // three groups of 5 bytes → 8 characters
-		in := (*[5]byte)(sum[5*g:])
-		v := uint64(in[0])<<32 | uint64(in[1])<<24 | uint64(in[2])<<16 | uint64(in[3])<<8 | uint64(in[4])
-		o := (*[8]byte)(out[8*g:])
-		o[0] = b32Alphabet[v>>35&31]
-		o[1] = b32Alphabet[v>>30&31]
-		o[2] = b32Alphabet[v>>25&31]
-		o[3] = b32Alphabet[v>>20&31]
-		o[4] = b32Alphabet[v>>15&31]
-		o[5] = b32Alphabet[v>>10&31]
-		o[6] = b32Alphabet[v>>5&31]
-		o[7] = b32Alphabet[v&31]
-	}
-	last := sum[15] // 8 bits → 2 characters, the last with 2 zero bits
+	hi := binary.BigEndian.Uint64(sum[0:8])
+	lo := binary.BigEndian.Uint64(sum[8:16])
+	binary.BigEndian.PutUint64(out[0:8], base32Word(hi>>24))
+	binary.BigEndian.PutUint64(out[8:16], base32Word(hi<<16&0xffffff0000|lo>>48))
+	binary.BigEndian.PutUint64(out[16:24], base32Word(lo>>8&0xffffffffff))
+	last := byte(lo) // 8 bits → 2 characters, the last with 2 zero bits
 	out[24] = b32Alphabet[last>>3]
 	out[25] = b32Alphabet[(last&7)<<2]
+}
+
+// base32Word returns the eight base32 characters of the low 40 bits of v,
+// the first in the most significant byte.
+func base32Word(v uint64) uint64 {
+	// Two 20-bit halves in 32-bit lanes, then 10-bit quarters in 16-bit
+	// lanes, then 5-bit values in bytes.
+	v = v>>20<<32 | v&0xfffff
+	v = (v>>10&0x000003ff000003ff)<<16 | v&0x000003ff000003ff
+	v = (v>>5&0x001f001f001f001f)<<8 | v&0x001f001f001f001f
+	// No byte carries into the next: every one stays below 0x80+31.
+	ge26 := (v + 0x6666666666666666) & 0x8080808080808080 >> 7
+	return v + 0x6161616161616161 - ge26*('a'-'2'+26)
 }
 
 // mac computes the truncated MAC of a canonical value into dst.
@@ -253,6 +309,9 @@ func (d *hmacDomain) mac(dst *[macLen]byte, value string) {
 // primary version. value is normalised first (see Options.Kinds).
 func (t *HMAC) Tokenize(ctx context.Context, domain, value string) (string, error) {
 	tok, id, err := t.tokenize(ctx, domain, value)
+	if err == nil && t.opts.Audit == nil {
+		return tok, nil // nothing to record
+	}
 	if err := t.finish(ctx, audit.ActionTokenize, "tokenize", t.keyset, domain, id, err); err != nil {
 		return "", err
 	}

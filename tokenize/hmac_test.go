@@ -6,9 +6,11 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -277,13 +279,34 @@ func TestHMACConcurrentUse(t *testing.T) {
 
 func TestEncodeMACMatchesBase32(t *testing.T) {
 	var sum [sha256.Size]byte
+	check := func() {
+		t.Helper()
+		var got [26]byte
+		encodeMAC(got[:], &sum)
+		require.Equal(t, b32.EncodeToString(sum[:macLen]), string(got[:]), "%x", sum[:macLen])
+	}
 	for i := range 200 {
 		for j := range sum {
 			sum[j] = byte(i*31 + j*7)
 		}
-		var got [26]byte
-		encodeMAC(got[:], &sum)
-		assert.Equal(t, b32.EncodeToString(sum[:macLen]), string(got[:]))
+		check()
+	}
+	// Every byte value in every position, so that every 5-bit value (the
+	// 26 letters and the 6 digits) meets every lane of the encoder.
+	for pos := range macLen {
+		for v := range 256 {
+			clear(sum[:])
+			sum[pos] = byte(v)
+			sum[(pos+7)%macLen] = ^byte(v)
+			check()
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 10000 {
+		for j := range sum {
+			sum[j] = byte(rng.Uint32())
+		}
+		check()
 	}
 }
 
@@ -309,4 +332,186 @@ func TestHMACBatchMatchesOneByOne(t *testing.T) {
 	_, err = h.TokenizeBatch(ctx, "bad domain!", []string{"x"})
 	require.ErrorIs(t, err, ErrInvalidDomain)
 	assert.Contains(t, err.Error(), "batch element 0")
+}
+
+// TestNormalizerMatchesNormalize checks that the per-domain normaliser the
+// tokenizers resolve once per kind is Normalize, kind by kind.
+func TestNormalizerMatchesNormalize(t *testing.T) {
+	b, err := newBase("hmac", DefaultHMACKeyset, Options{DefaultCountryCode: "44"})
+	require.NoError(t, err)
+	values := []string{" Lucy@Example.com ", "020 7946 0800", "+1 202 555 0142", "4111-1111 1111 1111",
+		"ab 12-cd", "::ffff:10.0.0.1", "  Zoë   Ünal ", "1990-01-02", "", "\xff"}
+	for kind := range knownKinds {
+		f := b.normalizer(kind)
+		for _, v := range values {
+			want := Normalize(kind, v, "44")
+			if f == nil {
+				assert.Equal(t, v, want, "kind %s normalises nothing", kind)
+				continue
+			}
+			assert.Equal(t, want, f(v), "kind %s, value %q", kind, v)
+		}
+	}
+}
+
+// leaseCounter is a kms.Keyring that counts the HMAC's calls for PRF sets.
+type leaseCounter struct {
+	*kms.Keyring
+	mu    sync.Mutex
+	calls int
+}
+
+func (c *leaseCounter) LeasePRF(ctx context.Context, name string) (*prf.Set, kms.Lease, error) {
+	c.mu.Lock()
+	c.calls++
+	c.mu.Unlock()
+	return c.Keyring.LeasePRF(ctx, name)
+}
+
+func (c *leaseCounter) PRF(ctx context.Context, name string) (*prf.Set, error) {
+	c.mu.Lock()
+	c.calls++
+	c.mu.Unlock()
+	return c.Keyring.PRF(ctx, name)
+}
+
+func (c *leaseCounter) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.calls
+}
+
+// Over a kms.Keyring, the HMAC asks for the PRF set only when its lease
+// has ended, and a change made through the keyring ends it at once.
+func TestHMACUsesKeyringLeases(t *testing.T) {
+	kr := &leaseCounter{Keyring: newKeyring(t, kms.KeyringOptions{})}
+	h, err := NewHMAC(kr, Options{})
+	require.NoError(t, err)
+	first, err := h.Tokenize(ctx, "crm", "lucy@example.com")
+	require.NoError(t, err)
+	for range 1000 {
+		tok, err := h.Tokenize(ctx, "crm", "lucy@example.com")
+		require.NoError(t, err)
+		require.Equal(t, first, tok)
+	}
+	assert.LessOrEqual(t, kr.count(), 2, "1,001 tokens, the key source asked at most twice (the first answer carries no lease)")
+
+	v2, err := kr.Rotate(ctx, DefaultHMACKeyset)
+	require.NoError(t, err)
+	cur, err := h.Tokenize(ctx, "crm", "lucy@example.com")
+	require.NoError(t, err)
+	id, _ := KeyVersion(cur)
+	assert.Equal(t, v2.ID, id, "the first token after a rotation uses the new primary")
+
+	oldID, _ := KeyVersion(first)
+	_, err = h.Tokenize(ctx, "crm", "x") // a fresh lease on the rotated set
+	require.NoError(t, err)
+	require.NoError(t, kr.Disable(ctx, DefaultHMACKeyset, oldID))
+	_, err = h.Match(ctx, "crm", "lucy@example.com", first)
+	assert.ErrorIs(t, err, ErrUnknownToken, "a disabled version stops at once")
+
+	require.NoError(t, kr.Close())
+	_, err = h.Tokenize(ctx, "crm", "lucy@example.com")
+	assert.ErrorIs(t, err, kms.ErrClosed, "a closed keyring ends the lease")
+}
+
+// A rotation made by another process (another keyring over the same store)
+// reaches the HMAC when this keyring's cache entry expires, as it reaches
+// every other user of the keyring.
+func TestHMACSeesAnotherProcessRotateAfterCacheMaxAge(t *testing.T) {
+	store := kms.NewMemoryStore()
+	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{})
+	t.Cleanup(func() { root.Close() })
+	mine, err := kms.NewKeyring(root, store, kms.KeyringOptions{CacheMaxAge: 50 * time.Millisecond})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = mine.Close() })
+	theirs, err := kms.NewKeyring(root, store, kms.KeyringOptions{})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = theirs.Close() })
+	require.NoError(t, mine.Ensure(ctx, DefaultHMACKeyset, kms.PurposePRF))
+
+	h, err := NewHMAC(mine, Options{})
+	require.NoError(t, err)
+	for range 3 {
+		_, err = h.Tokenize(ctx, "crm", "v")
+		require.NoError(t, err)
+	}
+	v2, err := theirs.Rotate(ctx, DefaultHMACKeyset)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		tok, err := h.Tokenize(ctx, "crm", "v")
+		id, _ := KeyVersion(tok)
+		return err == nil && id == v2.ID
+	}, 5*time.Second, 10*time.Millisecond)
+}
+
+// Tokens made one call at a time share memory blocks (hmacSlabTokens to a
+// block): each must still be its own value, unchanged by the calls after it.
+func TestHMACSingleCallTokensStayIntact(t *testing.T) {
+	keys := loadFixedKeys(t)
+	h, err := NewHMAC(keys, Options{Kinds: map[string]string{"crm": KindExact}})
+	require.NoError(t, err)
+	set := keys.prfs[DefaultHMACKeyset]
+	key, err := set.PRFs[set.PrimaryID].ComputePRF([]byte(hmacLabel+"crm"), 32)
+	require.NoError(t, err)
+	const n = 5*hmacSlabTokens + 3
+	toks := make([]string, n)
+	for i := range toks {
+		toks[i], err = h.Tokenize(ctx, "crm", fmt.Sprintf("value-%d", i))
+		require.NoError(t, err)
+	}
+	for i, tok := range toks {
+		m := hmac.New(sha256.New, key)
+		m.Write([]byte(fmt.Sprintf("value-%d", i)))
+		assert.True(t, strings.HasSuffix(tok, "_"+b32.EncodeToString(m.Sum(nil)[:macLen])), "token %d", i)
+		assert.Len(t, tok, hmacTokenLen)
+	}
+}
+
+// Tokens made while another goroutine rotates the keyset are each valid
+// under the version they name.
+func TestHMACConcurrentWithRotation(t *testing.T) {
+	kr := newKeyring(t, kms.KeyringOptions{})
+	h, err := NewHMAC(kr, Options{})
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	errs := make(chan error, 5)
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				v := fmt.Sprintf("g%d-%d", g, i)
+				tok, err := h.Tokenize(ctx, "crm", v)
+				if err == nil {
+					var ok bool
+					ok, err = h.Match(ctx, "crm", v, tok)
+					if err == nil && !ok {
+						err = errors.New("a token does not match its value")
+					}
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	for range 5 {
+		_, err := kr.Rotate(ctx, DefaultHMACKeyset)
+		require.NoError(t, err)
+		time.Sleep(2 * time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
 }

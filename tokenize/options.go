@@ -234,6 +234,19 @@ func (b *base) normalizer(kind string) func(string) string {
 	if !knownKinds[kind] || kind == KindExact {
 		return nil
 	}
+	// The kind is resolved here, once, rather than on every value.
+	switch kind {
+	case "email":
+		return normalize.Email
+	case "card":
+		return normalize.Digits
+	case "national_id", "bank_account", "postcode":
+		return normalize.Alnum
+	case "ip":
+		return normalize.IP
+	case "name", "address", "street", "city", "dob", "text":
+		return normalize.Fold
+	}
 	cc := b.opts.DefaultCountryCode
 	return func(v string) string { return Normalize(kind, v, cc) }
 }

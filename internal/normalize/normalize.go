@@ -25,18 +25,36 @@ import (
 // remove dots or "+tags": providers differ on whether those are significant.
 func Email(s string) string {
 	// Fast path: ASCII, no upper case, nothing to trim.
-	if n := len(s); n > 0 && !isASCIISpace(s[0]) && !isASCIISpace(s[n-1]) {
-		i := 0
-		for ; i < n; i++ {
-			if c := s[i]; c >= utf8.RuneSelf || ('A' <= c && c <= 'Z') {
-				break
-			}
-		}
-		if i == n {
-			return s
-		}
+	if n := len(s); n > 0 && !isASCIISpace(s[0]) && !isASCIISpace(s[n-1]) && lowerASCII(s) {
+		return s
 	}
 	return strings.ToLower(strings.TrimSpace(s))
+}
+
+// lowerASCII reports whether s is all ASCII without an upper-case letter,
+// looking at eight bytes at a time.
+func lowerASCII(s string) bool {
+	const (
+		high = 0x8080808080808080
+		// Added to a byte below 0x80, these set its high bit when it is at
+		// least 'A', and at least 'Z'+1, without carrying into the next.
+		fromA = 0x8080808080808080 - 0x0101010101010101*'A'
+		pastZ = 0x8080808080808080 - 0x0101010101010101*('Z'+1)
+	)
+	for len(s) >= 8 {
+		w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+		if w&high != 0 || (w+fromA)&^(w+pastZ)&high != 0 {
+			return false
+		}
+		s = s[8:]
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf || ('A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return true
 }
 
 // Phone returns a phone number in E.164 form, "+" followed by the country

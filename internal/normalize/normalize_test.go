@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -60,6 +61,38 @@ func TestIPCanonicalForm(t *testing.T) {
 	assert.Equal(t, "not an ip", IP("Not  an IP"))
 }
 
+// TestLowerASCIIMatchesByteByByte checks the word-at-a-time scan of Email's
+// fast path against the obvious loop: every byte value at every position
+// of strings long enough to span two words and a tail.
+func TestLowerASCIIMatchesByteByByte(t *testing.T) {
+	slow := func(s string) bool {
+		for i := 0; i < len(s); i++ {
+			if c := s[i]; c >= utf8.RuneSelf || ('A' <= c && c <= 'Z') {
+				return false
+			}
+		}
+		return true
+	}
+	base := []byte("lucy.westenra@example.com") // 25 bytes: 3 words + 1
+	for pos := range base {
+		for v := range 256 {
+			b := append([]byte(nil), base...)
+			b[pos] = byte(v)
+			s := string(b)
+			if got, want := lowerASCII(s), slow(s); got != want {
+				t.Fatalf("byte %#x at %d: lowerASCII %v, want %v", v, pos, got, want)
+			}
+			if got, want := lowerASCII(s[pos:]), slow(s[pos:]); got != want {
+				t.Fatalf("byte %#x first of %d: lowerASCII %v, want %v", v, len(s)-pos, got, want)
+			}
+		}
+	}
+	assert.True(t, lowerASCII(""))
+	assert.Equal(t, "lucy.westenra@example.com", Email("lucy.westenra@example.com"))
+	assert.Equal(t, "lucy.westenra@example.com", Email("lucy.westenra@examplE.com"))
+	assert.Equal(t, "lucy.westenra@example.com[", Email("Lucy.westenra@example.com["))
+}
+
 // FuzzNormalizers checks that every normalizer is total (no panic), returns
 // valid UTF-8 for valid UTF-8 input, and is idempotent: normalising a
 // normalised value changes nothing, so an index computed from a stored
@@ -69,6 +102,9 @@ func FuzzNormalizers(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := Email(s), strings.ToLower(strings.TrimSpace(s)); got != want {
+			t.Fatalf("Email(%q) = %q, want %q", s, got, want)
+		}
 		for name, fn := range map[string]func(string) string{
 			"Email":   Email,
 			"Phone44": func(s string) string { return Phone(s, "44") },
