@@ -127,13 +127,27 @@ func (m *URLMux) OpenRootKey(ctx context.Context, uri string) (*RootKey, error) 
 	name := rootKeyName(u, keep)
 	d, err := opener.OpenRootKey(ctx, u)
 	if err != nil {
-		return nil, fmt.Errorf("kms: open root key %q: %w", name, classify(err))
+		return nil, &openError{name: name, err: classify(err)}
 	}
 	if d == nil {
 		return nil, fmt.Errorf("kms: open root key %q: opener returned no driver: %w", name, ErrBackend)
 	}
 	return NewRootKey(d, RootKeyOptions{Name: name}), nil
 }
+
+// openError is an opener's failure, named by the stripped URI. Openers in
+// this package (and some outside) start their messages with "kms: " too;
+// it is said once.
+type openError struct {
+	name string
+	err  error
+}
+
+func (e *openError) Error() string {
+	return fmt.Sprintf("kms: open root key %q: %s", e.name, strings.TrimPrefix(e.err.Error(), "kms: "))
+}
+
+func (e *openError) Unwrap() error { return e.err }
 
 func (m *URLMux) opener(scheme string) RootKeyOpener {
 	if o := builtinOpener(scheme); o != nil {

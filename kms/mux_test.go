@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/url"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -184,6 +185,15 @@ func TestURLMuxErrors(t *testing.T) {
 	_, err = m.OpenRootKey(ctx, "failing://key")
 	require.ErrorIs(t, err, kms.ErrBackend, "an unclassified opener error becomes ErrBackend")
 	assert.Contains(t, err.Error(), "failing://key")
+	assert.Contains(t, err.Error(), "backend exploded")
+	assert.Equal(t, 1, strings.Count(err.Error(), "kms:"), "the prefix is said once: %v", err)
+
+	// The built-in opener's own errors start with "kms: " too.
+	for _, uri := range []string{"local://", "local:///nonexistent/root.key"} {
+		_, err := m.OpenRootKey(ctx, uri)
+		require.ErrorIs(t, err, kms.ErrInvalidArgument, uri)
+		assert.Equal(t, 1, strings.Count(err.Error(), "kms:"), "the prefix is said once: %v", err)
+	}
 }
 
 func TestURLMuxRegisterPanicsOnMisuse(t *testing.T) {
