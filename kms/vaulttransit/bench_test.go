@@ -1,14 +1,9 @@
 package vaulttransit_test
 
 import (
-	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
 	"testing"
 
-	"github.com/piiguard/piiguard/kms"
-	"github.com/piiguard/piiguard/kms/vaulttransit"
+	"github.com/piiguard/piiguard/kms/kmstest"
 )
 
 // BenchmarkDriver measures one Wrap and one Unwrap of a 32-byte data key
@@ -17,44 +12,9 @@ import (
 // process: the ratio is the cost of a call. Real Vault adds its request
 // handling, audit devices and network latency.
 func BenchmarkDriver(b *testing.B) {
-	ctx := context.Background()
 	f := startFakeVault(b, "transit")
 	createKey(b, f, "bench", "")
-	d := newDriver(b, f, "bench")
-	dataKey := make([]byte, 32)
-	ad := []byte("piiguard.keyset.v1\x00fields\x00aead")
-	b.Run("Wrap", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := d.Wrap(ctx, dataKey, ad); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	wrapped, err := d.Wrap(ctx, dataKey, ad)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Run("Unwrap", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := d.Unwrap(ctx, wrapped, ad); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("RawAESGCMSeal", func(b *testing.B) {
-		key := make([]byte, 32)
-		_, _ = rand.Read(key)
-		block, _ := aes.NewCipher(key)
-		gcm, _ := cipher.NewGCM(block)
-		nonce := make([]byte, gcm.NonceSize())
-		b.ReportAllocs()
-		for b.Loop() {
-			_, _ = rand.Read(nonce)
-			_ = gcm.Seal(nil, nonce, dataKey, ad)
-		}
-	})
+	kmstest.RunDriverBenchmarks(b, newDriver(b, f, "bench"))
 }
 
 // BenchmarkKeyring measures getting a keyset's AEAD from a keyring whose
@@ -62,37 +22,7 @@ func BenchmarkDriver(b *testing.B) {
 // state, which makes no call to Vault; "Cold" reloads the keyset
 // (Refresh), which unwraps its data key with Transit.
 func BenchmarkKeyring(b *testing.B) {
-	ctx := context.Background()
 	f := startFakeVault(b, "transit")
 	createKey(b, f, "bench-keyring", "")
-	d, err := vaulttransit.New(ctx, f.srv.URL, "transit", "bench-keyring", vaulttransit.Options{Token: appToken})
-	if err != nil {
-		b.Fatal(err)
-	}
-	root := kms.NewRootKey(d, kms.RootKeyOptions{Name: "vaulttransit-bench"})
-	defer root.Close()
-	kr, err := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer kr.Close()
-	if _, err := kr.Create(ctx, "fields", kms.PurposeAEAD); err != nil {
-		b.Fatal(err)
-	}
-	b.Run("Cached", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := kr.AEAD(ctx, "fields"); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("Cold", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if err := kr.Refresh(ctx, "fields"); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+	kmstest.RunKeyringBenchmarks(b, newDriver(b, f, "bench-keyring"))
 }
