@@ -399,7 +399,7 @@ func (k *Keyring) Promote(ctx context.Context, name string, keyID uint32) error 
 }
 
 func setPrimary(rec *KeysetRecord, m *keyset.Manager, id uint32, now time.Time) error {
-	v := findVersion(rec, id)
+	v := rec.Version(id)
 	if v == nil {
 		return fmt.Errorf("%w: no version %d", ErrNotFound, id)
 	}
@@ -446,7 +446,7 @@ func (k *Keyring) Destroy(ctx context.Context, name string, keyID uint32) error 
 
 func (k *Keyring) setStatus(ctx context.Context, op, name string, id uint32, to Status) error {
 	return k.modify(ctx, op, name, func(rec *KeysetRecord, m *keyset.Manager) error {
-		v := findVersion(rec, id)
+		v := rec.Version(id)
 		if v == nil {
 			return fmt.Errorf("%w: no version %d", ErrNotFound, id)
 		}
@@ -476,15 +476,6 @@ func (k *Keyring) setStatus(ctx context.Context, op, name string, id uint32, to 
 		v.Updated = nowUTC(k.now)
 		return nil
 	})
-}
-
-func findVersion(rec *KeysetRecord, id uint32) *VersionRecord {
-	for i := range rec.Versions {
-		if rec.Versions[i].ID == id {
-			return &rec.Versions[i]
-		}
-	}
-	return nil
 }
 
 // maxConflictRetries bounds how often a keyset change is retried when

@@ -60,6 +60,17 @@ type KeysetRecord struct {
 	Updated time.Time
 }
 
+// Version returns the record of the version with Tink key ID id, or nil if
+// the keyset has none. The result points into r.Versions.
+func (r *KeysetRecord) Version(id uint32) *VersionRecord {
+	for i := range r.Versions {
+		if r.Versions[i].ID == id {
+			return &r.Versions[i]
+		}
+	}
+	return nil
+}
+
 // VersionRecord describes one version (one Tink key) of a keyset.
 type VersionRecord struct {
 	// ID is the Tink key ID; it is written into every ciphertext the

@@ -325,12 +325,7 @@ func (c *cli) keysDestroy(ctx context.Context, args []string, stdout, stderr io.
 	if err != nil {
 		return err
 	}
-	var v *kms.VersionRecord
-	for i := range rec.Versions {
-		if rec.Versions[i].ID == id {
-			v = &rec.Versions[i]
-		}
-	}
+	v := rec.Version(id)
 	switch {
 	case v == nil:
 		return fmt.Errorf("keyset %q has no version with key ID %d: %w", name, id, kms.ErrNotFound)
