@@ -100,8 +100,8 @@ type hmacDomain struct {
 }
 
 // get returns an HMAC keyed for the domain; put gives it back. A pool
-// round trip takes no lock and no atomic instruction in the common case
-// (the worker sits in the caller's P), which measured cheaper than a
+// round trip takes no lock and no atomic read-modify-write in the common
+// case (the worker sits in the caller's P), which measured cheaper than a
 // mutex-guarded worker.
 func (d *hmacDomain) get() *hmacWorker { return d.pool.Get().(*hmacWorker) }
 
