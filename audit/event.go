@@ -64,7 +64,9 @@ type Event struct {
 	// Purpose is the declared purpose of the access (support, billing, …).
 	Purpose string
 	// RecordType, Field and Class name the data touched: the Go type of the
-	// record, the field path inside it and the field's data class.
+	// record, the field path inside it and the field's data class. An event
+	// about several fields of a record (package pii) lists their paths and
+	// classes comma-separated.
 	RecordType string
 	Field      string
 	Class      string

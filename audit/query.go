@@ -6,6 +6,7 @@ import (
 	"io"
 	"iter"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -27,7 +28,10 @@ type Query struct {
 	// Outcome, when set, selects events with this outcome.
 	Outcome Outcome
 	// RecordType and Field, when set, select events about this record type
-	// and field path.
+	// and field path. An event about several fields lists them in its
+	// Field, comma-separated (package pii reports one event per record):
+	// Field selects it when it is one of them. A Field that itself holds a
+	// comma matches only an event's whole Field.
 	RecordType string
 	Field      string
 	// Since and Until bound the event time: Since <= Time < Until. A zero
@@ -64,7 +68,7 @@ func (q Query) Match(e Event) bool {
 		q.Actor != "" && e.Actor != q.Actor,
 		q.Outcome != "" && e.Outcome != q.Outcome,
 		q.RecordType != "" && e.RecordType != q.RecordType,
-		q.Field != "" && e.Field != q.Field,
+		q.Field != "" && !fieldMatches(e.Field, q.Field),
 		len(q.Actions) > 0 && !slices.Contains(q.Actions, e.Action),
 		len(q.Decisions) > 0 && !slices.Contains(q.Decisions, e.Decision),
 		!q.Since.IsZero() && e.Time.Before(q.Since),
@@ -72,6 +76,23 @@ func (q Query) Match(e Event) bool {
 		return false
 	}
 	return true
+}
+
+// fieldMatches reports whether the event field list got (one field, or
+// several comma-separated) names want.
+func fieldMatches(got, want string) bool {
+	if got == want {
+		return true
+	}
+	if strings.Contains(want, ",") {
+		return false
+	}
+	for f := range strings.SplitSeq(got, ",") {
+		if f == want {
+			return true
+		}
+	}
+	return false
 }
 
 // QueryReader yields the events of an audit stream read from r (plain events

@@ -149,3 +149,65 @@ func TestQueryMatchTimeBounds(t *testing.T) {
 	assert.False(t, audit.Query{Until: e.Time}.Match(e), "Until is exclusive")
 	assert.True(t, audit.Query{Until: e.Time.Add(time.Nanosecond)}.Match(e))
 }
+
+// fieldListEvents are events about one field or several (comma-separated,
+// as package pii reports a record), for the field-list queries every
+// Querier must answer alike.
+func fieldListEvents() []audit.Event {
+	fields := []string{"Email", "Name,Email,NationalID", "NationalID", "Contacts[0].Email,Contacts[1].Email", "national_id,email"}
+	out := make([]audit.Event, len(fields))
+	for i, f := range fields {
+		e := testEvent(i)
+		e.Field = f
+		out[i] = e
+	}
+	return out
+}
+
+func checkFieldListQueries(t *testing.T, run func(audit.Query) ([]audit.Event, error)) {
+	t.Helper()
+	events := fieldListEvents()
+	for field, want := range map[string][]int{
+		"Email":                 {0, 1},
+		"NationalID":            {1, 2},
+		"Contacts[1].Email":     {3},
+		"Name,Email":            nil, // a comma: the whole field only
+		"Name,Email,NationalID": {1},
+		"National":              nil, // no prefix match
+		"Email,NationalID":      nil,
+		"national_id":           {4},
+		"nationalXid":           nil, // "_" is no wildcard
+		"":                      {0, 1, 2, 3, 4},
+	} {
+		t.Run("field "+field, func(t *testing.T) {
+			got, err := run(audit.Query{Field: field})
+			require.NoError(t, err)
+			var exp []audit.Event
+			for _, i := range want {
+				exp = append(exp, events[i])
+			}
+			assert.Equal(t, exp, got)
+		})
+	}
+}
+
+func TestQueryMatchesOneFieldOfAList(t *testing.T) {
+	checkFieldListQueries(t, func(q audit.Query) ([]audit.Event, error) {
+		var out []audit.Event
+		for _, e := range fieldListEvents() {
+			if q.Match(e) {
+				out = append(out, e)
+			}
+		}
+		return out, nil
+	})
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	s, err := audit.NewFileSink(path, audit.FileOptions{})
+	require.NoError(t, err)
+	defer s.Close()
+	ctx := context.Background()
+	for _, e := range fieldListEvents() {
+		require.NoError(t, s.Record(ctx, e))
+	}
+	checkFieldListQueries(t, func(q audit.Query) ([]audit.Event, error) { return s.Query(ctx, q) })
+}

@@ -231,7 +231,19 @@ func (s *SQLSink) Query(ctx context.Context, q Query) ([]Event, error) {
 		eq("record_type", q.RecordType)
 	}
 	if q.Field != "" {
-		eq("field", q.Field)
+		// The whole field, or one element of a comma-separated list (see
+		// Query.Field).
+		args = append(args, q.Field)
+		cond := "field = " + s.param(len(args))
+		if !strings.Contains(q.Field, ",") {
+			if s.dialect == Postgres {
+				cond += " OR strpos(',' || field || ',', ',' || " + s.param(len(args)) + "::text || ',') > 0"
+			} else {
+				args = append(args, q.Field)
+				cond += " OR instr(',' || field || ',', ',' || " + s.param(len(args)) + " || ',') > 0"
+			}
+		}
+		where = append(where, "("+cond+")")
 	}
 	if len(q.Actions) > 0 {
 		as := make([]string, len(q.Actions))

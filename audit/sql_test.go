@@ -49,6 +49,16 @@ func runSQLSinkSuite(t *testing.T, db *sql.DB, d audit.Dialect) {
 		checkQueries(t, func(q audit.Query) ([]audit.Event, error) { return s.Query(ctx, q) })
 	})
 
+	t.Run("field lists", func(t *testing.T) {
+		s, err := audit.NewSQLSink(ctx, db, d, audit.SQLOptions{Table: "audit_fields"})
+		require.NoError(t, err)
+		defer s.Close()
+		for _, e := range fieldListEvents() {
+			require.NoError(t, s.Record(ctx, e))
+		}
+		checkFieldListQueries(t, func(q audit.Query) ([]audit.Event, error) { return s.Query(ctx, q) })
+	})
+
 	t.Run("chain verifies and tampering is detected", func(t *testing.T) {
 		s, err := audit.NewSQLSink(ctx, db, d, audit.SQLOptions{Table: "audit_chain"})
 		require.NoError(t, err)

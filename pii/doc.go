@@ -288,9 +288,8 @@
 // trail and its chain a few times smaller and Open cheap (an AsyncSink
 // hands each event to another goroutine, which takes a stream of them in
 // batches). Queries by subject, actor,
-// decision and time work as they do for any event; a query for one field
-// matches the events whose Field list holds it, which audit.Query.Field
-// (an exact match) does not do: filter on strings.Split(e.Field, ",").
+// decision and time work as they do for any event, and audit.Query.Field
+// selects the events whose Field list holds the field asked for.
 //
 // A break-glass decision (access.Decision.Alert) is reported with a Reason
 // that starts with "break-glass" and ends with `stated reason: "…"`: the
