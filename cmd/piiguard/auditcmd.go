@@ -148,7 +148,7 @@ func (c *cli) auditQuery(ctx context.Context, args []string, stdout, stderr io.W
 		return errors.New("must be success or failure")
 	})
 	fs.StringVar(&q.RecordType, "record-type", "", "events about this record `type`")
-	fs.StringVar(&q.Field, "field", "", "events about this field `path`")
+	fs.StringVar(&q.Field, "field", "", "events about this field `path` (alone or in a record event's list)")
 	now := time.Now()
 	fs.Func("since", "events at or after `T` (RFC 3339, 2006-01-02, or a duration back from now: 24h)", func(s string) (err error) {
 		q.Since, err = parseTime(s, now)
