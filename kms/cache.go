@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,7 +17,12 @@ import (
 // wait for its result. When a reload of an expired entry fails because the
 // backend is unavailable, the expired entry keeps serving for a grace
 // period, so that a KMS outage does not stop work that only needs keys
-// already in memory.
+// already in memory: it goes back into the cache as a degraded entry, which
+// serves hits like any other until staleRetry later; then the next caller
+// starts one reload in the background and is served the degraded value at
+// once, as is everyone until the reload succeeds or the grace ends. An
+// outage thus costs one failed reload per key and staleRetry, not one per
+// call (nor a wait of up to the load limit per call when the backend hangs).
 //
 // Hits take a read lock only: instead of moving the entry to the front of an
 // LRU list, they set its referenced bit, and eviction gives referenced
@@ -40,11 +46,20 @@ type cache[V any] struct {
 	group   singleflight.Group
 }
 
+// staleRetry is how long a degraded entry serves before its value is
+// reloaded again (at most the cache's maximum age).
+const staleRetry = 5 * time.Second
+
 type cacheEntry[V any] struct {
 	key    string
 	val    V
-	loaded time.Time
-	ref    atomic.Bool
+	loaded time.Time // when val was loaded from the backend
+	// expires is when the entry stops serving hits: loaded plus the
+	// maximum age, or staleRetry after a failed reload for a degraded
+	// entry. Read on hits only without timers.
+	expires  time.Time
+	degraded bool // val is served past its age after a failed reload
+	ref      atomic.Bool
 	// expired is set by the timer when timers are used, and by stop when
 	// the entry leaves the cache (replaced, evicted, invalidated, purged):
 	// a Lease on the entry reads it.
@@ -90,7 +105,7 @@ func (c *cache[V]) fresh(key string) (V, bool) {
 		if c.timers {
 			live = !e.expired.Load()
 		} else {
-			live = c.clock().Sub(e.loaded) < c.maxAge
+			live = c.clock().Before(e.expires)
 		}
 		if live {
 			if !e.ref.Load() {
@@ -137,6 +152,7 @@ func (c *cache[V]) get(ctx context.Context, key string, load func(context.Contex
 	}
 	gen := c.gen
 	c.mu.RUnlock()
+	usable := stale != nil && c.inGrace(stale, now)
 
 	// The load runs detached from the first caller's cancellation (others
 	// may be waiting on it) but bounded in time; each caller still stops
@@ -150,19 +166,36 @@ func (c *cache[V]) get(ctx context.Context, key string, load func(context.Contex
 		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.loadLimit)
 		defer cancel()
 		v, err := load(lctx)
+		if err != nil && lctx.Err() != nil && !errors.Is(err, ErrUnavailable) {
+			// The backend did not answer within the load limit.
+			err = fmt.Errorf("%w: no answer within %v: %w", ErrUnavailable, c.loadLimit, err)
+		}
 		if err != nil {
+			switch {
+			case usable && errors.Is(err, ErrUnavailable):
+				c.putDegraded(stale, gen)
+			case stale != nil && !errors.Is(err, ErrUnavailable):
+				// A definitive answer (the key was disabled or destroyed,
+				// access was revoked): the old value stops serving.
+				c.drop(stale)
+			}
 			return nil, err
 		}
 		c.put(key, v, gen)
 		return v, nil
 	})
+	if usable && stale.degraded {
+		// Already serving through an outage: the reload just started (or
+		// under way) is not waited for.
+		return stale.val, nil
+	}
 	var zero V
 	select {
 	case <-ctx.Done():
 		return zero, ctx.Err()
 	case r := <-ch:
 		if r.Err != nil {
-			if stale != nil && errors.Is(r.Err, ErrUnavailable) && now.Sub(stale.loaded) < c.maxAge+c.staleGrace {
+			if usable && errors.Is(r.Err, ErrUnavailable) {
 				return stale.val, nil
 			}
 			return zero, r.Err
@@ -171,23 +204,62 @@ func (c *cache[V]) get(ctx context.Context, key string, load func(context.Contex
 	}
 }
 
+// inGrace reports whether an expired entry may still serve at now, should
+// its reload fail because the backend is unavailable.
+func (c *cache[V]) inGrace(e *cacheEntry[V], now time.Time) bool {
+	return now.Sub(e.loaded) < c.maxAge+c.staleGrace
+}
+
+// put stores a freshly loaded value, unless the cache was invalidated since
+// the load began (gen).
 func (c *cache[V]) put(key string, v V, gen uint64) {
+	now := c.clock()
+	e := &cacheEntry[V]{key: key, val: v, loaded: now, expires: now.Add(c.maxAge)}
+	c.store(e, c.maxAge, gen)
+}
+
+// putDegraded puts an expired entry whose reload failed back into the
+// cache, to serve for staleRetry (at most until its grace ends) before the
+// next reload is tried.
+func (c *cache[V]) putDegraded(old *cacheEntry[V], gen uint64) {
+	now := c.clock()
+	d := min(staleRetry, c.maxAge, old.loaded.Add(c.maxAge+c.staleGrace).Sub(now))
+	if d <= 0 {
+		return
+	}
+	e := &cacheEntry[V]{key: old.key, val: old.val, loaded: old.loaded, expires: now.Add(d), degraded: true}
+	c.store(e, d, gen)
+}
+
+// drop removes e from the cache if it is still the key's entry.
+func (c *cache[V]) drop(e *cacheEntry[V]) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.entries[e.key]; ok && el.Value.(*cacheEntry[V]) == e {
+		e.stop()
+		c.order.Remove(el)
+		delete(c.entries, e.key)
+	}
+}
+
+// store makes e the key's entry, to expire after d, and evicts past
+// maxEntries.
+func (c *cache[V]) store(e *cacheEntry[V], d time.Duration, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if gen != c.gen {
 		return
 	}
-	if el, ok := c.entries[key]; ok {
+	if el, ok := c.entries[e.key]; ok {
 		// Replace the entry rather than change it: readers hold it
 		// without the lock.
 		el.Value.(*cacheEntry[V]).stop()
 		c.order.Remove(el)
 	}
-	e := &cacheEntry[V]{key: key, val: v, loaded: c.clock()}
 	if c.timers {
-		e.timer = time.AfterFunc(c.maxAge, func() { e.expired.Store(true) })
+		e.timer = time.AfterFunc(d, func() { e.expired.Store(true) })
 	}
-	c.entries[key] = c.order.PushFront(e)
+	c.entries[e.key] = c.order.PushFront(e)
 	for c.order.Len() > c.maxEntries {
 		el := c.order.Back()
 		e := el.Value.(*cacheEntry[V])

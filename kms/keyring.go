@@ -38,10 +38,19 @@ type KeyringOptions struct {
 	SubjectCacheMaxEntries int
 	// StaleIfUnavailable lets an expired cache entry serve for this long
 	// past CacheMaxAge while the root key's backend or the store is
-	// unavailable. Default 1 hour; a negative value disables it.
+	// unavailable (ErrUnavailable, or no answer within LoadTimeout).
+	// The callers of the reload that failed get the old entry; after that
+	// it serves from the cache like a fresh one, and every 5 seconds (or
+	// CacheMaxAge, if shorter) one reload is tried in the background while
+	// the old entry keeps serving, so an outage costs one failed reload per
+	// key and interval, not one per call. Any other failure of a reload
+	// (the keyset was disabled, destroyed or deleted, access was denied)
+	// ends it at once. Default 1 hour; a negative value disables it.
 	StaleIfUnavailable time.Duration
 	// LoadTimeout bounds one cache load (a store read and a root key
-	// unwrap, retries included). Default 30 seconds.
+	// unwrap, retries included); a load that runs out of it counts as
+	// unavailable. Callers waiting on a load stop when their own context
+	// ends. Default 30 seconds.
 	LoadTimeout time.Duration
 	// SubjectKeyset is the name of the AEAD keyset that wraps subject keys.
 	// It is created on first use. Default "subjects".
