@@ -1,6 +1,8 @@
 package envelope
 
 import (
+	"bytes"
+	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -32,4 +34,34 @@ func TestEnvelopeV1(t *testing.T) {
 	}
 	_, err = OpenOuter([]byte{0x01, 1, 2, 3}, 2)
 	assert.ErrorIs(t, err, kms.ErrInvalidCiphertext, "longer than the service accepts")
+}
+
+// FuzzOpen feeds both parsers arbitrary bytes: they never panic, refuse
+// with a classified error, and round-trip what they accept.
+func FuzzOpen(f *testing.F) {
+	for _, s := range [][]byte{nil, {0x01}, {0x01, 0xaa}, {0x02, 0xaa}, {0x00}, SealOuter([]byte("blob"))} {
+		f.Add(s, 0)
+		f.Add(s, 1)
+	}
+	f.Fuzz(func(t *testing.T, b []byte, maxLen int) {
+		if blob, err := OpenOuter(b, maxLen); err != nil {
+			if !errors.Is(err, kms.ErrInvalidCiphertext) {
+				t.Fatalf("OpenOuter: unclassified error %v", err)
+			}
+		} else {
+			if maxLen > 0 && len(blob) > maxLen {
+				t.Fatalf("OpenOuter returned %d bytes over a limit of %d", len(blob), maxLen)
+			}
+			if !bytes.Equal(SealOuter(blob), b) {
+				t.Fatal("OpenOuter does not invert SealOuter")
+			}
+		}
+		if secret, err := OpenInner(b); err != nil {
+			if !errors.Is(err, kms.ErrInvalidCiphertext) && !errors.Is(err, kms.ErrUnsupportedVersion) {
+				t.Fatalf("OpenInner: unclassified error %v", err)
+			}
+		} else if !bytes.Equal(SealInner(secret), b) {
+			t.Fatal("OpenInner does not invert SealInner")
+		}
+	})
 }
