@@ -339,7 +339,7 @@ func benchOp(op func() error) func(*testing.B) {
 
 // BenchmarkOpenAccess measures the cost of access control and auditing on
 // Open: see openAccessSides. The target is checked ≤ 1.2× unchecked
-// (TestOverheadRatios measures it as a median ratio).
+// (BenchmarkOverheadRatios measures it as a ratio in paired chunks).
 func BenchmarkOpenAccess(b *testing.B) {
 	checked, unchecked := openAccessSides(b)
 	b.Run("policy+async-audit", benchOp(checked))

@@ -3,6 +3,8 @@ package pii
 import (
 	"encoding/base64"
 	"encoding/binary"
+	"slices"
+	"strings"
 	"unsafe"
 )
 
@@ -44,6 +46,13 @@ func marked[S string | []byte](s S) bool {
 // for another version and ErrInvalidCiphertext for anything malformed. It
 // never includes its input in an error.
 func parseCiphertext(s string) (raw []byte, keyID uint32, err error) {
+	return appendCiphertext(nil, s)
+}
+
+// appendCiphertext is parseCiphertext decoding into dst's spare capacity
+// (or a new slice when it has too little): the walker decodes every field
+// into one buffer, since Tink's Decrypt does not keep its input.
+func appendCiphertext(dst []byte, s string) (raw []byte, keyID uint32, err error) {
 	if !marked(s) {
 		return nil, 0, ErrInvalidCiphertext
 	}
@@ -54,13 +63,12 @@ func parseCiphertext(s string) (raw []byte, keyID uint32, err error) {
 		return nil, 0, ErrInvalidCiphertext
 	}
 	body := s[len(ctPrefix):]
-	for i := 0; i < len(body); i++ {
-		if body[i] == '\r' || body[i] == '\n' { // ignored by encoding/base64
-			return nil, 0, ErrInvalidCiphertext
-		}
+	// encoding/base64 skips line breaks; a ciphertext has none.
+	if strings.IndexByte(body, '\n') >= 0 || strings.IndexByte(body, '\r') >= 0 {
+		return nil, 0, ErrInvalidCiphertext
 	}
 	src := unsafe.Slice(unsafe.StringData(body), len(body)) // read only
-	raw = make([]byte, b64.DecodedLen(len(src)))
+	raw = slices.Grow(dst[:0], b64.DecodedLen(len(src)))[:b64.DecodedLen(len(src))]
 	n, err := b64.Decode(raw, src)
 	if err != nil {
 		return nil, 0, ErrInvalidCiphertext

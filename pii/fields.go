@@ -180,11 +180,21 @@ func (w *walker) encrypt(lf *leaf, plain []byte) ([]byte, error) {
 
 // decrypt opens a marked value of leaf lf.
 func (w *walker) decrypt(lf *leaf, text string) ([]byte, error) {
-	raw, keyID, err := parseCiphertext(text)
+	raw, keyID, err := w.parse(text)
 	if err != nil {
 		return nil, w.errf(lf, err)
 	}
 	return w.decryptRaw(lf, raw, keyID)
+}
+
+// parse decodes a marked value into the walker's ciphertext buffer, which
+// the next parse overwrites.
+func (w *walker) parse(text string) ([]byte, uint32, error) {
+	raw, keyID, err := appendCiphertext(w.raw, text)
+	if err == nil {
+		w.raw = raw[:0]
+	}
+	return raw, keyID, err
 }
 
 // decryptRaw opens a parsed ciphertext of leaf lf made with key keyID.
@@ -297,7 +307,7 @@ func (w *walker) openLeaf(lf *leaf, sv reflect.Value) error {
 	if !marked(text) {
 		return w.openPlaintext(lf, fv, text, nil)
 	}
-	raw, keyID, err := parseCiphertext(text)
+	raw, keyID, err := w.parse(text)
 	if err != nil {
 		return w.errf(lf, err)
 	}
@@ -337,7 +347,7 @@ func (w *walker) openValue(lf *leaf, fv reflect.Value) error {
 	case valueMasked:
 		return w.errf(lf, fmt.Errorf("%w: the value holds a mask from Redact", ErrPlaintext))
 	}
-	raw, keyID, err := parseCiphertext(vf.piiText())
+	raw, keyID, err := w.parse(vf.piiText())
 	if err != nil {
 		return w.errf(lf, err)
 	}
