@@ -62,8 +62,11 @@
 // SubjectCacheMaxAge; and a copy of the destroyed subject key record that
 // survives elsewhere (an old database backup of the key store, free blocks
 // of a disk) stays decryptable for as long as the version of the "subjects"
-// keyset that encrypted it exists — rotate that keyset and destroy its old
-// versions on a schedule shorter than your erasure deadline.
+// keyset that encrypted it exists. Subject keys cannot be re-wrapped under
+// a newer version of that keyset yet, and destroying a version would erase
+// every subject key it wraps, so Keyring.Destroy refuses the subject
+// keyset's versions: keep old copies of the key store (its backups) on a
+// schedule shorter than your erasure deadline instead.
 //
 // # Root key backends
 //

@@ -448,6 +448,12 @@ func (k *Keyring) Enable(ctx context.Context, name string, keyID uint32) error {
 // can never be decrypted again, by this store or by any backup made from
 // now on. The primary cannot be destroyed. Backups made before still hold
 // the version; destroy them too, or the version lives on in them.
+//
+// Versions of the subject keyset (KeyringOptions.SubjectKeyset) are
+// refused with ErrInvalidArgument: they wrap the subject keys made while
+// they were primary, which cannot be re-wrapped under a newer version yet,
+// so destroying one would erase every one of those subjects at once.
+// Destroy subjects one by one with DestroySubjectKey.
 func (k *Keyring) Destroy(ctx context.Context, name string, keyID uint32) error {
 	err := k.setStatus(ctx, "destroy", name, keyID, StatusDestroyed)
 	return k.finish(ctx, audit.ActionKeyDestroy, "destroy", name, keyID, err)
@@ -464,6 +470,9 @@ func (k *Keyring) setStatus(ctx context.Context, op, name string, id uint32, to 
 		}
 		if v.Primary && to != StatusEnabled {
 			return fmt.Errorf("%w: version %d is the primary; rotate first", ErrInvalidArgument, id)
+		}
+		if to == StatusDestroyed && rec.Name == k.opts.SubjectKeyset {
+			return fmt.Errorf("%w: version %d wraps subject keys, which would all be erased with it; destroy subject keys one by one with DestroySubjectKey", ErrInvalidArgument, id)
 		}
 		if v.Status == to {
 			return nil
