@@ -51,13 +51,15 @@ type versionKeys struct {
 
 	mu     sync.Mutex                           // serialises writers of fields
 	fields atomic.Pointer[map[string]*fieldKey] // copy on write, by domain
+	last   atomic.Pointer[fieldKey]             // the field last looked up
 }
 
 // fieldKey is the index key of one field under one version, as a pool of
 // HMACs keyed with it.
 type fieldKey struct {
-	hmacs sync.Pool // of hash.Hash
-	head  string    // "bi1.<key id>."
+	domain string    // record 0x00 path
+	hmacs  sync.Pool // of hash.Hash
+	head   string    // "bi1.<key id>."
 }
 
 func (p *Protector) indexKeys(ctx context.Context) (*indexState, error) {
@@ -104,14 +106,20 @@ func (st *indexState) fieldKey(keyID uint32, domain []byte) (*fieldKey, error) {
 	if v == nil {
 		return nil, fmt.Errorf("pii: search key version %d is not enabled", keyID)
 	}
+	// A record type with one indexed field (or a batch of one type)
+	// looks up the same field again and again: compare before hashing.
+	if fk := v.last.Load(); fk != nil && fk.domain == string(domain) {
+		return fk, nil
+	}
 	if fk := (*v.fields.Load())[string(domain)]; fk != nil {
+		v.last.Store(fk)
 		return fk, nil
 	}
 	sub, err := st.set.PRFs[keyID].ComputePRF(append([]byte(indexLabel), domain...), 32)
 	if err != nil {
 		return nil, fmt.Errorf("pii: deriving the index key of version %d failed", keyID)
 	}
-	fk := &fieldKey{head: v.head}
+	fk := &fieldKey{domain: string(domain), head: v.head}
 	fk.hmacs.New = func() any { return hmac.New(sha256.New, sub) }
 	v.mu.Lock()
 	defer v.mu.Unlock()
