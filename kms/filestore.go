@@ -1,6 +1,7 @@
 package kms
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -40,7 +41,10 @@ type FileStore struct {
 	dir string
 }
 
-var _ Store = (*FileStore)(nil)
+var (
+	_ Store               = (*FileStore)(nil)
+	_ SubjectKeyRewrapper = (*FileStore)(nil)
+)
 
 // NewFileStore returns a FileStore over dir, creating its directories
 // (mode 0700) if needed.
@@ -211,7 +215,12 @@ type subjectJSON struct {
 }
 
 func (s *FileStore) readSubject(subjectID string) (*SubjectKeyRecord, error) {
-	p := s.subjectPath(subjectID)
+	return s.readSubjectFile(s.subjectPath(subjectID), subjectID)
+}
+
+// readSubjectFile reads the subject key file p, which must hold the key of
+// subjectID ("": of the subject whose hash names the file).
+func (s *FileStore) readSubjectFile(p, subjectID string) (*SubjectKeyRecord, error) {
 	data, err := os.ReadFile(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("kms: subject key: %w", ErrNotFound)
@@ -220,7 +229,8 @@ func (s *FileStore) readSubject(subjectID string) (*SubjectKeyRecord, error) {
 		return nil, fmt.Errorf("kms: subject key: %w: %w", ErrUnavailable, err)
 	}
 	var j subjectJSON
-	if err := json.Unmarshal(data, &j); err != nil || j.SubjectID != subjectID {
+	if err := json.Unmarshal(data, &j); err != nil || j.SubjectID == "" ||
+		(subjectID != "" && j.SubjectID != subjectID) || s.subjectPath(j.SubjectID) != p {
 		return nil, fmt.Errorf("kms: subject key file %q: %w", p, ErrCorrupt)
 	}
 	r := &SubjectKeyRecord{SubjectID: j.SubjectID, Keyset: j.Keyset, EncryptedKey: j.EncryptedKey, Created: j.Created}
@@ -271,6 +281,78 @@ func (s *FileStore) PutSubjectKey(ctx context.Context, rec *SubjectKeyRecord) er
 		return err
 	}
 	return s.writeSubject(rec, true)
+}
+
+// ListSubjectKeys implements SubjectKeyRewrapper, in the order of the
+// files' names (hashes of the subject IDs; the cursor is the last one
+// returned). It reads every file up to the page's end.
+func (s *FileStore) ListSubjectKeys(ctx context.Context, cursor string, limit int) ([]*SubjectKeyRecord, string, error) {
+	if limit <= 0 {
+		return nil, "", fmt.Errorf("kms: list subject keys: limit %d: %w", limit, ErrInvalidArgument)
+	}
+	root := filepath.Join(s.dir, "subjects")
+	dirs, err := os.ReadDir(root)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, "", nil
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("kms: list subject keys: %w: %w", ErrUnavailable, err)
+	}
+	var out []*SubjectKeyRecord
+	for _, d := range dirs { // os.ReadDir sorts by name
+		if !d.IsDir() || len(d.Name()) != 2 || (len(cursor) >= 2 && d.Name() < cursor[:2]) {
+			continue
+		}
+		files, err := os.ReadDir(filepath.Join(root, d.Name()))
+		if err != nil {
+			return nil, "", fmt.Errorf("kms: list subject keys: %w: %w", ErrUnavailable, err)
+		}
+		for _, f := range files {
+			h, ok := strings.CutSuffix(f.Name(), ".json")
+			if !ok || len(h) != 2*sha256.Size || !strings.HasPrefix(h, d.Name()) || h <= cursor {
+				continue // a temporary file of a write, or before the cursor
+			}
+			if err := ctx.Err(); err != nil {
+				return nil, "", err
+			}
+			r, err := s.readSubjectFile(filepath.Join(root, d.Name(), f.Name()), "")
+			if errors.Is(err, ErrNotFound) {
+				continue // removed since the directory was read
+			}
+			if err != nil {
+				return nil, "", err
+			}
+			if !r.Destroyed.IsZero() {
+				continue
+			}
+			out = append(out, r)
+			if len(out) == limit {
+				return out, h, nil
+			}
+		}
+	}
+	return out, "", nil
+}
+
+// ReplaceSubjectKey implements SubjectKeyRewrapper, under the store's lock.
+func (s *FileStore) ReplaceSubjectKey(ctx context.Context, rec *SubjectKeyRecord, old []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	unlock, err := s.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	r, err := s.readSubject(rec.SubjectID)
+	if err != nil {
+		return err
+	}
+	if !r.Destroyed.IsZero() || !bytes.Equal(r.EncryptedKey, old) {
+		return fmt.Errorf("kms: subject key: destroyed or changed since it was read: %w", ErrConflict)
+	}
+	r.Keyset, r.EncryptedKey = rec.Keyset, rec.EncryptedKey
+	return s.writeSubject(r, false)
 }
 
 // DestroySubjectKey implements SubjectKeyStore. The tombstone replaces the

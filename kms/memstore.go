@@ -17,7 +17,10 @@ type MemoryStore struct {
 	subjects map[string]*SubjectKeyRecord
 }
 
-var _ Store = (*MemoryStore)(nil)
+var (
+	_ Store               = (*MemoryStore)(nil)
+	_ SubjectKeyRewrapper = (*MemoryStore)(nil)
+)
 
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore() *MemoryStore {
@@ -138,5 +141,58 @@ func (s *MemoryStore) DestroySubjectKey(ctx context.Context, subjectID string, a
 		r.EncryptedKey = nil
 		r.Destroyed = at
 	}
+	return nil
+}
+
+// ListSubjectKeys implements SubjectKeyRewrapper, in subject ID order (the
+// cursor is the last subject ID returned).
+func (s *MemoryStore) ListSubjectKeys(ctx context.Context, cursor string, limit int) ([]*SubjectKeyRecord, string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, "", err
+	}
+	if limit <= 0 {
+		return nil, "", fmt.Errorf("kms: list subject keys: limit %d: %w", limit, ErrInvalidArgument)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ids := make([]string, 0, len(s.subjects))
+	for id, r := range s.subjects {
+		if id > cursor && r.Destroyed.IsZero() {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	if len(ids) > limit {
+		ids = ids[:limit]
+	}
+	out := make([]*SubjectKeyRecord, len(ids))
+	for i, id := range ids {
+		c := *s.subjects[id]
+		c.EncryptedKey = bytes.Clone(c.EncryptedKey)
+		out[i] = &c
+	}
+	next := ""
+	if len(ids) == limit {
+		next = ids[len(ids)-1]
+	}
+	return out, next, nil
+}
+
+// ReplaceSubjectKey implements SubjectKeyRewrapper.
+func (s *MemoryStore) ReplaceSubjectKey(ctx context.Context, rec *SubjectKeyRecord, old []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.subjects[rec.SubjectID]
+	switch {
+	case !ok:
+		return fmt.Errorf("kms: subject key: %w", ErrNotFound)
+	case !r.Destroyed.IsZero() || !bytes.Equal(r.EncryptedKey, old):
+		return fmt.Errorf("kms: subject key: destroyed or changed since it was read: %w", ErrConflict)
+	}
+	clear(r.EncryptedKey)
+	r.Keyset, r.EncryptedKey = rec.Keyset, bytes.Clone(rec.EncryptedKey)
 	return nil
 }

@@ -136,6 +136,28 @@ type SubjectKeyStore interface {
 	DestroySubjectKey(ctx context.Context, subjectID string, at time.Time) error
 }
 
+// SubjectKeyRewrapper is implemented by stores whose subject keys can be
+// listed and re-encrypted in place: what Keyring.RewrapSubjectKeys needs,
+// and what lets Keyring.Destroy check that no subject key still depends on
+// a version of the subject keyset. FileStore, MemoryStore and kms/sqlstore
+// implement it. Listing reads every subject: it is for maintenance passes,
+// never for the hot path.
+type SubjectKeyRewrapper interface {
+	// ListSubjectKeys returns up to limit live subject keys (tombstones are
+	// skipped) that come after cursor ("" for the first page), and the
+	// cursor of the next page ("" after the last). The order is the
+	// store's own, and stays stable while records are added, replaced or
+	// destroyed, so that a pass over all pages sees every record that
+	// existed when it began and was not destroyed since.
+	ListSubjectKeys(ctx context.Context, cursor string, limit int) ([]*SubjectKeyRecord, string, error)
+	// ReplaceSubjectKey sets the subject's Keyset and EncryptedKey to rec's
+	// if the stored key still equals old and is not a tombstone. Otherwise
+	// it writes nothing and fails with an error wrapping ErrConflict
+	// (ErrNotFound when the subject has no record): it never brings a
+	// destroyed key back.
+	ReplaceSubjectKey(ctx context.Context, rec *SubjectKeyRecord, old []byte) error
+}
+
 // Store keeps keysets and subject keys. Stores in this module: FileStore
 // (a directory) and kms/sqlstore (SQLite, PostgreSQL).
 type Store interface {

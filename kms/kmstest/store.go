@@ -69,6 +69,9 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) kms.Store) {
 		{"OddSubjectIDsRoundTrip", testOddSubjectIDs},
 		{"KeysetNamesRoundTrip", testKeysetNames},
 		{"ErrorsLeakNoKeyBytes", testErrorsLeakNothing},
+		{"ListSubjectKeysPagesLiveKeys", testListSubjectKeys},
+		{"ReplaceSubjectKeyIsCompareAndSwap", testReplaceSubjectKey},
+		{"ReplaceNeverRevivesATombstone", testReplaceRacesDestroy},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -570,4 +573,125 @@ func testErrorsLeakNothing(t *testing.T, s kms.Store) {
 	err = s.PutSubjectKey(ctx, dupKey)
 	requireErrorIs(t, err, kms.ErrAlreadyExists)
 	assertNoSecret(t, err, sk.EncryptedKey, dupKey.EncryptedKey)
+}
+
+// rewrapper returns s as a kms.SubjectKeyRewrapper, skipping the test for a
+// store that does not implement it (an optional capability).
+func rewrapper(t *testing.T, s kms.Store) kms.SubjectKeyRewrapper {
+	t.Helper()
+	rw, ok := s.(kms.SubjectKeyRewrapper)
+	if !ok {
+		t.Skip("the store does not implement kms.SubjectKeyRewrapper")
+	}
+	return rw
+}
+
+func testListSubjectKeys(t *testing.T, s kms.Store) {
+	ctx := t.Context()
+	rw := rewrapper(t, s)
+	prefix := uniqueName("list") + "-"
+	want := map[string]*kms.SubjectKeyRecord{}
+	for i := range 23 {
+		rec := newSubjectKeyRecord(t, fmt.Sprintf("%s%02d", prefix, i))
+		require.NoError(t, s.PutSubjectKey(ctx, rec))
+		want[rec.SubjectID] = rec
+	}
+	for _, i := range []int{3, 11, 12} {
+		id := fmt.Sprintf("%s%02d", prefix, i)
+		require.NoError(t, s.DestroySubjectKey(ctx, id, baseTime))
+		delete(want, id)
+	}
+	// Other tests may share the store: keep this test's subjects only.
+	got := map[string]*kms.SubjectKeyRecord{}
+	cursor, pages := "", 0
+	for {
+		page, next, err := rw.ListSubjectKeys(ctx, cursor, 4)
+		require.NoError(t, err)
+		require.LessOrEqual(t, len(page), 4, "a page holds at most limit records")
+		pages++
+		require.Less(t, pages, 100000, "the pages never end")
+		for _, r := range page {
+			assert.True(t, r.Destroyed.IsZero(), "tombstones are skipped")
+			if !strings.HasPrefix(r.SubjectID, prefix) {
+				continue
+			}
+			_, dup := got[r.SubjectID]
+			require.False(t, dup, "a subject listed twice")
+			got[r.SubjectID] = r
+		}
+		if next == "" {
+			break
+		}
+		require.NotEqual(t, cursor, next, "the cursor moves")
+		cursor = next
+	}
+	require.Len(t, got, len(want))
+	for id, w := range want {
+		assertSubjectKeyEqual(t, w, got[id])
+	}
+	_, _, err := rw.ListSubjectKeys(ctx, "", 0)
+	requireErrorIs(t, err, kms.ErrInvalidArgument, "a limit of 0")
+}
+
+func testReplaceSubjectKey(t *testing.T, s kms.Store) {
+	ctx := t.Context()
+	rw := rewrapper(t, s)
+	rec := newSubjectKeyRecord(t, uniqueName("rewrap"))
+	require.NoError(t, s.PutSubjectKey(ctx, rec))
+
+	next := *rec
+	next.Keyset, next.EncryptedKey = "subject-keys-2", randomBytes(t, 81)
+	require.NoError(t, rw.ReplaceSubjectKey(ctx, &next, rec.EncryptedKey))
+	got, err := s.GetSubjectKey(ctx, rec.SubjectID)
+	require.NoError(t, err)
+	assertSubjectKeyEqual(t, &next, got)
+
+	stale := *rec
+	stale.EncryptedKey = randomBytes(t, 81)
+	requireErrorIs(t, rw.ReplaceSubjectKey(ctx, &stale, rec.EncryptedKey), kms.ErrConflict, "the old key is no longer stored")
+	got, err = s.GetSubjectKey(ctx, rec.SubjectID)
+	require.NoError(t, err)
+	assertSubjectKeyEqual(t, &next, got) // a failed swap writes nothing
+
+	missing := newSubjectKeyRecord(t, uniqueName("nobody"))
+	requireErrorIs(t, rw.ReplaceSubjectKey(ctx, missing, missing.EncryptedKey), kms.ErrNotFound)
+	_, err = s.GetSubjectKey(ctx, missing.SubjectID)
+	requireErrorIs(t, err, kms.ErrNotFound, "replacing nothing creates nothing")
+
+	require.NoError(t, s.DestroySubjectKey(ctx, rec.SubjectID, baseTime))
+	revive := *rec
+	revive.EncryptedKey = randomBytes(t, 81)
+	requireErrorIs(t, rw.ReplaceSubjectKey(ctx, &revive, next.EncryptedKey), kms.ErrConflict, "a tombstone stays one")
+	requireErrorIs(t, rw.ReplaceSubjectKey(ctx, &revive, nil), kms.ErrConflict, "even against its empty key")
+	got, err = s.GetSubjectKey(ctx, rec.SubjectID)
+	require.NoError(t, err)
+	assert.Empty(t, got.EncryptedKey)
+	assert.False(t, got.Destroyed.IsZero())
+}
+
+// testReplaceRacesDestroy races replacements against destruction: whichever
+// wins, a destroyed subject stays destroyed.
+func testReplaceRacesDestroy(t *testing.T, s kms.Store) {
+	ctx := t.Context()
+	rw := rewrapper(t, s)
+	for range 10 {
+		rec := newSubjectKeyRecord(t, uniqueName("race-shred"))
+		require.NoError(t, s.PutSubjectKey(ctx, rec))
+		var wg sync.WaitGroup
+		var replaceErr error
+		wg.Go(func() {
+			next := *rec
+			next.EncryptedKey = randomBytes(t, 81)
+			replaceErr = rw.ReplaceSubjectKey(ctx, &next, rec.EncryptedKey)
+		})
+		wg.Go(func() { assert.NoError(t, s.DestroySubjectKey(ctx, rec.SubjectID, baseTime)) })
+		wg.Wait()
+		if replaceErr != nil {
+			assert.ErrorIs(t, replaceErr, kms.ErrConflict)
+		}
+		got, err := s.GetSubjectKey(ctx, rec.SubjectID)
+		require.NoError(t, err)
+		assert.Empty(t, got.EncryptedKey, "destroyed, whatever the order")
+		assert.False(t, got.Destroyed.IsZero())
+	}
 }

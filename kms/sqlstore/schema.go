@@ -61,6 +61,7 @@ type queries struct {
 	insertKeyset, updateKeyset, deleteKeyset        string
 	getSubject, insertSubject                       string
 	destroySubject, subjectExists                   string
+	listSubjects, replaceSubject                    string
 	migrations                                      [][]string
 }
 
@@ -71,6 +72,10 @@ func buildQueries(d Dialect, p string) queries {
 		now = `(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`
 	}
 	const keysetCols = `name, purpose, revision, root_key, wrapped_data_key, encrypted_keyset, versions, created, updated`
+	byteOrder := "" // SQLite compares text as bytes by default
+	if d == Postgres {
+		byteOrder = ` COLLATE "C"`
+	}
 	q := queries{
 		createSchemaTable: `CREATE TABLE IF NOT EXISTS ` + p + schemaTable + ` (
 	version INTEGER NOT NULL PRIMARY KEY,
@@ -97,10 +102,17 @@ VALUES (?, ?, ?, ?, ?) ON CONFLICT (subject_id) DO NOTHING`,
 		destroySubject: `UPDATE ` + p + subjectsTable + ` SET encrypted_key = ?, destroyed = ?
 WHERE subject_id = ? AND destroyed IS NULL`,
 		subjectExists: `SELECT 1 FROM ` + p + subjectsTable + ` WHERE subject_id = ?`,
+		// Pages in byte order of the subject ID (PostgreSQL's collation
+		// might not be).
+		listSubjects: `SELECT subject_id, keyset, encrypted_key, created FROM ` + p + subjectsTable + `
+WHERE destroyed IS NULL AND subject_id` + byteOrder + ` > ? ORDER BY subject_id` + byteOrder + ` LIMIT ?`,
+		replaceSubject: `UPDATE ` + p + subjectsTable + ` SET keyset = ?, encrypted_key = ?
+WHERE subject_id = ? AND encrypted_key = ? AND destroyed IS NULL`,
 	}
 	for _, s := range []*string{
 		&q.recordVersion, &q.lock, &q.getKeyset, &q.insertKeyset, &q.updateKeyset, &q.deleteKeyset,
 		&q.getSubject, &q.insertSubject, &q.destroySubject, &q.subjectExists,
+		&q.listSubjects, &q.replaceSubject,
 	} {
 		*s = d.rebind(*s)
 	}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -46,7 +47,10 @@ type Store struct {
 	closed   atomic.Bool
 }
 
-var _ kms.Store = (*Store)(nil)
+var (
+	_ kms.Store               = (*Store)(nil)
+	_ kms.SubjectKeyRewrapper = (*Store)(nil)
+)
 
 // New returns a Store over db, an open database of dialect d. It does not
 // touch the database: the tables are created (or checked, with
@@ -370,6 +374,79 @@ func (s *Store) DestroySubjectKey(ctx context.Context, subjectID string, at time
 		return s.wrapErr(ctx, op, err)
 	}
 	return nil
+}
+
+// ListSubjectKeys returns a page of live subject keys in byte order of the
+// subject ID, after cursor (the last subject ID of the previous page): one
+// indexed range query per page.
+func (s *Store) ListSubjectKeys(ctx context.Context, cursor string, limit int) ([]*kms.SubjectKeyRecord, string, error) {
+	const op = "list subject keys"
+	if limit <= 0 {
+		return nil, "", fmt.Errorf("sqlstore: %s: limit %d: %w", op, limit, kms.ErrInvalidArgument)
+	}
+	if err := s.begin(ctx, op); err != nil {
+		return nil, "", err
+	}
+	rows, err := s.db.QueryContext(ctx, s.q.listSubjects, cursor, limit)
+	if err != nil {
+		return nil, "", s.wrapErr(ctx, op, err)
+	}
+	defer rows.Close()
+	var out []*kms.SubjectKeyRecord
+	for rows.Next() {
+		var (
+			rec     kms.SubjectKeyRecord
+			created nullTime
+		)
+		if err := rows.Scan(&rec.SubjectID, &rec.Keyset, &rec.EncryptedKey, &created); err != nil {
+			return nil, "", s.wrapErr(ctx, op, err)
+		}
+		rec.Created = created.t
+		out = append(out, &rec)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", s.wrapErr(ctx, op, err)
+	}
+	next := ""
+	if len(out) == limit {
+		next = out[len(out)-1].SubjectID
+	}
+	return out, next, nil
+}
+
+// ReplaceSubjectKey re-encrypts a subject's key in one UPDATE … WHERE the
+// stored key is still old and the subject not destroyed: a compare-and-swap
+// that never brings a destroyed key back (kms.ErrConflict).
+func (s *Store) ReplaceSubjectKey(ctx context.Context, rec *kms.SubjectKeyRecord, old []byte) error {
+	const op = "replace subject key"
+	if rec == nil {
+		return fmt.Errorf("sqlstore: %s: nil record: %w", op, kms.ErrInvalidArgument)
+	}
+	if err := s.begin(ctx, op); err != nil {
+		return err
+	}
+	if err := errors.Join(checkKey("subject ID", rec.SubjectID), checkText("keyset name", rec.Keyset)); err != nil {
+		return fmt.Errorf("sqlstore: %s: %w", op, err)
+	}
+	if len(rec.EncryptedKey) == 0 {
+		return fmt.Errorf("sqlstore: %s: empty key: %w", op, kms.ErrInvalidArgument)
+	}
+	res, err := s.db.ExecContext(ctx, s.q.replaceSubject, rec.Keyset, rec.EncryptedKey, rec.SubjectID, bytesArg(old))
+	if err != nil {
+		return s.wrapErr(ctx, op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return s.wrapErr(ctx, op, err)
+	}
+	if n == 1 {
+		return nil
+	}
+	var one int
+	if err := s.db.QueryRowContext(ctx, s.q.subjectExists, rec.SubjectID).Scan(&one); err != nil {
+		return s.wrapErr(ctx, op, err)
+	}
+	return fmt.Errorf("sqlstore: %s: destroyed or changed since it was read: %w", op, kms.ErrConflict)
 }
 
 // checkKey refuses keys that not every dialect can store exactly.
