@@ -62,11 +62,12 @@
 // SubjectCacheMaxAge; and a copy of the destroyed subject key record that
 // survives elsewhere (an old database backup of the key store, free blocks
 // of a disk) stays decryptable for as long as the version of the "subjects"
-// keyset that encrypted it exists. Subject keys cannot be re-wrapped under
-// a newer version of that keyset yet, and destroying a version would erase
-// every subject key it wraps, so Keyring.Destroy refuses the subject
-// keyset's versions: keep old copies of the key store (its backups) on a
-// schedule shorter than your erasure deadline instead.
+// keyset that encrypted it exists. To close that window, rotate the
+// "subjects" keyset, re-wrap every subject key under the new primary with
+// Keyring.RewrapSubjectKeys, then destroy the old version — on a schedule
+// shorter than your erasure deadline. Destroy refuses a version of that
+// keyset while any live subject key still depends on it: destroying it
+// would erase all of those subjects.
 //
 // # Root key backends
 //

@@ -155,3 +155,37 @@ func ExampleKeyring_LeasePRF() {
 	// after a rotation: false
 	// new primary: true
 }
+
+// Finishing a rotation of the subject keyset: re-wrap every subject key
+// under the new primary, then destroy the old version, which Destroy
+// refuses while a subject key still depends on it.
+func ExampleKeyring_RewrapSubjectKeys() {
+	ctx := context.Background()
+	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{Name: "demo"})
+	defer root.Close()
+	kr, err := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, id := range []string{"customer-1", "customer-2", "customer-3"} {
+		if _, err := kr.SubjectKey(ctx, id); err != nil {
+			log.Fatal(err)
+		}
+	}
+	vs, _ := kr.Versions(ctx, "subjects")
+	old := vs[0].ID
+	if _, err := kr.Rotate(ctx, "subjects"); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("destroy before the re-wrap refused:", kr.Destroy(ctx, "subjects", old) != nil)
+	rep, err := kr.RewrapSubjectKeys(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("checked %d, rewrapped %d\n", rep.Checked, rep.Rewrapped)
+	fmt.Println("destroy after:", kr.Destroy(ctx, "subjects", old))
+	// Output:
+	// destroy before the re-wrap refused: true
+	// checked 3, rewrapped 3
+	// destroy after: <nil>
+}

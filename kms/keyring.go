@@ -449,13 +449,26 @@ func (k *Keyring) Enable(ctx context.Context, name string, keyID uint32) error {
 // now on. The primary cannot be destroyed. Backups made before still hold
 // the version; destroy them too, or the version lives on in them.
 //
-// Versions of the subject keyset (KeyringOptions.SubjectKeyset) are
-// refused with ErrInvalidArgument: they wrap the subject keys made while
-// they were primary, which cannot be re-wrapped under a newer version yet,
-// so destroying one would erase every one of those subjects at once.
-// Destroy subjects one by one with DestroySubjectKey.
+// A version of the subject keyset (KeyringOptions.SubjectKeyset) wraps the
+// subject keys made while it was primary; destroying it would erase every
+// one of those subjects at once. Destroy refuses it with ErrInvalidArgument
+// while any live subject key still depends on it (run RewrapSubjectKeys
+// first), and whenever the store cannot list subject keys to tell.
 func (k *Keyring) Destroy(ctx context.Context, name string, keyID uint32) error {
-	err := k.setStatus(ctx, "destroy", name, keyID, StatusDestroyed)
+	var err error
+	if name == k.opts.SubjectKeyset {
+		err = k.check("destroy", name)
+		if err == nil {
+			var n int
+			n, err = k.subjectKeysWrappedBy(ctx, name, keyID)
+			if err == nil && n > 0 {
+				err = fmt.Errorf("%w: version %d still wraps %d subject keys, which would all be erased with it; run RewrapSubjectKeys first", ErrInvalidArgument, keyID, n)
+			}
+		}
+	}
+	if err == nil {
+		err = k.setStatus(ctx, "destroy", name, keyID, StatusDestroyed)
+	}
 	return k.finish(ctx, audit.ActionKeyDestroy, "destroy", name, keyID, err)
 }
 
@@ -470,9 +483,6 @@ func (k *Keyring) setStatus(ctx context.Context, op, name string, id uint32, to 
 		}
 		if v.Primary && to != StatusEnabled {
 			return fmt.Errorf("%w: version %d is the primary; rotate first", ErrInvalidArgument, id)
-		}
-		if to == StatusDestroyed && rec.Name == k.opts.SubjectKeyset {
-			return fmt.Errorf("%w: version %d wraps subject keys, which would all be erased with it; destroy subject keys one by one with DestroySubjectKey", ErrInvalidArgument, id)
 		}
 		if v.Status == to {
 			return nil

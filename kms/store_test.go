@@ -62,3 +62,13 @@ func TestKeyringOnFileStoreSurvivesReopen(t *testing.T) {
 	_, err = kr2.Verify(ctx)
 	require.NoError(t, err)
 }
+
+func TestFileStoreSubjectRewrap(t *testing.T) {
+	s, err := kms.NewFileStore(t.TempDir())
+	require.NoError(t, err)
+	kmstest.RunSubjectRewrap(t, s)
+}
+
+func TestMemoryStoreSubjectRewrap(t *testing.T) {
+	kmstest.RunSubjectRewrap(t, kms.NewMemoryStore())
+}

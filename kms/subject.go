@@ -120,11 +120,7 @@ func (k *Keyring) openSubject(ctx context.Context, rec *SubjectKeyRecord) (*subj
 	}
 	h, err := keyset.ReadWithAssociatedData(keyset.NewBinaryReader(bytes.NewReader(rec.EncryptedKey)), wrapper, subjectAD(rec.SubjectID))
 	if err != nil {
-		var ke *KeyError
-		if errors.As(err, &ke) {
-			return nil, ke.Err
-		}
-		return nil, ErrInvalidCiphertext
+		return nil, subjectOpenErr(err)
 	}
 	a, err := aead.New(h)
 	if err != nil {

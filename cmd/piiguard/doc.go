@@ -51,6 +51,13 @@
 // URI as -root from then on. An interrupted rewrap is resumed by running the
 // same command again.
 //
+// keys rewrap-subjects re-encrypts every subject key (the per-customer keys
+// of crypto-shredding) under the primary version of the "subjects" keyset:
+// after keys rotate subjects, it is what lets keys destroy retire the old
+// version, which it refuses while any subject key still depends on it. It
+// prints how many keys it checked, rewrapped and skipped (destroyed during
+// the pass), and can be run again.
+//
 // # Audit
 //
 // Every key command reports its key events (who, which keyset and version,
@@ -91,6 +98,7 @@
 //	piiguard keys verify [flags]
 //	piiguard keys verify-backup [flags] FILE
 //	piiguard keys rewrap [flags] -to URI
+//	piiguard keys rewrap-subjects [flags]
 //	piiguard audit verify -root URI -store SPEC -mac-keyset NAME -sign-keyset NAME
 //	                      [-checkpoint-every N] [-witness FILE] LOG...
 //	piiguard audit query [-subject ID] [-actor ID] [-action A,...] [-outcome O]
@@ -135,6 +143,7 @@ const usageText = `Usage:
 	piiguard keys verify [flags]
 	piiguard keys verify-backup [flags] FILE
 	piiguard keys rewrap [flags] -to URI
+	piiguard keys rewrap-subjects [flags]
 	piiguard audit verify -root URI -store SPEC -mac-keyset NAME -sign-keyset NAME
 	                      [-checkpoint-every N] [-witness FILE] LOG...
 	piiguard audit query [-subject ID] [-actor ID] [-action A,...] [-outcome O]

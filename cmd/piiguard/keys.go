@@ -19,20 +19,21 @@ import (
 
 // keysCommands are the subcommands of "piiguard keys".
 var keysCommands = map[string]commandFunc{
-	"init":          (*cli).keysInit,
-	"create":        (*cli).keysCreate,
-	"list":          (*cli).keysList,
-	"rotate":        (*cli).keysRotate,
-	"add-version":   (*cli).keysAddVersion,
-	"promote":       (*cli).keysPromote,
-	"disable":       (*cli).keysDisable,
-	"enable":        (*cli).keysEnable,
-	"destroy":       (*cli).keysDestroy,
-	"backup":        (*cli).keysBackup,
-	"restore":       (*cli).keysRestore,
-	"verify":        (*cli).keysVerify,
-	"verify-backup": (*cli).keysVerifyBackup,
-	"rewrap":        (*cli).keysRewrap,
+	"init":            (*cli).keysInit,
+	"create":          (*cli).keysCreate,
+	"list":            (*cli).keysList,
+	"rotate":          (*cli).keysRotate,
+	"add-version":     (*cli).keysAddVersion,
+	"promote":         (*cli).keysPromote,
+	"disable":         (*cli).keysDisable,
+	"enable":          (*cli).keysEnable,
+	"destroy":         (*cli).keysDestroy,
+	"backup":          (*cli).keysBackup,
+	"restore":         (*cli).keysRestore,
+	"verify":          (*cli).keysVerify,
+	"verify-backup":   (*cli).keysVerifyBackup,
+	"rewrap":          (*cli).keysRewrap,
+	"rewrap-subjects": (*cli).keysRewrapSubjects,
 }
 
 // keysInit creates a new local root key file. It refuses a weak passphrase
@@ -439,6 +440,28 @@ func (c *cli) keysVerify(ctx context.Context, args []string, stdout, stderr io.W
 	defer closeInto(s, &err)
 	rep, err := s.keyring.Verify(ctx)
 	return printVerify(stdout, rep, err)
+}
+
+// keysRewrapSubjects re-encrypts every subject key under the primary of
+// the subject keyset, the step between rotating that keyset and destroying
+// its old versions.
+func (c *cli) keysRewrapSubjects(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+	fs, g := keyFlags("keys rewrap-subjects")
+	pos, ok, err := parseArgs(fs, args, stdout, "[flags]")
+	if !ok {
+		return err
+	}
+	if err := wantArgs(pos, ""); err != nil {
+		return err
+	}
+	ctx, s, err := openSession(ctx, g, storeMustExist)
+	if err != nil {
+		return err
+	}
+	defer closeInto(s, &err)
+	rep, err := s.keyring.RewrapSubjectKeys(ctx)
+	fmt.Fprintf(stdout, "subject keys: %d checked, %d rewrapped, %d skipped (destroyed or changed during the pass)\n", rep.Checked, rep.Rewrapped, rep.Skipped)
+	return err
 }
 
 // keysVerifyBackup runs the recovery drill on a backup file. It needs the

@@ -339,3 +339,62 @@ func versionSummary(rec *kms.KeysetRecord) []string {
 	}
 	return out
 }
+
+// withKeyring runs f with a keyring over the test environment's root key
+// file and store, as an application would.
+func withKeyring(t *testing.T, e *testEnv, f func(kr *kms.Keyring)) {
+	t.Helper()
+	drv, err := kms.OpenLocalKeyFile(filepath.Join(e.dir, "root.key"), []byte(passphrase), kms.LocalOptions{})
+	require.NoError(t, err)
+	root := kms.NewRootKey(drv, kms.RootKeyOptions{Name: "app"})
+	defer root.Close()
+	st, err := openStore(e.store, storeMustExist)
+	require.NoError(t, err)
+	defer st.Close()
+	kr, err := kms.NewKeyring(root, st.Store, kms.KeyringOptions{})
+	require.NoError(t, err)
+	defer kr.Close()
+	f(kr)
+}
+
+func TestRewrapSubjectsThenDestroyTheOldVersion(t *testing.T) {
+	for _, kind := range storeKinds {
+		t.Run(kind, func(t *testing.T) {
+			e := newEnv(t, kind)
+			e.ok("keys", "create", "fields", "aead") // creates the store
+			ctx := context.Background()
+			cts := map[string][]byte{}
+			withKeyring(t, e, func(kr *kms.Keyring) {
+				for i := range 5 {
+					id := fmt.Sprintf("customer-%d", i)
+					a, err := kr.SubjectKey(ctx, id)
+					require.NoError(t, err)
+					cts[id], err = a.Encrypt([]byte(id), nil)
+					require.NoError(t, err)
+				}
+			})
+			old := record(t, e.store, "subjects").Versions[0].ID
+			e.ok("keys", "rotate", "subjects")
+
+			_, errOut := e.fail(exitFailed, "keys", "destroy", "-yes", "subjects", fmt.Sprint(old))
+			assert.Contains(t, errOut, "still wraps 5 subject keys")
+			assert.NotContains(t, errOut, "customer-")
+
+			out := e.ok("keys", "rewrap-subjects")
+			assert.Contains(t, out, "subject keys: 5 checked, 5 rewrapped, 0 skipped")
+			out = e.ok("keys", "rewrap-subjects")
+			assert.Contains(t, out, "subject keys: 5 checked, 0 rewrapped, 0 skipped", "a second run has nothing to do")
+
+			e.ok("keys", "destroy", "-yes", "subjects", fmt.Sprint(old))
+			withKeyring(t, e, func(kr *kms.Keyring) {
+				for id, ct := range cts {
+					a, err := kr.SubjectKey(ctx, id)
+					require.NoError(t, err)
+					pt, err := a.Decrypt(ct, nil)
+					require.NoError(t, err)
+					assert.Equal(t, id, string(pt))
+				}
+			})
+		})
+	}
+}

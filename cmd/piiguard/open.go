@@ -227,7 +227,9 @@ func openSessionOn(ctx context.Context, g *globalFlags, st *openedStore) (contex
 		}
 		opts.Audit = s.sink
 	}
-	if s.keyring, err = kms.NewKeyring(s.root, st, opts); err != nil {
+	// The store itself, not its wrapper: the keyring looks for optional
+	// capabilities (kms.SubjectKeyRewrapper) on it.
+	if s.keyring, err = kms.NewKeyring(s.root, st.Store, opts); err != nil {
 		s.Close()
 		return ctx, nil, err
 	}

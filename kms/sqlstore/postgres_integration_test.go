@@ -168,3 +168,7 @@ func TestPostgresWrongPasswordIsPermissionDenied(t *testing.T) {
 	require.ErrorIs(t, err, kms.ErrPermissionDenied)
 	assert.NotContains(t, err.Error(), "wrong-password")
 }
+
+func TestPostgresSubjectRewrap(t *testing.T) {
+	kmstest.RunSubjectRewrap(t, newPostgresStore(t, newPrefix(t)))
+}

@@ -255,3 +255,7 @@ func TestDeleteKeysetUndoesARestore(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, left, 1)
 }
+
+func TestSQLiteSubjectRewrap(t *testing.T) {
+	kmstest.RunSubjectRewrap(t, openSQLite(t, filepath.Join(t.TempDir(), "keys.db")))
+}

@@ -1,0 +1,182 @@
+package kms
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/tink-crypto/tink-go/v2/keyset"
+	tinkpb "github.com/tink-crypto/tink-go/v2/proto/tink_go_proto"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/piiguard/piiguard/audit"
+)
+
+// subjectPageSize is how many subject keys a pass reads at a time.
+const subjectPageSize = 256
+
+// SubjectRewrapReport says what a RewrapSubjectKeys pass did.
+type SubjectRewrapReport struct {
+	// Checked counts the live subject keys the pass read.
+	Checked int
+	// Rewrapped counts those it re-encrypted under the subject keyset's
+	// primary version (the others already were).
+	Rewrapped int
+	// Skipped counts those destroyed or changed by someone else while the
+	// pass ran: a destroyed key is never brought back.
+	Skipped int
+}
+
+// RewrapSubjectKeys re-encrypts every live subject key under the current
+// primary version of the subject keyset (KeyringOptions.SubjectKeyset),
+// including keys a previous configuration wrapped with another keyset. It
+// is how a rotation of the subject keyset is finished: Rotate it, run
+// RewrapSubjectKeys (in one process; it is safe to run again, and it
+// resumes where it stopped), then Destroy the old versions — which Destroy
+// allows only once no subject key depends on them. Old copies of the key
+// store (its backups) keep the old wrapping, and with the old version
+// destroyed, destroyed subjects' keys in them can no longer be opened.
+//
+// The subject keys themselves do not change, so nothing encrypted with
+// them needs to be touched. Each key is replaced by a compare-and-swap, so
+// a subject destroyed during the pass stays destroyed (it is counted as
+// Skipped). The pass reads the keyset from the store first, to use the
+// primary another process may have made. The store must implement
+// SubjectKeyRewrapper (FileStore, MemoryStore and kms/sqlstore do);
+// otherwise the call fails with ErrInvalidArgument. A key that cannot be
+// opened (its wrapping version disabled, say) stops the pass with that
+// error; the report counts what was done before it. One audit event
+// (audit.ActionKeyRewrap) reports the pass.
+func (k *Keyring) RewrapSubjectKeys(ctx context.Context) (SubjectRewrapReport, error) {
+	const op = "rewrap subject keys"
+	name := k.opts.SubjectKeyset
+	var rep SubjectRewrapReport
+	if err := k.check(op, name); err != nil {
+		return rep, err
+	}
+	primary, err := k.rewrapSubjects(ctx, name, &rep)
+	aerr := k.report(ctx, audit.Event{Action: audit.ActionKeyRewrap, KeyName: name, KeyID: primary,
+		Reason: fmt.Sprintf("subject keys: %d checked, %d rewrapped, %d skipped", rep.Checked, rep.Rewrapped, rep.Skipped)}, err)
+	switch {
+	case err != nil:
+		var ke *KeyError
+		if errors.As(err, &ke) {
+			return rep, err
+		}
+		return rep, keyErr(op, name, 0, err)
+	case aerr != nil:
+		return rep, keyErr(op, name, 0, fmt.Errorf("done, but the audit event was not recorded: %w", aerr))
+	}
+	return rep, nil
+}
+
+func (k *Keyring) rewrapSubjects(ctx context.Context, name string, rep *SubjectRewrapReport) (uint32, error) {
+	rw, ok := k.store.(SubjectKeyRewrapper)
+	if !ok {
+		return 0, fmt.Errorf("%w: the key store cannot list subject keys (it does not implement kms.SubjectKeyRewrapper)", ErrInvalidArgument)
+	}
+	if err := k.Refresh(ctx, name); err != nil {
+		return 0, err
+	}
+	ks, err := k.loadPurpose(ctx, name, PurposeAEAD)
+	if err != nil {
+		return 0, err
+	}
+	target := keyringAEAD{ks}
+	for cursor := ""; ; {
+		page, next, err := rw.ListSubjectKeys(ctx, cursor, subjectPageSize)
+		if err != nil {
+			return ks.primaryID, err
+		}
+		for _, rec := range page {
+			rep.Checked++
+			if rec.Keyset == name {
+				if id, ok := subjectWrapKeyID(rec.EncryptedKey); ok && id == ks.primaryID {
+					continue
+				}
+			}
+			wrapper, err := k.subjectWrapper(ctx, rec.Keyset)
+			if err != nil {
+				return ks.primaryID, err
+			}
+			ad := subjectAD(rec.SubjectID)
+			h, err := keyset.ReadWithAssociatedData(keyset.NewBinaryReader(bytes.NewReader(rec.EncryptedKey)), wrapper, ad)
+			if err != nil {
+				return ks.primaryID, subjectOpenErr(err)
+			}
+			var buf bytes.Buffer
+			if err := h.WriteWithAssociatedData(keyset.NewBinaryWriter(&buf), target, ad); err != nil {
+				return ks.primaryID, fmt.Errorf("%w: %w", ErrBackend, err)
+			}
+			next := *rec
+			next.Keyset, next.EncryptedKey = name, buf.Bytes()
+			switch err := rw.ReplaceSubjectKey(ctx, &next, rec.EncryptedKey); {
+			case err == nil:
+				rep.Rewrapped++
+			case errors.Is(err, ErrConflict), errors.Is(err, ErrNotFound):
+				rep.Skipped++
+			default:
+				return ks.primaryID, err
+			}
+		}
+		if next == "" {
+			return ks.primaryID, nil
+		}
+		cursor = next
+	}
+}
+
+// subjectOpenErr classifies a failure to decrypt a subject key record.
+func subjectOpenErr(err error) error {
+	var ke *KeyError
+	if errors.As(err, &ke) {
+		return ke.Err
+	}
+	return ErrInvalidCiphertext
+}
+
+// subjectWrapKeyID returns the ID of the keyset version that encrypted a
+// subject key record (Tink's encrypted keyset, whose ciphertext starts with
+// 0x01 and the key ID), or false if the record does not parse as one.
+func subjectWrapKeyID(enc []byte) (uint32, bool) {
+	var ek tinkpb.EncryptedKeyset
+	if err := proto.Unmarshal(enc, &ek); err != nil {
+		return 0, false
+	}
+	ct := ek.GetEncryptedKeyset()
+	if len(ct) < 5 || ct[0] != 0x01 {
+		return 0, false
+	}
+	return binary.BigEndian.Uint32(ct[1:5]), true
+}
+
+// subjectKeysWrappedBy counts the live subject keys that depend on version
+// keyID of keyset name (a record that does not parse counts too). It fails
+// with ErrInvalidArgument if the store cannot list subject keys.
+func (k *Keyring) subjectKeysWrappedBy(ctx context.Context, name string, keyID uint32) (int, error) {
+	rw, ok := k.store.(SubjectKeyRewrapper)
+	if !ok {
+		return 0, fmt.Errorf("%w: the key store cannot list subject keys, so whether version %d still wraps some cannot be checked", ErrInvalidArgument, keyID)
+	}
+	n := 0
+	for cursor := ""; ; {
+		page, next, err := rw.ListSubjectKeys(ctx, cursor, subjectPageSize)
+		if err != nil {
+			return 0, err
+		}
+		for _, rec := range page {
+			if rec.Keyset != name {
+				continue
+			}
+			if id, ok := subjectWrapKeyID(rec.EncryptedKey); !ok || id == keyID {
+				n++
+			}
+		}
+		if next == "" {
+			return n, nil
+		}
+		cursor = next
+	}
+}
