@@ -67,7 +67,10 @@
 // Keyring.RewrapSubjectKeys, then destroy the old version — on a schedule
 // shorter than your erasure deadline. Destroy refuses a version of that
 // keyset while any live subject key still depends on it: destroying it
-// would erase all of those subjects.
+// would erase all of those subjects. Both need a store that can list its
+// subject keys (SubjectKeyRewrapper: FileStore, MemoryStore and
+// kms/sqlstore can); a store wrapped by the application must forward those
+// two methods.
 //
 // # Root key backends
 //
