@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/kmstest"
 	"github.com/piiguard/piiguard/kms/multi"
 	"github.com/piiguard/piiguard/kms/pkcs11"
 )
@@ -275,4 +276,56 @@ func TestSoftHSMMigrationLocalToHSM(t *testing.T) {
 	require.NoError(t, err)
 	c.checkVerify(t, ctx, kr2)
 	c.check(t, ctx, kr2)
+}
+
+// TestSoftHSMOutageAfterTheCacheExpired stops the HSM and lets every cached
+// keyset expire: the keyring goes on serving them, and the reloads it tries
+// against the stopped HSM are bounded per keyset and retry interval
+// (min(5 s, CacheMaxAge)), not made on every call. A CountingDriver around
+// the PKCS#11 driver counts them.
+func TestSoftHSMOutageAfterTheCacheExpired(t *testing.T) {
+	requireHSM(t)
+	ctx := t.Context()
+	hsm, err := pkcs11.Open(ctx, pkcs11.Config{
+		ModulePath: hsmSetup.module, TokenLabel: e2eToken, KeyLabel: "expiry-root",
+		PIN: pkcs11.NewPIN(e2ePIN), CreateKey: true,
+	})
+	require.NoError(t, err)
+	counting := kmstest.NewCountingDriver(hsm)
+	root := kms.NewRootKey(counting, kms.RootKeyOptions{Name: "expiry-root", BaseDelay: 5 * time.Millisecond})
+	defer root.Close()
+	store, err := kms.NewFileStore(t.TempDir())
+	require.NoError(t, err)
+	const maxAge = 300 * time.Millisecond
+	kr, err := kms.NewKeyring(root, store, kms.KeyringOptions{CacheMaxAge: maxAge})
+	require.NoError(t, err)
+	defer kr.Close()
+	c := makeCorpus(t, ctx, kr)
+	c.check(t, ctx, kr)
+
+	restart := stopHSM(t)
+	defer restart()
+	time.Sleep(maxAge + 100*time.Millisecond) // every entry has expired
+	before, start := counting.Unwraps(), time.Now()
+	const rounds = 50
+	for range rounds {
+		c.check(t, ctx, kr) // served from the expired keysets
+	}
+	calls := counting.Unwraps() - before
+	intervals := int64(time.Since(start)/maxAge) + 2
+	const keysets, attempts = 5, 3
+	assert.LessOrEqual(t, calls, keysets*attempts*intervals,
+		"%d unwraps in %d rounds: at most one reload (of %d attempts) per keyset and interval", calls, rounds, attempts)
+	assert.Positive(t, calls, "reloads were tried")
+	t.Logf("%d unwraps in %d rounds over %d intervals", calls, rounds, intervals)
+
+	// Once the HSM is back (and the driver past its reconnect delay), every
+	// keyset unwraps again, and the background reloads refresh the cache.
+	restart()
+	require.Eventually(t, func() bool {
+		rep, err := kr.Verify(ctx)
+		return err == nil && rep.OK()
+	}, 20*time.Second, 100*time.Millisecond, "the keyring works again once the HSM is back")
+	time.Sleep(maxAge)
+	c.check(t, ctx, kr)
 }
