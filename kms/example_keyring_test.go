@@ -189,3 +189,29 @@ func ExampleKeyring_RewrapSubjectKeys() {
 	// checked 3, rewrapped 3
 	// destroy after: <nil>
 }
+
+// A keyset record, as a store keeps it, names each version by its key ID.
+func ExampleKeysetRecord_Version() {
+	ctx := context.Background()
+	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{Name: "demo"})
+	defer root.Close()
+	store := kms.NewMemoryStore()
+	kr, err := kms.NewKeyring(root, store, kms.KeyringOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	v1, _ := kr.Create(ctx, "fields", kms.PurposeAEAD)
+	if _, err := kr.Rotate(ctx, "fields"); err != nil {
+		log.Fatal(err)
+	}
+	rec, err := store.GetKeyset(ctx, "fields")
+	if err != nil {
+		log.Fatal(err)
+	}
+	v := rec.Version(v1.ID)
+	fmt.Println("version", v.Number, v.Status, "primary:", v.Primary)
+	fmt.Println("unknown key ID:", rec.Version(1) == nil)
+	// Output:
+	// version 1 enabled primary: false
+	// unknown key ID: true
+}
