@@ -17,7 +17,9 @@ import (
 // wait for its result. When a reload of an expired entry fails because the
 // backend is unavailable, the expired entry keeps serving for a grace
 // period, so that a KMS outage does not stop work that only needs keys
-// already in memory: it goes back into the cache as a degraded entry, which
+// already in memory. Callers wait for such a reload stalePatience at most,
+// then get the old value while it goes on. A failed reload puts the old
+// entry back into the cache as a degraded entry, which
 // serves hits like any other until staleRetry later; then the next caller
 // starts one reload in the background and is served the degraded value at
 // once, as is everyone until the reload succeeds or the grace ends. An
@@ -49,6 +51,12 @@ type cache[V any] struct {
 // staleRetry is how long a degraded entry serves before its value is
 // reloaded again (at most the cache's maximum age).
 const staleRetry = 5 * time.Second
+
+// stalePatience bounds how long callers wait for the reload of an expired
+// entry that could still serve: past it they get the old value while the
+// reload goes on, so a backend that hangs costs them this, not the load
+// limit.
+const stalePatience = time.Second
 
 type cacheEntry[V any] struct {
 	key    string
@@ -190,9 +198,20 @@ func (c *cache[V]) get(ctx context.Context, key string, load func(context.Contex
 		return stale.val, nil
 	}
 	var zero V
+	var patience <-chan time.Time
+	if usable {
+		t := time.NewTimer(min(stalePatience, c.loadLimit))
+		defer t.Stop()
+		patience = t.C
+	}
 	select {
 	case <-ctx.Done():
 		return zero, ctx.Err()
+	case <-patience:
+		// The reload goes on without this caller; until it ends, the old
+		// entry serves from the cache, so that nobody else waits for it.
+		c.putDegraded(stale, gen)
+		return stale.val, nil
 	case r := <-ch:
 		if r.Err != nil {
 			if usable && errors.Is(r.Err, ErrUnavailable) {

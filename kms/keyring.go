@@ -39,7 +39,8 @@ type KeyringOptions struct {
 	// StaleIfUnavailable lets an expired cache entry serve for this long
 	// past CacheMaxAge while the root key's backend or the store is
 	// unavailable (ErrUnavailable, or no answer within LoadTimeout).
-	// The callers of the reload that failed get the old entry; after that
+	// Callers wait for the reload of such an entry 1 second at most, then
+	// get the old entry while the reload goes on; after a failed reload
 	// it serves from the cache like a fresh one, and every 5 seconds (or
 	// CacheMaxAge, if shorter) one reload is tried in the background while
 	// the old entry keeps serving, so an outage costs one failed reload per

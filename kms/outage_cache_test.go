@@ -49,10 +49,10 @@ func newOutageKeyring(t *testing.T, opts kms.KeyringOptions) (*kms.Keyring, *out
 	d := &outageDriver{Driver: kms.NewInsecureMemoryDriver(), release: make(chan struct{})}
 	root := kms.NewRootKey(d, kms.RootKeyOptions{Name: "outage", BaseDelay: time.Millisecond})
 	t.Cleanup(func() { root.Close() })
-	t.Cleanup(func() { close(d.release) }) // runs first: hangs end before Close
 	kr, err := kms.NewKeyring(root, kms.NewMemoryStore(), opts)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = kr.Close() })
+	t.Cleanup(func() { close(d.release) }) // runs first: hangs end before the Closes
 	_, err = kr.Create(ctx, "a", kms.PurposeAEAD)
 	require.NoError(t, err)
 	_, err = kr.AEAD(ctx, "a")
@@ -151,6 +151,24 @@ func TestOutageOfAHangingBackendDoesNotHoldCallers(t *testing.T) {
 	}
 	assert.Less(t, slowest, 5*time.Second, "no call waited for a hanging reload (%d calls)", calls)
 	assert.Greater(t, d.unwraps.Load(), int64(3), "a background reload was tried")
+}
+
+// Even the first reload that hangs holds its callers up only briefly (the
+// cache's patience, 1 s), not for the 20 s LoadTimeout: they get the old
+// keyset while the reload goes on.
+func TestOutageStartingWithAHangDoesNotWaitForTheLoadTimeout(t *testing.T) {
+	kr, d := newOutageKeyring(t, kms.KeyringOptions{CacheMaxAge: 50 * time.Millisecond, LoadTimeout: 20 * time.Second})
+	d.mode.Store("hang")
+	time.Sleep(60 * time.Millisecond) // the entry expires
+	start := time.Now()
+	useA(t, kr)
+	assert.Less(t, time.Since(start), 10*time.Second, "the first caller got the old keyset without waiting for the LoadTimeout")
+	// The others do not wait at all while that reload hangs.
+	t0 := time.Now()
+	for range 20 {
+		useA(t, kr)
+	}
+	assert.Less(t, time.Since(t0), 10*time.Second, "20 calls while the reload hangs")
 }
 
 // A definitive answer — here access denied — ends the stale service at
