@@ -250,12 +250,17 @@ func (c *cache[V]) putDegraded(old *cacheEntry[V], gen uint64) {
 	c.store(e, d, gen)
 }
 
-// drop removes e from the cache if it is still the key's entry.
+// drop removes e from the cache if it is still the key's entry, or a
+// degraded copy of it (put there while its reload was under way).
 func (c *cache[V]) drop(e *cacheEntry[V]) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if el, ok := c.entries[e.key]; ok && el.Value.(*cacheEntry[V]) == e {
-		e.stop()
+	el, ok := c.entries[e.key]
+	if !ok {
+		return
+	}
+	if cur := el.Value.(*cacheEntry[V]); cur == e || (cur.degraded && cur.loaded.Equal(e.loaded)) {
+		cur.stop()
 		c.order.Remove(el)
 		delete(c.entries, e.key)
 	}

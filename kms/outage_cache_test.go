@@ -36,6 +36,9 @@ func (d *outageDriver) Unwrap(ctx context.Context, ct, ad []byte) ([]byte, error
 		}
 	case "denied":
 		return nil, fmt.Errorf("test backend: %w", kms.ErrPermissionDenied)
+	case "slow-denied": // past the cache's patience, then a definitive answer
+		time.Sleep(1500 * time.Millisecond)
+		return nil, fmt.Errorf("test backend: %w", kms.ErrPermissionDenied)
 	}
 	return d.Driver.Unwrap(ctx, ct, ad)
 }
@@ -191,4 +194,21 @@ func TestOutageEndsOnADefinitiveError(t *testing.T) {
 	assert.ErrorIs(t, err, kms.ErrPermissionDenied)
 	_, err = kr.AEAD(ctx, "a")
 	assert.ErrorIs(t, err, kms.ErrPermissionDenied, "and stays")
+}
+
+// A reload that outlasts the callers' patience and then ends in a denial
+// ends the stale service too: the copy of the old keyset that served in
+// the meantime goes with it.
+func TestOutageSlowDenialEndsTheStaleService(t *testing.T) {
+	clk := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	kr, d := newOutageKeyring(t, kms.KeyringOptions{Clock: clk.Now, CacheMaxAge: time.Minute, StaleIfUnavailable: 10 * time.Minute})
+	d.mode.Store("slow-denied")
+	clk.Add(2 * time.Minute)
+	useA(t, kr) // served the old keyset after the patience; the reload goes on
+	var err error
+	require.Eventually(t, func() bool {
+		_, err = kr.AEAD(ctx, "a")
+		return err != nil
+	}, 10*time.Second, 10*time.Millisecond, "the denial reaches the callers")
+	assert.ErrorIs(t, err, kms.ErrPermissionDenied)
 }
