@@ -13,6 +13,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/internal/errtext"
 )
 
 // errorClasses maps AWS KMS error codes to kms sentinels. Codes not listed
@@ -96,9 +97,9 @@ func classify(err error) (class error, detail string) {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		code := ae.ErrorCode()
-		detail = safeText(code) + where
+		detail = errtext.Safe(code) + where
 		if quotedMessages[code] && ae.ErrorMessage() != "" {
-			detail += ": " + safeText(ae.ErrorMessage())
+			detail += ": " + errtext.Safe(ae.ErrorMessage())
 		}
 		if c, ok := errorClasses[code]; ok {
 			return c, detail
@@ -120,7 +121,7 @@ func classify(err error) (class error, detail string) {
 	var ne net.Error
 	switch {
 	case errors.As(err, &se), errors.As(err, &ne):
-		return kms.ErrUnavailable, "cannot reach AWS KMS: " + safeText(rootCause(err).Error())
+		return kms.ErrUnavailable, "cannot reach AWS KMS: " + errtext.Safe(errtext.RootCause(err).Error())
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return kms.ErrUnavailable, "request timed out"
 	}
@@ -140,29 +141,4 @@ func byStatus(status int) error {
 		return kms.ErrPermissionDenied
 	}
 	return kms.ErrBackend
-}
-
-func rootCause(err error) error {
-	for {
-		next := errors.Unwrap(err)
-		if next == nil {
-			return err
-		}
-		err = next
-	}
-}
-
-// safeText keeps a service-provided string to one line of bounded length.
-func safeText(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)
-	const max = 300
-	if len(s) > max {
-		s = s[:max] + "…"
-	}
-	return s
 }

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/internal/errtext"
 )
 
 // Options configures a Driver. The zero value uses Application Default
@@ -87,7 +88,7 @@ func New(ctx context.Context, keyName string, opts Options) (*Driver, error) {
 				return nil, fmt.Errorf("gcpkms: key %q: new client: %w", keyName, cerr)
 			}
 			// The text names the credential source, not a secret.
-			return nil, fmt.Errorf("gcpkms: key %q: new client: %s: %w", keyName, safeText(err.Error()), kms.ErrInvalidArgument)
+			return nil, fmt.Errorf("gcpkms: key %q: new client: %s: %w", keyName, errtext.Safe(err.Error()), kms.ErrInvalidArgument)
 		}
 		d.client, d.ownClient = c, true
 	}
@@ -181,7 +182,7 @@ func (d *Driver) Close() error {
 	d.closeOnce.Do(func() {
 		if d.ownClient {
 			if err := d.client.Close(); err != nil {
-				d.closeErr = d.errorf("close", "%s: %w", safeText(err.Error()), kms.ErrBackend)
+				d.closeErr = d.errorf("close", "%s: %w", errtext.Safe(err.Error()), kms.ErrBackend)
 			}
 		}
 	})

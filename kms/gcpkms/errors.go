@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/internal/errtext"
 )
 
 // fail turns an error of the Cloud KMS client into one that wraps a kms
@@ -28,11 +29,11 @@ func (d *Driver) fail(ctx context.Context, op, rpc string, err error) error {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return d.errorf(op, "%s: timed out: %w", rpc, kms.ErrUnavailable)
 		}
-		return d.errorf(op, "%s: %s: %w", rpc, safeText(err.Error()), kms.ErrBackend)
+		return d.errorf(op, "%s: %s: %w", rpc, errtext.Safe(err.Error()), kms.ErrBackend)
 	}
 	detail := st.Code().String()
 	if msg := st.Message(); msg != "" {
-		detail += ": " + safeText(msg)
+		detail += ": " + errtext.Safe(msg)
 	}
 	return d.errorf(op, "%s: %s: %w", rpc, detail, classify(rpc, st))
 }
@@ -62,19 +63,4 @@ func classify(rpc string, st *status.Status) error {
 		return kms.ErrUnavailable
 	}
 	return kms.ErrBackend
-}
-
-// safeText keeps a service-provided string to one line of bounded length.
-func safeText(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)
-	const max = 300
-	if len(s) > max {
-		s = s[:max] + "…"
-	}
-	return s
 }

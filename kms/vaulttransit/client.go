@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/internal/errtext"
 )
 
 // Options configures a Driver or an Admin.
@@ -145,7 +145,7 @@ func (c *client) do(ctx context.Context, op, method, path string, body []byte) (
 		}
 		// The text of a transport error names the URL and the network
 		// failure; the token is in a header and never in it.
-		return nil, &callError{kms.ErrUnavailable, "cannot reach Vault: " + safeText(rootCause(err).Error())}
+		return nil, &callError{kms.ErrUnavailable, "cannot reach Vault: " + errtext.Safe(errtext.RootCause(err).Error())}
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
@@ -154,7 +154,7 @@ func (c *client) do(ctx context.Context, op, method, path string, body []byte) (
 		if cerr := ctx.Err(); cerr != nil {
 			return nil, cerr
 		}
-		return nil, &callError{kms.ErrUnavailable, fmt.Sprintf("HTTP %d: reading the answer: %s", resp.StatusCode, safeText(rootCause(err).Error()))}
+		return nil, &callError{kms.ErrUnavailable, fmt.Sprintf("HTTP %d: reading the answer: %s", resp.StatusCode, errtext.Safe(errtext.RootCause(err).Error()))}
 	}
 	if len(raw) > maxResponse {
 		return nil, &callError{kms.ErrBackend, fmt.Sprintf("HTTP %d: answer over %d bytes", resp.StatusCode, maxResponse)}
@@ -170,10 +170,10 @@ func (c *client) do(ctx context.Context, op, method, path string, body []byte) (
 		case jsonErr != nil:
 			detail += " (not a Vault answer)"
 		case len(out.Errors) > 0:
-			detail += ": " + safeText(strings.Join(out.Errors, "; "))
+			detail += ": " + errtext.Safe(strings.Join(out.Errors, "; "))
 		}
 		if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-			detail += " (redirect to " + safeText(resp.Header.Get("Location")) + " not followed: point the address at the active node)"
+			detail += " (redirect to " + errtext.Safe(resp.Header.Get("Location")) + " not followed: point the address at the active node)"
 		}
 		return nil, &callError{classify(op, resp.StatusCode, out.Errors), detail}
 	}
@@ -216,31 +216,6 @@ func classify(op string, status int, errs []string) error {
 		return kms.ErrUnavailable
 	}
 	return kms.ErrBackend
-}
-
-func rootCause(err error) error {
-	for {
-		next := errors.Unwrap(err)
-		if next == nil {
-			return err
-		}
-		err = next
-	}
-}
-
-// safeText keeps a server-provided string to one line of bounded length.
-func safeText(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)
-	const max = 300
-	if len(s) > max {
-		s = s[:max] + "…"
-	}
-	return s
 }
 
 // checkMount checks a mount path ("transit", "secrets/transit").

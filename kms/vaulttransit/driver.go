@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/internal/errtext"
 )
 
 // Driver is a kms.Driver over one Vault Transit key of an AEAD type
@@ -158,7 +159,7 @@ func (d *Driver) Unwrap(ctx context.Context, ciphertext, associatedData []byte) 
 func ignoredAD(resp *response) error {
 	for _, w := range resp.Warnings {
 		if strings.Contains(w, "associated_data") {
-			return fmt.Errorf("Vault ignored associated_data (%s): Transit needs Vault 1.13 or later for it: %w", safeText(w), kms.ErrBackend)
+			return fmt.Errorf("Vault ignored associated_data (%s): Transit needs Vault 1.13 or later for it: %w", errtext.Safe(w), kms.ErrBackend)
 		}
 	}
 	return nil
