@@ -307,6 +307,26 @@ func (w *walker) openLeaf(lf *leaf, sv reflect.Value) error {
 	if !marked(text) {
 		return w.openPlaintext(lf, fv, text, nil)
 	}
+	return w.openSealed(lf, fv, text, nil)
+}
+
+func (w *walker) openValue(lf *leaf, fv reflect.Value) error {
+	vf := fv.Addr().Interface().(valueField)
+	switch vf.piiState() {
+	case valueEmpty:
+		return nil
+	case valuePlain:
+		return w.openPlaintext(lf, fv, "", vf)
+	case valueMasked:
+		return w.errf(lf, fmt.Errorf("%w: the value holds a mask from Redact", ErrPlaintext))
+	}
+	return w.openSealed(lf, fv, vf.piiText(), vf)
+}
+
+// openSealed opens the ciphertext text of leaf lf as the access decision
+// allows and stores the result in fv: into the field itself, or, for a
+// Value[T] field (vf not nil), as a new box.
+func (w *walker) openSealed(lf *leaf, fv reflect.Value, text string, vf valueField) error {
 	raw, keyID, err := w.parse(text)
 	if err != nil {
 		return w.errf(lf, err)
@@ -328,49 +348,14 @@ func (w *walker) openLeaf(lf *leaf, sv reflect.Value) error {
 	if err != nil {
 		return err
 	}
-	if d.Effect == access.Mask {
+	switch {
+	case vf == nil && d.Effect == access.Mask:
 		w.set(lf, fv, Mask(lf.kind, bytesToString(pt)), nil)
-	} else {
+	case vf == nil:
 		w.set(lf, fv, bytesToString(pt), pt)
-	}
-	w.note(lf, path, d, keyName, keyID)
-	return nil
-}
-
-func (w *walker) openValue(lf *leaf, fv reflect.Value) error {
-	vf := fv.Addr().Interface().(valueField)
-	switch vf.piiState() {
-	case valueEmpty:
-		return nil
-	case valuePlain:
-		return w.openPlaintext(lf, fv, "", vf)
-	case valueMasked:
-		return w.errf(lf, fmt.Errorf("%w: the value holds a mask from Redact", ErrPlaintext))
-	}
-	raw, keyID, err := w.parse(vf.piiText())
-	if err != nil {
-		return w.errf(lf, err)
-	}
-	if _, err := w.recordID(); err != nil {
-		return err
-	}
-	path := w.pathString(lf.seg)
-	d, err := w.decide(lf, path)
-	if err != nil {
-		return err
-	}
-	keyName := w.p.opts.FieldKeyset
-	if d.Effect == access.Deny {
-		w.withhold(lf, fv, path, d, keyName, keyID)
-		return nil
-	}
-	pt, err := w.decryptRaw(lf, raw, keyID)
-	if err != nil {
-		return err
-	}
-	if d.Effect == access.Mask {
+	case d.Effect == access.Mask:
 		w.setBox(fv, vf.piiWithText(Mask(lf.kind, bytesToString(pt)), false))
-	} else {
+	default:
 		box, err := vf.piiWithPlain(pt)
 		if err != nil {
 			return w.errf(lf, err)
