@@ -424,29 +424,28 @@ func (c *cli) keysRestore(ctx context.Context, args []string, stdout, stderr io.
 	return printVerify(stdout, rep, err)
 }
 
-func (c *cli) keysVerify(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
-	fs, g := keyFlags("keys verify")
-	pos, ok, err := parseArgs(fs, args, stdout, "[flags]")
-	if !ok {
-		return err
-	}
-	if err := wantArgs(pos, ""); err != nil {
-		return err
-	}
-	ctx, s, err := openSession(ctx, g, storeMustExist)
-	if err != nil {
-		return err
-	}
-	defer closeInto(s, &err)
-	rep, err := s.keyring.Verify(ctx)
-	return printVerify(stdout, rep, err)
+func (c *cli) keysVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return c.keyringOp(ctx, "keys verify", args, stdout, func(ctx context.Context, k *kms.Keyring) error {
+		rep, err := k.Verify(ctx)
+		return printVerify(stdout, rep, err)
+	})
 }
 
 // keysRewrapSubjects re-encrypts every subject key under the primary of
 // the subject keyset, the step between rotating that keyset and destroying
 // its old versions.
-func (c *cli) keysRewrapSubjects(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
-	fs, g := keyFlags("keys rewrap-subjects")
+func (c *cli) keysRewrapSubjects(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return c.keyringOp(ctx, "keys rewrap-subjects", args, stdout, func(ctx context.Context, k *kms.Keyring) error {
+		rep, err := k.RewrapSubjectKeys(ctx)
+		fmt.Fprintf(stdout, "subject keys: %d checked, %d rewrapped, %d skipped (destroyed or changed during the pass)\n", rep.Checked, rep.Rewrapped, rep.Skipped)
+		return err
+	})
+}
+
+// keyringOp runs a command that takes no arguments but the key flags, on a
+// keyring over an existing store.
+func (c *cli) keyringOp(ctx context.Context, name string, args []string, stdout io.Writer, op func(context.Context, *kms.Keyring) error) (err error) {
+	fs, g := keyFlags(name)
 	pos, ok, err := parseArgs(fs, args, stdout, "[flags]")
 	if !ok {
 		return err
@@ -459,9 +458,7 @@ func (c *cli) keysRewrapSubjects(ctx context.Context, args []string, stdout, std
 		return err
 	}
 	defer closeInto(s, &err)
-	rep, err := s.keyring.RewrapSubjectKeys(ctx)
-	fmt.Fprintf(stdout, "subject keys: %d checked, %d rewrapped, %d skipped (destroyed or changed during the pass)\n", rep.Checked, rep.Rewrapped, rep.Skipped)
-	return err
+	return op(ctx, s.keyring)
 }
 
 // keysVerifyBackup runs the recovery drill on a backup file. It needs the
