@@ -176,17 +176,8 @@ func appendDomain(dst []byte, record string, path []byte, seg string) []byte {
 
 // normalizeKind returns the form of a value of kind k that is indexed.
 func (p *Protector) normalizeKind(k Kind, s string) string {
-	switch k {
-	case KindEmail:
-		return normalize.Email(s)
-	case KindPhone:
-		return normalize.Phone(s, p.opts.DefaultCountryCode)
-	case KindCard:
-		return normalize.Digits(s)
-	case KindNationalID, KindBankAccount, KindPostcode:
-		return normalize.Alnum(s)
-	case KindIP:
-		return normalize.IP(s)
+	if f := normalize.ForKind(string(k)); f != nil {
+		return f(s, p.opts.DefaultCountryCode)
 	}
 	return normalize.Fold(s)
 }

@@ -130,7 +130,7 @@ func newBase(kind, defaultKeyset string, opts Options) (base, error) {
 		if !validDomain(domain) {
 			return b, b.fail("new", "", errf(ErrInvalidOptions, "Options.Kinds has a malformed domain name"))
 		}
-		if _, ok := knownKinds[kind]; !ok {
+		if !knownKind(kind) {
 			return b, b.fail("new", domain, errf(ErrInvalidOptions, "Options.Kinds gives the domain the unknown kind %q", kind))
 		}
 	}
@@ -229,26 +229,15 @@ func (b *base) canonicalKind(kind, value string) (string, error) {
 }
 
 // normalizer returns the normalisation of kind as a function, nil for
-// none (exact).
+// none (exact). The kind is resolved here, once, rather than on every
+// value.
 func (b *base) normalizer(kind string) func(string) string {
-	if !knownKinds[kind] || kind == KindExact {
+	f := normalize.ForKind(kind)
+	if f == nil {
 		return nil
 	}
-	// The kind is resolved here, once, rather than on every value.
-	switch kind {
-	case "email":
-		return normalize.Email
-	case "card":
-		return normalize.Digits
-	case "national_id", "bank_account", "postcode":
-		return normalize.Alnum
-	case "ip":
-		return normalize.IP
-	case "name", "address", "street", "city", "dob", "text":
-		return normalize.Fold
-	}
 	cc := b.opts.DefaultCountryCode
-	return func(v string) string { return Normalize(kind, v, cc) }
+	return func(v string) string { return f(v, cc) }
 }
 
 // checkCanonical refuses empty and oversized canonical values.
@@ -262,11 +251,9 @@ func checkCanonical(v string) (string, error) {
 	return v, nil
 }
 
-// knownKinds lists the kinds Normalize knows; KindExact means none.
-var knownKinds = map[string]bool{
-	"email": true, "phone": true, "card": true, "national_id": true, "bank_account": true,
-	"postcode": true, "ip": true, "name": true, "address": true, "street": true, "city": true,
-	"dob": true, "text": true, KindExact: true,
+// knownKind reports whether kind is one Normalize knows, or KindExact.
+func knownKind(kind string) bool {
+	return kind == KindExact || normalize.ForKind(kind) != nil
 }
 
 // KindExact is the kind of domains whose values are tokenized exactly as
@@ -290,19 +277,8 @@ const KindExact = "exact"
 //
 // Detokenizing returns the canonical form, not the value as first written.
 func Normalize(kind, value, defaultCountry string) string {
-	switch kind {
-	case "email":
-		return normalize.Email(value)
-	case "phone":
-		return normalize.Phone(value, defaultCountry)
-	case "card":
-		return normalize.Digits(value)
-	case "national_id", "bank_account", "postcode":
-		return normalize.Alnum(value)
-	case "ip":
-		return normalize.IP(value)
-	case "name", "address", "street", "city", "dob", "text":
-		return normalize.Fold(value)
+	if f := normalize.ForKind(kind); f != nil {
+		return f(value, defaultCountry)
 	}
 	return value
 }

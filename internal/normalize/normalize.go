@@ -194,3 +194,32 @@ func IP(s string) string {
 func isASCIISpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
 }
+
+func email(v, _ string) string  { return Email(v) }
+func digits(v, _ string) string { return Digits(v) }
+func alnum(v, _ string) string  { return Alnum(v) }
+func ip(v, _ string) string     { return IP(v) }
+func fold(v, _ string) string   { return Fold(v) }
+
+// ForKind returns the normaliser of a kind ("email", "phone", …; the kinds
+// of package pii), which takes the value and the default country calling
+// code for phone numbers, or nil for a kind it does not know. It is the
+// one place that says which normaliser each kind uses, for pii's blind
+// indexes and tokenize's tokens alike.
+func ForKind(kind string) func(value, defaultCountry string) string {
+	switch kind { // a switch, not a map: blind indexes ask on every value
+	case "email":
+		return email
+	case "phone":
+		return Phone
+	case "card":
+		return digits
+	case "national_id", "bank_account", "postcode":
+		return alnum
+	case "ip":
+		return ip
+	case "name", "address", "street", "city", "dob", "text":
+		return fold
+	}
+	return nil
+}

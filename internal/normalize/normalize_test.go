@@ -141,3 +141,22 @@ func isASCII(s string) bool {
 	}
 	return true
 }
+
+func TestForKind(t *testing.T) {
+	for kind, want := range map[string]string{
+		"email": "lucy@example.com", "phone": "+442079460800", "card": "4111", "national_id": "AB12",
+		"bank_account": "AB12", "postcode": "AB12", "name": "lucy@example.com", "text": "lucy@example.com",
+	} {
+		in := map[string]string{"email": " Lucy@Example.com ", "phone": "020 7946 0800", "card": "41-11",
+			"national_id": "ab 12", "bank_account": "ab-12", "postcode": "ab 12", "name": " Lucy@Example.com", "text": "LUCY@example.com"}[kind]
+		f := ForKind(kind)
+		if assert.NotNil(t, f, kind) {
+			assert.Equal(t, want, f(in, "44"), kind)
+		}
+	}
+	for _, kind := range []string{"address", "street", "city", "dob", "ip"} {
+		assert.NotNil(t, ForKind(kind), kind)
+	}
+	assert.Nil(t, ForKind("exact"))
+	assert.Nil(t, ForKind("Email"))
+}
