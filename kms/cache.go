@@ -101,26 +101,29 @@ func newCache[V any](maxEntries int, maxAge, staleGrace, loadLimit time.Duration
 	}
 }
 
-// fresh returns the cached value for key if it has not expired. It is the
-// allocation-free fast path of get.
-func (c *cache[V]) fresh(key string) (V, bool) {
+// hit returns the entry for key if it has not expired, marking it used.
+func (c *cache[V]) hit(key string) *cacheEntry[V] {
 	c.mu.RLock()
 	el, ok := c.entries[key]
 	c.mu.RUnlock()
-	if ok {
-		e := el.Value.(*cacheEntry[V])
-		var live bool
-		if c.timers {
-			live = !e.expired.Load()
-		} else {
-			live = c.clock().Before(e.expires)
-		}
-		if live {
-			if !e.ref.Load() {
-				e.ref.Store(true)
-			}
-			return e.val, true
-		}
+	if !ok {
+		return nil
+	}
+	e := el.Value.(*cacheEntry[V])
+	if c.timers && e.expired.Load() || !c.timers && !c.clock().Before(e.expires) {
+		return nil
+	}
+	if !e.ref.Load() {
+		e.ref.Store(true)
+	}
+	return e
+}
+
+// fresh returns the cached value for key if it has not expired. It is the
+// allocation-free fast path of get.
+func (c *cache[V]) fresh(key string) (V, bool) {
+	if e := c.hit(key); e != nil {
+		return e.val, true
 	}
 	var zero V
 	return zero, false
@@ -130,15 +133,8 @@ func (c *cache[V]) fresh(key string) (V, bool) {
 // the one the cache would return. Without timers (an injected clock) the
 // cache cannot signal expiry, and the lease is never valid.
 func (c *cache[V]) freshLease(key string) (V, Lease, bool) {
-	c.mu.RLock()
-	el, ok := c.entries[key]
-	c.mu.RUnlock()
-	if ok && c.timers {
-		e := el.Value.(*cacheEntry[V])
-		if !e.expired.Load() {
-			if !e.ref.Load() {
-				e.ref.Store(true)
-			}
+	if c.timers {
+		if e := c.hit(key); e != nil {
 			return e.val, Lease{stale: &e.expired}, true
 		}
 	}

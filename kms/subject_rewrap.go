@@ -85,44 +85,56 @@ func (k *Keyring) rewrapSubjects(ctx context.Context, name string, rep *SubjectR
 		return 0, err
 	}
 	target := keyringAEAD{ks}
+	err = eachSubjectKey(ctx, rw, func(rec *SubjectKeyRecord) error {
+		rep.Checked++
+		if rec.Keyset == name {
+			if id, ok := subjectWrapKeyID(rec.EncryptedKey); ok && id == ks.primaryID {
+				return nil
+			}
+		}
+		wrapper, err := k.subjectWrapper(ctx, rec.Keyset)
+		if err != nil {
+			return err
+		}
+		ad := subjectAD(rec.SubjectID)
+		h, err := keyset.ReadWithAssociatedData(keyset.NewBinaryReader(bytes.NewReader(rec.EncryptedKey)), wrapper, ad)
+		if err != nil {
+			return subjectOpenErr(err)
+		}
+		var buf bytes.Buffer
+		if err := h.WriteWithAssociatedData(keyset.NewBinaryWriter(&buf), target, ad); err != nil {
+			return fmt.Errorf("%w: %w", ErrBackend, err)
+		}
+		next := *rec
+		next.Keyset, next.EncryptedKey = name, buf.Bytes()
+		switch err := rw.ReplaceSubjectKey(ctx, &next, rec.EncryptedKey); {
+		case err == nil:
+			rep.Rewrapped++
+		case errors.Is(err, ErrConflict), errors.Is(err, ErrNotFound):
+			rep.Skipped++
+		default:
+			return err
+		}
+		return nil
+	})
+	return ks.primaryID, err
+}
+
+// eachSubjectKey calls f with every live subject key of the store, page by
+// page, until f fails.
+func eachSubjectKey(ctx context.Context, rw SubjectKeyRewrapper, f func(*SubjectKeyRecord) error) error {
 	for cursor := ""; ; {
 		page, next, err := rw.ListSubjectKeys(ctx, cursor, subjectPageSize)
 		if err != nil {
-			return ks.primaryID, err
+			return err
 		}
 		for _, rec := range page {
-			rep.Checked++
-			if rec.Keyset == name {
-				if id, ok := subjectWrapKeyID(rec.EncryptedKey); ok && id == ks.primaryID {
-					continue
-				}
-			}
-			wrapper, err := k.subjectWrapper(ctx, rec.Keyset)
-			if err != nil {
-				return ks.primaryID, err
-			}
-			ad := subjectAD(rec.SubjectID)
-			h, err := keyset.ReadWithAssociatedData(keyset.NewBinaryReader(bytes.NewReader(rec.EncryptedKey)), wrapper, ad)
-			if err != nil {
-				return ks.primaryID, subjectOpenErr(err)
-			}
-			var buf bytes.Buffer
-			if err := h.WriteWithAssociatedData(keyset.NewBinaryWriter(&buf), target, ad); err != nil {
-				return ks.primaryID, fmt.Errorf("%w: %w", ErrBackend, err)
-			}
-			next := *rec
-			next.Keyset, next.EncryptedKey = name, buf.Bytes()
-			switch err := rw.ReplaceSubjectKey(ctx, &next, rec.EncryptedKey); {
-			case err == nil:
-				rep.Rewrapped++
-			case errors.Is(err, ErrConflict), errors.Is(err, ErrNotFound):
-				rep.Skipped++
-			default:
-				return ks.primaryID, err
+			if err := f(rec); err != nil {
+				return err
 			}
 		}
 		if next == "" {
-			return ks.primaryID, nil
+			return nil
 		}
 		cursor = next
 	}
@@ -161,22 +173,13 @@ func (k *Keyring) subjectKeysWrappedBy(ctx context.Context, name string, keyID u
 		return 0, fmt.Errorf("%w: the key store cannot list subject keys, so whether version %d still wraps some cannot be checked", ErrInvalidArgument, keyID)
 	}
 	n := 0
-	for cursor := ""; ; {
-		page, next, err := rw.ListSubjectKeys(ctx, cursor, subjectPageSize)
-		if err != nil {
-			return 0, err
-		}
-		for _, rec := range page {
-			if rec.Keyset != name {
-				continue
-			}
+	err := eachSubjectKey(ctx, rw, func(rec *SubjectKeyRecord) error {
+		if rec.Keyset == name {
 			if id, ok := subjectWrapKeyID(rec.EncryptedKey); !ok || id == keyID {
 				n++
 			}
 		}
-		if next == "" {
-			return n, nil
-		}
-		cursor = next
-	}
+		return nil
+	})
+	return n, err
 }
