@@ -255,14 +255,29 @@ func (t *HMAC) findDomain(st *hmacState, keyID uint32, domain string) (*hmacDoma
 // worker's token block (see hmacSlabTokens).
 func (d *hmacDomain) token(value string) string {
 	w := d.get()
+	tok := d.write(w, w.alloc(), value)
+	d.put(w)
+	return tok
+}
+
+// write computes with w the token of a canonical value into b (of
+// hmacTokenLen bytes, never written again) and returns it as a string.
+func (d *hmacDomain) write(w *hmacWorker, b []byte, value string) string {
+	// compute's body, not a call to it: this is the hot path of every
+	// token, and compute is too large to be inlined.
 	w.h.Reset()
 	w.h.Write(unsafe.Slice(unsafe.StringData(value), len(value)))
 	w.h.Sum(w.sum[:0])
-	b := w.alloc()
 	n := copy(b, d.head[:])
 	encodeMAC(b[n:], &w.sum)
-	d.put(w)
-	return unsafe.String(&b[0], len(b)) // b is never written again
+	return unsafe.String(&b[0], len(b))
+}
+
+// compute leaves the HMAC of value in w.sum.
+func (w *hmacWorker) compute(value string) {
+	w.h.Reset()
+	w.h.Write(unsafe.Slice(unsafe.StringData(value), len(value)))
+	w.h.Sum(w.sum[:0])
 }
 
 // encodeMAC writes the lowercase base32 of the first 16 bytes of sum (26
@@ -299,9 +314,7 @@ func base32Word(v uint64) uint64 {
 // mac computes the truncated MAC of a canonical value into dst.
 func (d *hmacDomain) mac(dst *[macLen]byte, value string) {
 	w := d.get()
-	w.h.Reset()
-	w.h.Write(unsafe.Slice(unsafe.StringData(value), len(value)))
-	w.h.Sum(w.sum[:0])
+	w.compute(value)
 	copy(dst[:], w.sum[:macLen])
 	d.put(w)
 }
@@ -378,13 +391,7 @@ func (t *HMAC) TokenizeBatch(ctx context.Context, domain string, values []string
 		}
 		v, err := checkCanonical(v)
 		if err == nil {
-			b := buf[i*hmacTokenLen : (i+1)*hmacTokenLen : (i+1)*hmacTokenLen]
-			w.h.Reset()
-			w.h.Write(unsafe.Slice(unsafe.StringData(v), len(v)))
-			w.h.Sum(w.sum[:0])
-			n := copy(b, d.head[:])
-			encodeMAC(b[n:], &w.sum)
-			out[i] = unsafe.String(&b[0], len(b)) // b is never written again
+			out[i] = d.write(w, buf[i*hmacTokenLen:(i+1)*hmacTokenLen:(i+1)*hmacTokenLen], v)
 		}
 		if err := t.finish(ctx, audit.ActionTokenize, "tokenize", t.keyset, domain, id, err); err != nil {
 			return nil, batchErr(i, err)
