@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, the embedded default
+
+	"github.com/piiguard/piiguard/internal/sqlq"
 )
 
 // Dialect is the SQL database behind an SQLStore. Its zero value is invalid.
@@ -244,18 +246,7 @@ func (s *SQLStore) q(query string) string {
 	if s.dialect != Postgres {
 		return query
 	}
-	var b strings.Builder
-	n := 0
-	for i := 0; i < len(query); i++ {
-		if query[i] == '?' {
-			n++
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(n))
-			continue
-		}
-		b.WriteByte(query[i])
-	}
-	return b.String()
+	return sqlq.Numbered(query)
 }
 
 // placeholders returns "?, ?, …" with n marks.

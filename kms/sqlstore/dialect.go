@@ -4,9 +4,9 @@ import (
 	"database/sql"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/piiguard/piiguard/internal/sqlq"
 	"github.com/piiguard/piiguard/kms"
 )
 
@@ -131,18 +131,7 @@ func (d Dialect) rebind(q string) string {
 	if d != Postgres {
 		return q
 	}
-	var b strings.Builder
-	n := 0
-	for _, r := range q {
-		if r == '?' {
-			n++
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
+	return sqlq.Numbered(q)
 }
 
 // types returns the column types of the dialect.
