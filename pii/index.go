@@ -176,8 +176,8 @@ func appendDomain(dst []byte, record string, path []byte, seg string) []byte {
 
 // normalizeKind returns the form of a value of kind k that is indexed.
 func (p *Protector) normalizeKind(k Kind, s string) string {
-	if f := normalize.ForKind(string(k)); f != nil {
-		return f(s, p.opts.DefaultCountryCode)
+	if v, ok := normalize.Apply(string(k), s, p.opts.DefaultCountryCode); ok {
+		return v
 	}
 	return normalize.Fold(s)
 }

@@ -232,12 +232,7 @@ func (b *base) canonicalKind(kind, value string) (string, error) {
 // none (exact). The kind is resolved here, once, rather than on every
 // value.
 func (b *base) normalizer(kind string) func(string) string {
-	f := normalize.ForKind(kind)
-	if f == nil {
-		return nil
-	}
-	cc := b.opts.DefaultCountryCode
-	return func(v string) string { return f(v, cc) }
+	return normalize.Bound(kind, b.opts.DefaultCountryCode)
 }
 
 // checkCanonical refuses empty and oversized canonical values.
@@ -253,7 +248,7 @@ func checkCanonical(v string) (string, error) {
 
 // knownKind reports whether kind is one Normalize knows, or KindExact.
 func knownKind(kind string) bool {
-	return kind == KindExact || normalize.ForKind(kind) != nil
+	return kind == KindExact || normalize.Known(kind)
 }
 
 // KindExact is the kind of domains whose values are tokenized exactly as
@@ -277,10 +272,8 @@ const KindExact = "exact"
 //
 // Detokenizing returns the canonical form, not the value as first written.
 func Normalize(kind, value, defaultCountry string) string {
-	if f := normalize.ForKind(kind); f != nil {
-		return f(value, defaultCountry)
-	}
-	return value
+	v, _ := normalize.Apply(kind, value, defaultCountry)
+	return v
 }
 
 // validDomain reports whether d is 1 to 64 characters of [A-Za-z0-9._-].

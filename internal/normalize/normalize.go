@@ -195,31 +195,56 @@ func isASCIISpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
 }
 
-func email(v, _ string) string  { return Email(v) }
-func digits(v, _ string) string { return Digits(v) }
-func alnum(v, _ string) string  { return Alnum(v) }
-func ip(v, _ string) string     { return IP(v) }
-func fold(v, _ string) string   { return Fold(v) }
-
-// ForKind returns the normaliser of a kind ("email", "phone", …; the kinds
-// of package pii), which takes the value and the default country calling
-// code for phone numbers, or nil for a kind it does not know. It is the
-// one place that says which normaliser each kind uses, for pii's blind
-// indexes and tokenize's tokens alike.
-func ForKind(kind string) func(value, defaultCountry string) string {
-	switch kind { // a switch, not a map: blind indexes ask on every value
+// plainFor returns the normaliser of a kind of package pii (and tokenize)
+// that needs no default country, and whether the kind is known at all:
+// "phone" is known and has none. It is the one place that says which
+// normaliser each kind uses, for pii's blind indexes and tokenize's tokens
+// alike; a switch rather than a map, since blind indexes ask on every
+// value.
+func plainFor(kind string) (f func(string) string, known bool) {
+	switch kind {
 	case "email":
-		return email
+		return Email, true
 	case "phone":
-		return Phone
+		return nil, true
 	case "card":
-		return digits
+		return Digits, true
 	case "national_id", "bank_account", "postcode":
-		return alnum
+		return Alnum, true
 	case "ip":
-		return ip
+		return IP, true
 	case "name", "address", "street", "city", "dob", "text":
-		return fold
+		return Fold, true
 	}
-	return nil
+	return nil, false
+}
+
+// Known reports whether kind has a normaliser.
+func Known(kind string) bool {
+	_, known := plainFor(kind)
+	return known
+}
+
+// Apply normalises value as a value of kind, with defaultCountry for phone
+// numbers written without a country code. It reports false, and returns
+// value unchanged, for a kind it does not know.
+func Apply(kind, value, defaultCountry string) (string, bool) {
+	if kind == "phone" {
+		return Phone(value, defaultCountry), true
+	}
+	if f, _ := plainFor(kind); f != nil {
+		return f(value), true
+	}
+	return value, false
+}
+
+// Bound returns the normaliser of kind as a function of the value alone
+// (defaultCountry bound for phone numbers), or nil for a kind it does not
+// know: for callers that resolve a kind once and normalise many values.
+func Bound(kind, defaultCountry string) func(string) string {
+	if kind == "phone" {
+		return func(v string) string { return Phone(v, defaultCountry) }
+	}
+	f, _ := plainFor(kind)
+	return f
 }

@@ -142,21 +142,35 @@ func isASCII(s string) bool {
 	return true
 }
 
-func TestForKind(t *testing.T) {
-	for kind, want := range map[string]string{
-		"email": "lucy@example.com", "phone": "+442079460800", "card": "4111", "national_id": "AB12",
-		"bank_account": "AB12", "postcode": "AB12", "name": "lucy@example.com", "text": "lucy@example.com",
+func TestApplyAndBound(t *testing.T) {
+	for kind, c := range map[string]struct{ in, want string }{
+		"email":        {" Lucy@Example.com ", "lucy@example.com"},
+		"phone":        {"020 7946 0800", "+442079460800"},
+		"card":         {"41-11", "4111"},
+		"national_id":  {"ab 12", "AB12"},
+		"bank_account": {"ab-12", "AB12"},
+		"postcode":     {"ab 12", "AB12"},
+		"ip":           {"::ffff:10.0.0.1", IP("::ffff:10.0.0.1")},
+		"name":         {" Lucy  Westenra", "lucy westenra"},
+		"address":      {"1  High St", Fold("1  High St")},
+		"street":       {"High  St", Fold("High  St")},
+		"city":         {"LONDON", "london"},
+		"dob":          {" 1990-01-02 ", "1990-01-02"},
+		"text":         {"A  b", "a b"},
 	} {
-		in := map[string]string{"email": " Lucy@Example.com ", "phone": "020 7946 0800", "card": "41-11",
-			"national_id": "ab 12", "bank_account": "ab-12", "postcode": "ab 12", "name": " Lucy@Example.com", "text": "LUCY@example.com"}[kind]
-		f := ForKind(kind)
-		if assert.NotNil(t, f, kind) {
-			assert.Equal(t, want, f(in, "44"), kind)
+		assert.True(t, Known(kind), kind)
+		got, ok := Apply(kind, c.in, "44")
+		assert.True(t, ok, kind)
+		assert.Equal(t, c.want, got, kind)
+		if f := Bound(kind, "44"); assert.NotNil(t, f, kind) {
+			assert.Equal(t, c.want, f(c.in), "Bound agrees with Apply for %s", kind)
 		}
 	}
-	for _, kind := range []string{"address", "street", "city", "dob", "ip"} {
-		assert.NotNil(t, ForKind(kind), kind)
+	for _, kind := range []string{"exact", "Email", ""} {
+		assert.False(t, Known(kind), kind)
+		got, ok := Apply(kind, " X ", "44")
+		assert.False(t, ok)
+		assert.Equal(t, " X ", got, "an unknown kind leaves the value as it is")
+		assert.Nil(t, Bound(kind, "44"))
 	}
-	assert.Nil(t, ForKind("exact"))
-	assert.Nil(t, ForKind("Email"))
 }
