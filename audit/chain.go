@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"time"
 
@@ -108,6 +109,36 @@ func NewChain(w LineWriter, mac tink.MAC, signer tink.Signer, opts ChainOptions)
 	}
 	c.lastSave = c.seq
 	return c, nil
+}
+
+// ContinueChain returns a Chain that appends to an existing chained log,
+// after verifying it: r yields the lines the log holds so far (OpenLog reads
+// a FileSink's files, rotated ones included), w is where new lines go (the
+// same FileSink). An empty log starts at sequence number 1, so a program
+// can call ContinueChain on every start, whether the log exists or not.
+//
+// Nothing is written when the log does not verify: a log that was never
+// chained (plain events only) fails with an error wrapping ErrNotChained, a
+// damaged one with the *VerifyError of Verify (ErrTampered, ErrCorrupt). The
+// report says what verified. opts.Head must be zero: the head comes from
+// the log.
+func ContinueChain(r io.Reader, w LineWriter, mac tink.MAC, signer tink.Signer, verifier tink.Verifier, opts ChainOptions) (*Chain, VerifyReport, error) {
+	if r == nil || verifier == nil {
+		return nil, VerifyReport{}, errors.New("audit: ContinueChain needs the log's lines and a Verifier")
+	}
+	if opts.Head.Seq != 0 || opts.Head.MAC != nil {
+		return nil, VerifyReport{}, errors.New("audit: ContinueChain takes the head from the log: leave ChainOptions.Head zero")
+	}
+	if mac == nil {
+		return nil, VerifyReport{}, errors.New("audit: NewChain needs a LineWriter, a MAC and a Signer")
+	}
+	rep, err := Verify(r, mac, verifier, VerifyOptions{CheckpointEvery: max(opts.CheckpointEvery, 0)})
+	if err != nil {
+		return nil, rep, fmt.Errorf("audit: continue chain: %w", err)
+	}
+	opts.Head = rep.Head
+	c, err := NewChain(w, mac, signer, opts)
+	return c, rep, err
 }
 
 // Record appends e to the log as the next record. It returns an error, and

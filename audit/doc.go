@@ -99,6 +99,14 @@
 // checkpoint (at most CheckpointEvery − 1, reported as
 // VerifyReport.Unsealed) are the window a truncation can remove unseen.
 //
+// A program that keeps one log across restarts opens it with ContinueChain:
+// it verifies what the log already holds and continues from its last record,
+// and refuses, writing nothing, a log that does not verify. A log of plain
+// events only (FileSink.Record without a Chain) is reported by Verify as
+// ErrNotChained ("this log is not chained"), not as tampered: there is no
+// MAC to check. A plain event in front of chained records is an insertion
+// (ErrTampered).
+//
 // The MAC key proves records to whoever holds it; anyone holding it can also
 // forge records, so it stays with the writer and the auditors. Checkpoints are
 // signed so that anyone with only the public key can check them.
@@ -125,7 +133,7 @@
 // # Errors
 //
 // Errors wrap the sentinels ErrBufferFull, ErrClosed, ErrBlocked, ErrCorrupt,
-// ErrTampered, ErrTruncated and ErrInvalidEvent; verification failures are
+// ErrTampered, ErrTruncated, ErrNotChained and ErrInvalidEvent; verification failures are
 // *VerifyError values. Messages name line numbers, sequence numbers and
 // members, and never quote an event or a line, so an error is safe to log.
 package audit

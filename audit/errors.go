@@ -26,6 +26,12 @@ var (
 	// ErrTruncated reports a chained log that ends before a checkpoint known
 	// to exist. An error that wraps ErrTruncated also wraps ErrTampered.
 	ErrTruncated = errors.New("audit: log truncated")
+	// ErrNotChained reports a log given to Verify whose first line is a
+	// plain event, as FileSink.Record and SQLSink.Record write without a
+	// Chain: such a log carries no MACs, so it cannot be verified at all. It
+	// is not a sign of tampering (a plain event after a chained record is:
+	// that is ErrTampered).
+	ErrNotChained = errors.New("audit: log is not chained")
 	// ErrInvalidEvent reports an event that cannot be encoded (a time
 	// outside the years 0 to 9999).
 	ErrInvalidEvent = errors.New("audit: invalid event")

@@ -374,3 +374,52 @@ func ExampleNewSQLSink() {
 	// support-7 reveal c-1 Phone
 	// support-7 reveal c-1 Phone
 }
+
+// A program that keeps one chained log across restarts: on every start it
+// verifies what the log holds and continues it. A plain log, written
+// without a Chain, is refused as not chained.
+func ExampleContinueChain() {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "audit-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "audit.jsonl")
+	mac, signer, verifier := exampleKeys()
+
+	start := func() {
+		file, err := audit.NewFileSink(path, audit.FileOptions{})
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer file.Close()
+		existing, err := audit.OpenLog(path)
+		if err != nil {
+			log.Fatal(err)
+		}
+		chain, rep, err := audit.ContinueChain(existing, file, mac, signer, verifier, audit.ChainOptions{})
+		existing.Close()
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("start: %d records and %d checkpoints verified\n", rep.Records, rep.Checkpoints)
+		_ = chain.Record(ctx, audit.Event{Time: time.Now(), Action: audit.ActionReveal, Actor: "agent-7", Field: "Email"})
+		_ = chain.Close(ctx) // a final checkpoint
+	}
+	start()
+	start()
+
+	plain := filepath.Join(dir, "plain.jsonl")
+	file, _ := audit.NewFileSink(plain, audit.FileOptions{})
+	_ = file.Record(ctx, audit.Event{Time: time.Now(), Action: audit.ActionReveal, Actor: "agent-7"})
+	file.Close()
+	f, _ := os.Open(plain)
+	defer f.Close()
+	_, err = audit.Verify(f, mac, verifier, audit.VerifyOptions{})
+	fmt.Println(errors.Is(err, audit.ErrNotChained), errors.Is(err, audit.ErrTampered))
+	// Output:
+	// start: 0 records and 0 checkpoints verified
+	// start: 1 records and 1 checkpoints verified
+	// true false
+}

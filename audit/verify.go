@@ -128,6 +128,13 @@ func VerifyLines(lines iter.Seq2[[]byte, error], mac tink.MAC, verifier tink.Ver
 			return v.report(), err
 		}
 	}
+	if v.plain > 0 {
+		return v.report(), &VerifyError{
+			Line:   1,
+			Reason: fmt.Sprintf("this log is not chained: its %d lines are plain events with no MAC (written without a Chain), so there is nothing to verify", v.plain),
+			Err:    ErrNotChained,
+		}
+	}
 	if t := opts.Trusted; t != nil && v.expSeq-1 < t.Seq {
 		return v.report(), &VerifyError{
 			Seq:    t.Seq,
@@ -151,6 +158,15 @@ type verifier0 struct {
 	scratch  []byte
 	tag      []byte // decoded MAC or signature of the current line
 	parsed   parsedLine
+	plain    int // plain event lines at the start of the log
+}
+
+// isChainedLine reports whether line looks like a record or a checkpoint
+// (it ends with a MAC or a signature member).
+func isChainedLine(line []byte) bool {
+	_, _, rec, _ := splitSigned(nil, line, macSuffix)
+	_, _, cp, _ := splitSigned(nil, line, sigSuffix)
+	return rec || cp
 }
 
 func (v *verifier0) report() VerifyReport {
@@ -165,6 +181,11 @@ func (v *verifier0) fail(seq uint64, reason string, err error) *VerifyError {
 }
 
 func (v *verifier0) line(line []byte) error {
+	if v.plain > 0 && isChainedLine(line) {
+		ve := v.fail(1, "unchained event before the first record of a chained log: inserted", ErrTampered)
+		ve.Line = 1
+		return ve
+	}
 	if body, tag, ok, err := splitSigned(v.tag, line, macSuffix); ok {
 		v.tag = tag
 		if err != nil {
@@ -180,6 +201,12 @@ func (v *verifier0) line(line []byte) error {
 		return v.checkpoint(line, body, sig)
 	}
 	if parseLine(line, &v.parsed) == nil {
+		if v.rep.Lines == int64(v.plain)+1 && v.opts.Start == nil {
+			// Plain events from the first line on: a log that was never
+			// chained, unless a chained line follows (see line's callers).
+			v.plain++
+			return nil
+		}
 		return v.fail(v.expSeq, "unchained "+v.parsed.kind.String()+" in a chained log: inserted", ErrTampered)
 	}
 	return v.fail(v.expSeq, "undecodable line", ErrCorrupt)
