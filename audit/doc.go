@@ -28,6 +28,9 @@
 //     costs the caller a channel send, not a goroutine wake-up.
 //   - Chain: the tamper-evident log, written through a FileSink or an SQLSink.
 //   - Detector: alerts on reveal rates and honeytokens, and blocks.
+//   - Relay: holds the events reported before the sink they belong in
+//     exists (the keyring's creation of the chain's own keys), and hands
+//     them over on Connect.
 //
 // Sinks compose: a typical production stack is
 //

@@ -423,3 +423,24 @@ func ExampleContinueChain() {
 	// start: 1 records and 1 checkpoints verified
 	// true false
 }
+
+// A keyring-like bootstrap: key events happen before the chain that records
+// them exists; the Relay holds them and hands them to the chain.
+func ExampleRelay() {
+	ctx := context.Background()
+	var relay audit.Relay
+	// The keyring reports the creation of the chain's own keys.
+	_ = relay.Record(ctx, audit.Event{Time: time.Now(), Action: audit.ActionKeyCreate, KeyName: "audit-mac"})
+	_ = relay.Record(ctx, audit.Event{Time: time.Now(), Action: audit.ActionKeyCreate, KeyName: "audit-sign"})
+
+	mac, signer, _ := exampleKeys()
+	chain, _ := audit.NewChain(&memLines{}, mac, signer, audit.ChainOptions{})
+	fmt.Println("held:", relay.Held())
+	if err := relay.Connect(ctx, chain); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("held:", relay.Held(), "records:", chain.Head().Seq)
+	// Output:
+	// held: 2
+	// held: 0 records: 2
+}
