@@ -264,3 +264,13 @@ func (c *Chain) Close(ctx context.Context) error {
 	c.closed = true
 	return nil
 }
+
+// Keyset names under which piiguard's own programs keep the keys of a
+// chained log in a key store: the MAC keyset (kms.PurposeMAC) and the
+// checkpoint signing keyset (kms.PurposeSignature). The quickstart and
+// cmd/piiguard create them with the other keys, and `piiguard audit verify`
+// looks for them by default. A host application may use other names.
+const (
+	ChainMACKeyset  = "audit-mac"
+	ChainSignKeyset = "audit-sign"
+)
