@@ -180,7 +180,10 @@ type keysetDeleter interface {
 }
 
 // Restore reads a backup and writes its keysets into the keyring's store,
-// which must hold no keyset (ErrNotEmpty otherwise). The backup is read and
+// which must hold no keyset (ErrNotEmpty otherwise). A store that lost its
+// keysets but kept its manifest is restored into, once the keyring's root
+// key proves to be the store's (ErrWrongRootKey otherwise); the manifest
+// then lists the restored keysets too. The backup is read and
 // checked whole before anything is written; if a write fails, the keysets
 // already written are removed again when the store can (FileStore,
 // MemoryStore and sqlstore can), so that no partial restore is left. It
@@ -205,6 +208,15 @@ func (k *Keyring) restore(ctx context.Context, r io.Reader, name string) (int, e
 	if len(existing) > 0 {
 		return 0, fmt.Errorf("%w: it holds %d keysets", ErrNotEmpty, len(existing))
 	}
+	// A store whose keysets went missing keeps its manifest: it must be
+	// this root key's store.
+	if m, err := k.manifest(ctx); err != nil {
+		return 0, err
+	} else if m != nil {
+		if err := k.checkManifestRoot(ctx, m); err != nil {
+			return 0, err
+		}
+	}
 	for i, rec := range b.Keysets {
 		if err := k.store.PutKeyset(ctx, rec); err != nil {
 			if d, ok := k.store.(keysetDeleter); ok {
@@ -219,6 +231,13 @@ func (k *Keyring) restore(ctx context.Context, r io.Reader, name string) (int, e
 		}
 	}
 	k.keysets.purge()
+	names := make([]string, len(b.Keysets))
+	for i, rec := range b.Keysets {
+		names[i] = rec.Name
+	}
+	if err := k.noteKeysets(ctx, names...); err != nil {
+		return len(b.Keysets), fmt.Errorf("keysets restored, but %w", err)
+	}
 	return len(b.Keysets), nil
 }
 
@@ -241,6 +260,9 @@ type VerifyReport struct {
 	Skipped  int            // destroyed versions, which cannot be checked
 	Failures []VersionCheck // what did not verify
 	Results  []VersionCheck // every version, in order
+	// Missing names the keysets the store's manifest lists and the store
+	// no longer holds (each is also a failure, wrapping ErrKeysMissing).
+	Missing []string
 }
 
 // OK reports whether every keyset unwrapped and every version verified.
@@ -248,7 +270,8 @@ func (r *VerifyReport) OK() bool { return len(r.Failures) == 0 }
 
 // Verify is the recovery drill: for every keyset in the store it unwraps the
 // data key with the root key, decrypts the keyset, and exercises every
-// version that is not destroyed (disabled ones included) on its canary. It
+// version that is not destroyed (disabled ones included) on its canary. A
+// keyset the store's manifest lists and the store lost is a failure too. It
 // returns a report, and an error wrapping ErrVerification if anything
 // failed.
 func (k *Keyring) Verify(ctx context.Context) (*VerifyReport, error) {
@@ -260,7 +283,15 @@ func (k *Keyring) Verify(ctx context.Context) (*VerifyReport, error) {
 		if err != nil {
 			return nil, err
 		}
-		return k.verify(ctx, recs)
+		m, err := k.manifest(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var missing []string
+		if m != nil {
+			missing = m.missing(recs)
+		}
+		return k.verify(ctx, recs, missing)
 	}()
 	return rep, k.finish(ctx, audit.ActionKeyVerify, "verify", "*", 0, err)
 }
@@ -277,13 +308,18 @@ func (k *Keyring) VerifyBackup(ctx context.Context, r io.Reader, name string) (*
 		if err != nil {
 			return nil, err
 		}
-		return k.verify(ctx, b.Keysets)
+		return k.verify(ctx, b.Keysets, nil)
 	}()
 	return rep, k.finish(ctx, audit.ActionKeyVerify, "verify backup", "*", 0, err)
 }
 
-func (k *Keyring) verify(ctx context.Context, recs []*KeysetRecord) (*VerifyReport, error) {
-	rep := &VerifyReport{}
+func (k *Keyring) verify(ctx context.Context, recs []*KeysetRecord, missing []string) (*VerifyReport, error) {
+	rep := &VerifyReport{Missing: missing}
+	for _, name := range missing {
+		c := VersionCheck{Keyset: name, Err: fmt.Errorf("%w: the key store held this keyset and no longer does", ErrKeysMissing)}
+		rep.Failures = append(rep.Failures, c)
+		rep.Results = append(rep.Results, c)
+	}
 	for _, rec := range recs {
 		h, err := openKeyset(ctx, k.rootFor(rec), rec)
 		if err != nil {
@@ -357,6 +393,11 @@ func (k *Keyring) Rewrap(ctx context.Context, to *RootKey) (int, error) {
 		if done {
 			n++
 		}
+	}
+	// The manifest moves last and before the keyring lets go of the old
+	// root key, so that a failure here is mended by running Rewrap again.
+	if err := k.rewrapManifest(ctx, to); err != nil {
+		return n, fmt.Errorf("kms: rewrap: %d keysets rewrapped, but %w (run Rewrap again to finish)", n, err)
 	}
 	k.mu.Lock()
 	old := k.root

@@ -17,6 +17,25 @@
 // size and age, one loader per keyset on a miss) and used from memory.
 // Encrypting a field makes no network call in steady state.
 //
+// # Keys are never replaced silently
+//
+// A store keeps a Manifest beside its keysets: the root key it was made
+// under (with a value wrapped by that root key, which only the same key
+// unwraps) and the name of every keyset it has held. Creating a keyset —
+// Create, or Ensure for a missing one — consults it first, so that keys
+// which existed and went missing are an error, never a reason to make new
+// ones: a keyset the store held and lost fails with ErrKeysMissing, and a
+// root key the store was not made under (a key file replaced by a new one
+// at the same path) fails with ErrWrongRootKey, both before anything is
+// written. The way back is a restore from backup (Restore writes into a
+// store that lost its keysets but kept its manifest) or the right root key.
+// Verify reports keysets the manifest lists and the store lacks. What a
+// store cannot know is that it replaced another one whole (a deleted or
+// emptied database is a new store); an application whose sealed data
+// exists without its keys must check that itself, as examples/quickstart
+// does. Opening an existing keyset never reads the manifest: the data path
+// costs nothing for it.
+//
 // # Purposes
 //
 // Each keyset has one Purpose, which fixes its Tink key type: PurposeAEAD
@@ -46,7 +65,8 @@
 //
 // Keyring.Backup writes every keyset, still wrapped, into one versioned
 // backup file (format documented at WriteBackup's file, pinned by
-// testdata/backup-v1.json); Keyring.Restore writes it into an empty store.
+// testdata/backup-v1.json); Keyring.Restore writes it into an empty store
+// (or one that lost its keysets and kept its manifest).
 // Keyring.Verify and Keyring.VerifyBackup are the drill a security team runs:
 // every version of every keyset is unwrapped and exercised on a canary made
 // when the version was created.
@@ -98,7 +118,8 @@
 // ErrPermissionDenied, ErrUnavailable, ErrInvalidCiphertext, ErrDisabled,
 // ErrDestroyed, ErrClosed, ErrConflict, ErrWrongPassphrase,
 // ErrWeakPassphrase, ErrCorrupt, ErrUnsupportedVersion, ErrUnknownScheme,
-// ErrNotEmpty, ErrInvalidArgument, ErrVerification, ErrBackend) or a context
+// ErrNotEmpty, ErrKeysMissing, ErrWrongRootKey, ErrInvalidArgument,
+// ErrVerification, ErrBackend) or a context
 // error; ErrorCode maps an error to a stable Code for metrics and audit
 // events. Errors about a keyset are *KeyError values that name the keyset and
 // version. No error, String method or audit event contains key bytes,

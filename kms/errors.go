@@ -50,6 +50,14 @@ var (
 	ErrUnknownScheme = errors.New("unknown URI scheme")
 	// ErrNotEmpty: a restore was attempted into a store that holds keysets.
 	ErrNotEmpty = errors.New("store not empty")
+	// ErrKeysMissing: keys that existed are gone: a keyset the key store's
+	// manifest lists has no record any more. The keyring never makes new
+	// keys in their place; restore them from a backup.
+	ErrKeysMissing = errors.New("keys missing")
+	// ErrWrongRootKey: the root key is not the one the key store was made
+	// under (it cannot unwrap the store's manifest check); keysets must not
+	// be created or opened with it. Restore the right root key.
+	ErrWrongRootKey = errors.New("wrong root key")
 	// ErrInvalidArgument: a name, URI, option or purpose is malformed.
 	ErrInvalidArgument = errors.New("invalid argument")
 	// ErrVerification: Verify found a key version that does not open its
@@ -80,6 +88,8 @@ const (
 	CodeUnsupportedVersion Code = "unsupported_version"
 	CodeUnknownScheme      Code = "unknown_scheme"
 	CodeNotEmpty           Code = "not_empty"
+	CodeKeysMissing        Code = "keys_missing"
+	CodeWrongRootKey       Code = "wrong_root_key"
 	CodeInvalidArgument    Code = "invalid_argument"
 	CodeVerification       Code = "verification_failed"
 	CodeCanceled           Code = "canceled"
@@ -108,6 +118,8 @@ var codes = []struct {
 	{ErrUnsupportedVersion, CodeUnsupportedVersion},
 	{ErrUnknownScheme, CodeUnknownScheme},
 	{ErrNotEmpty, CodeNotEmpty},
+	{ErrKeysMissing, CodeKeysMissing},
+	{ErrWrongRootKey, CodeWrongRootKey},
 	{ErrInvalidArgument, CodeInvalidArgument},
 	{ErrVerification, CodeVerification},
 	{ErrBackend, CodeBackend},

@@ -3,6 +3,7 @@ package kms_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log"
 
@@ -214,4 +215,31 @@ func ExampleKeysetRecord_Version() {
 	// Output:
 	// version 1 enabled primary: false
 	// unknown key ID: true
+}
+
+// A keyset that the store held and lost is never made anew: Ensure says
+// which keys are missing, and a restore from backup brings them back.
+func ExampleKeyring_Ensure() {
+	ctx := context.Background()
+	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{Name: "demo"})
+	defer root.Close()
+	store := kms.NewMemoryStore()
+	kr, _ := kms.NewKeyring(root, store, kms.KeyringOptions{})
+	if err := kr.Ensure(ctx, "fields", kms.PurposeAEAD); err != nil {
+		log.Fatal(err)
+	}
+	var backup bytes.Buffer
+	_ = kr.Backup(ctx, &backup)
+
+	_ = store.DeleteKeyset(ctx, "fields") // the keyset is lost
+	err := kr.Ensure(ctx, "fields", kms.PurposeAEAD)
+	fmt.Println(errors.Is(err, kms.ErrKeysMissing))
+
+	if _, err := kr.Restore(ctx, &backup, "backup.json"); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(kr.Ensure(ctx, "fields", kms.PurposeAEAD))
+	// Output:
+	// true
+	// <nil>
 }

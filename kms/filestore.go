@@ -25,6 +25,8 @@ import (
 //	DIR/subjects/HH/SHA256.json      one subject key; SHA256 is the hex
 //	                                 SHA-256 of the subject ID, HH its first
 //	                                 two characters (no directory grows huge)
+//	DIR/manifest.json                the store's Manifest (format in
+//	                                 manifestjson.go's comment)
 //	DIR/.lock                        taken (flock) by every writer
 //
 // Every file is written atomically (temporary file, fsync, rename, fsync of
@@ -204,6 +206,64 @@ func (s *FileStore) DeleteKeyset(ctx context.Context, name string) error {
 		return fmt.Errorf("kms: keyset %q: %w: %w", name, ErrUnavailable, err)
 	}
 	return fsutil.SyncDir(filepath.Join(s.dir, "keysets"))
+}
+
+func (s *FileStore) manifestPath() string { return filepath.Join(s.dir, "manifest.json") }
+
+func (s *FileStore) readManifest() (*Manifest, error) {
+	data, err := os.ReadFile(s.manifestPath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("kms: manifest: %w", ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("kms: manifest file %q: %w: %w", s.manifestPath(), ErrUnavailable, err)
+	}
+	m, err := unmarshalManifest(data)
+	if err != nil {
+		return nil, fmt.Errorf("kms: manifest file %q: %w", s.manifestPath(), err)
+	}
+	return m, nil
+}
+
+// GetManifest implements ManifestStore.
+func (s *FileStore) GetManifest(ctx context.Context) (*Manifest, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return s.readManifest()
+}
+
+// PutManifest implements ManifestStore.
+func (s *FileStore) PutManifest(ctx context.Context, m *Manifest) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	unlock, err := s.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	cur, err := s.readManifest()
+	if errors.Is(err, ErrNotFound) {
+		cur, err = nil, nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := casManifest(cur, m); err != nil {
+		return err
+	}
+	next := m.clone()
+	next.Revision++
+	data, err := marshalManifest(next)
+	if err != nil {
+		return fmt.Errorf("kms: manifest: %w: %w", ErrInvalidArgument, err)
+	}
+	if err := fsutil.WriteFileAtomic(s.manifestPath(), data, 0o600, false); err != nil {
+		return fmt.Errorf("kms: manifest file %q: write: %w: %w", s.manifestPath(), ErrUnavailable, err)
+	}
+	m.Revision = next.Revision
+	return nil
 }
 
 type subjectJSON struct {

@@ -243,6 +243,15 @@ func (k *Keyring) finish(ctx context.Context, action audit.Action, op, name stri
 
 // Create makes a new keyset with one version, the primary. It fails with
 // ErrAlreadyExists if the name is taken.
+//
+// Create never replaces keys that went missing. The store's Manifest lists
+// every keyset it has held: a name it lists whose record is gone fails with
+// ErrKeysMissing (restore the store from a backup: a new keyset of that name
+// would not open what the old one sealed). The manifest also ties the store
+// to its root key: a root key that is not the one the store was made under
+// fails with ErrWrongRootKey, before anything is written. The first keyset
+// of a store writes its manifest; a store from before manifests is adopted
+// then, after the root key has opened one of its keysets.
 func (k *Keyring) Create(ctx context.Context, name string, purpose Purpose) (VersionRecord, error) {
 	v, err := k.create(ctx, name, purpose)
 	return v, k.finish(ctx, audit.ActionKeyCreate, "create", name, v.ID, err)
@@ -256,6 +265,9 @@ func (k *Keyring) create(ctx context.Context, name string, purpose Purpose) (Ver
 		return VersionRecord{}, err
 	}
 	if _, err := purpose.template(); err != nil {
+		return VersionRecord{}, err
+	}
+	if err := k.beforeCreate(ctx, name); err != nil {
 		return VersionRecord{}, err
 	}
 	m := keyset.NewManager()
@@ -283,14 +295,23 @@ func (k *Keyring) create(ctx context.Context, name string, purpose Purpose) (Ver
 	if err := k.store.PutKeyset(ctx, rec); err != nil {
 		return VersionRecord{}, err
 	}
+	if err := k.noteKeysets(ctx, name); err != nil {
+		return v, fmt.Errorf("keyset created, but %w", err)
+	}
 	return v, nil
 }
 
-// Ensure creates the keyset if it does not exist. An existing keyset of
-// another purpose is an ErrInvalidArgument error.
+// Ensure creates the keyset if the store has never held it. An existing
+// keyset of another purpose is an ErrInvalidArgument error.
 //
 // An existing keyset costs one store read: no root key call and no audit
-// event. Only a missing one is created (and reported).
+// event. A missing one is created (and reported) as Create does, with the
+// same refusals: a keyset the store held and lost is ErrKeysMissing and a
+// root key the store was not made under is ErrWrongRootKey — where keys
+// existed, their absence is an error, never a reason to make new ones.
+// Ensure cannot tell a key store that was replaced whole (a deleted or
+// emptied database) from a new one; an application whose data exists
+// without its keys checks that itself (see examples/quickstart).
 func (k *Keyring) Ensure(ctx context.Context, name string, purpose Purpose) error {
 	if err := k.check("ensure", name); err != nil {
 		return err

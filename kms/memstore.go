@@ -15,6 +15,7 @@ type MemoryStore struct {
 	mu       sync.Mutex
 	keysets  map[string]*KeysetRecord
 	subjects map[string]*SubjectKeyRecord
+	manifest *Manifest
 }
 
 var (
@@ -90,6 +91,50 @@ func (s *MemoryStore) DeleteKeyset(ctx context.Context, name string) error {
 		return fmt.Errorf("kms: keyset %q: %w", name, ErrNotFound)
 	}
 	delete(s.keysets, name)
+	return nil
+}
+
+// GetManifest implements ManifestStore.
+func (s *MemoryStore) GetManifest(ctx context.Context) (*Manifest, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.manifest == nil {
+		return nil, fmt.Errorf("kms: manifest: %w", ErrNotFound)
+	}
+	return s.manifest.clone(), nil
+}
+
+// PutManifest implements ManifestStore.
+func (s *MemoryStore) PutManifest(ctx context.Context, m *Manifest) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := casManifest(s.manifest, m); err != nil {
+		return err
+	}
+	c := m.clone()
+	c.Revision++
+	s.manifest = c
+	m.Revision = c.Revision
+	return nil
+}
+
+// casManifest checks a manifest write of m over cur (nil: none) as
+// ManifestStore.PutManifest specifies.
+func casManifest(cur, m *Manifest) error {
+	switch {
+	case m.Revision == 0 && cur != nil:
+		return fmt.Errorf("kms: manifest: %w", ErrAlreadyExists)
+	case m.Revision != 0 && cur == nil:
+		return fmt.Errorf("kms: manifest: revision %d of a manifest that does not exist: %w", m.Revision, ErrConflict)
+	case cur != nil && cur.Revision != m.Revision:
+		return fmt.Errorf("kms: manifest: revision %d is stale: %w", m.Revision, ErrConflict)
+	}
 	return nil
 }
 

@@ -158,9 +158,53 @@ type SubjectKeyRewrapper interface {
 	ReplaceSubjectKey(ctx context.Context, rec *SubjectKeyRecord, old []byte) error
 }
 
-// Store keeps keysets and subject keys. Stores in this module: FileStore
-// (a directory) and kms/sqlstore (SQLite, PostgreSQL).
+// Manifest is a key store's record of itself: the root key it was made
+// under and the name of every keyset it has ever held. The Keyring writes
+// it when it creates the first keyset, and keeps it up to date; it is what
+// lets the keyring refuse to replace keys that went missing (see
+// Keyring.Create, ErrKeysMissing and ErrWrongRootKey) instead of making new
+// ones in their place, which would leave every value sealed under the old
+// ones unreadable.
+type Manifest struct {
+	// Revision is the store's version of the manifest, for optimistic
+	// concurrency, as KeysetRecord.Revision: 0 before the first write.
+	Revision int64
+	// RootKey names the root key the store's keysets are wrapped by
+	// (RootKey.Name).
+	RootKey string
+	// RootCheck is a fixed value wrapped by that root key: a root key that
+	// unwraps it is the one the store was made under, even when another
+	// key file now sits at the same path under the same name.
+	RootCheck []byte
+	// Keysets lists, sorted and without duplicates, every keyset name the
+	// store has held. Keysets are never deleted in normal operation (their
+	// versions are destroyed, the record stays), so a name listed here
+	// whose record is gone means the store lost it.
+	Keysets []string
+	// Created and Updated are when the manifest was first written and last
+	// changed.
+	Created time.Time
+	Updated time.Time
+}
+
+// ManifestStore keeps a store's Manifest.
+type ManifestStore interface {
+	// GetManifest returns the store's manifest, or an error wrapping
+	// ErrNotFound if it has none (a new store, or one written by a piiguard
+	// older than the manifest).
+	GetManifest(ctx context.Context) (*Manifest, error)
+	// PutManifest writes m if the stored revision equals m.Revision (0: no
+	// manifest yet) and sets m.Revision to the new revision; otherwise it
+	// writes nothing and fails with an error wrapping ErrConflict
+	// (ErrAlreadyExists when m.Revision is 0). A write is atomic.
+	PutManifest(ctx context.Context, m *Manifest) error
+}
+
+// Store keeps keysets, subject keys and the store's manifest. Stores in
+// this module: FileStore (a directory), MemoryStore (tests) and
+// kms/sqlstore (SQLite, PostgreSQL).
 type Store interface {
 	KeysetStore
 	SubjectKeyStore
+	ManifestStore
 }

@@ -192,3 +192,9 @@ func (p plainStore) PutSubjectKey(ctx context.Context, rec *kms.SubjectKeyRecord
 func (p plainStore) DestroySubjectKey(ctx context.Context, id string, at time.Time) error {
 	return p.s.DestroySubjectKey(ctx, id, at)
 }
+func (p plainStore) GetManifest(ctx context.Context) (*kms.Manifest, error) {
+	return p.s.GetManifest(ctx)
+}
+func (p plainStore) PutManifest(ctx context.Context, m *kms.Manifest) error {
+	return p.s.PutManifest(ctx, m)
+}

@@ -42,6 +42,10 @@ import (
 //   - A cancelled context makes every method fail with context.Canceled.
 //   - Concurrent read-modify-write rotations through PutKeyset's
 //     compare-and-swap lose no version (see RunConcurrentRotations).
+//   - The manifest round-trips every field, is absent (ErrNotFound) in a
+//     new store, and PutManifest is a compare-and-swap on its revision
+//     (ErrAlreadyExists for a second first write, ErrConflict for a stale
+//     one) under which concurrent writers lose nothing.
 func RunStoreTests(t *testing.T, newStore func(t *testing.T) kms.Store) {
 	t.Helper()
 	tests := []struct {
@@ -72,6 +76,11 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) kms.Store) {
 		{"ListSubjectKeysPagesLiveKeys", testListSubjectKeys},
 		{"ReplaceSubjectKeyIsCompareAndSwap", testReplaceSubjectKey},
 		{"ReplaceNeverRevivesATombstone", testReplaceRacesDestroy},
+		{"GetMissingManifestIsNotFound", testGetMissingManifest},
+		{"ManifestRoundTripsEveryField", testManifestRoundTrip},
+		{"ManifestIsCompareAndSwap", testManifestCompareAndSwap},
+		{"ManifestRevisionOfMissingIsConflict", testManifestRevisionOfMissing},
+		{"ConcurrentManifestUpdatesLoseNothing", testConcurrentManifestUpdates},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

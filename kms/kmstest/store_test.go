@@ -23,6 +23,7 @@ type refStore struct {
 	mu       sync.Mutex
 	keysets  map[string]*kms.KeysetRecord
 	subjects map[string]*kms.SubjectKeyRecord
+	manifest *kms.Manifest
 
 	noCAS bool // mutant: PutKeyset ignores the revision (lost updates)
 }
@@ -131,6 +132,42 @@ func (s *refStore) DestroySubjectKey(ctx context.Context, id string, at time.Tim
 		rec.EncryptedKey = nil
 		rec.Destroyed = at
 	}
+	return nil
+}
+
+func (s *refStore) GetManifest(ctx context.Context) (*kms.Manifest, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.manifest == nil {
+		return nil, kms.ErrNotFound
+	}
+	c := *s.manifest
+	c.RootCheck = bytes.Clone(c.RootCheck)
+	c.Keysets = slices.Clone(c.Keysets)
+	return &c, nil
+}
+
+func (s *refStore) PutManifest(ctx context.Context, m *kms.Manifest) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case m.Revision == 0 && s.manifest != nil:
+		return kms.ErrAlreadyExists
+	case m.Revision != 0 && (s.manifest == nil || s.manifest.Revision != m.Revision):
+		return kms.ErrConflict
+	}
+	c := *m
+	c.RootCheck = bytes.Clone(m.RootCheck)
+	c.Keysets = slices.Clone(m.Keysets)
+	c.Revision++
+	s.manifest = &c
+	m.Revision = c.Revision
 	return nil
 }
 

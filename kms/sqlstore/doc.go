@@ -18,7 +18,7 @@
 //
 // # Schema
 //
-// Three tables, each name preceded by Options.TablePrefix:
+// Four tables, each name preceded by Options.TablePrefix:
 //
 //	piiguard_schema        version INTEGER PK, applied TIMESTAMP
 //	piiguard_keysets       name TEXT PK, purpose TEXT, revision BIGINT,
@@ -27,6 +27,10 @@
 //	                       versions TEXT/JSONB, created, updated
 //	piiguard_subject_keys  subject_id TEXT PK, keyset TEXT,
 //	                       encrypted_key BLOB/BYTEA, created, destroyed
+//	piiguard_manifest      one row (id 1): revision BIGINT, root_key TEXT,
+//	                       root_check BLOB/BYTEA, keysets TEXT/JSONB (a JSON
+//	                       array of names), created, updated — the store's
+//	                       kms.Manifest (schema version 2)
 //
 // The tables are created on first use (or by Migrate; see
 // Options.NoAutoMigrate for roles that may not run DDL), and piiguard_schema

@@ -12,13 +12,14 @@ import (
 // SchemaVersion is the version of the tables this package writes. Migrate
 // brings a database up to it; a database at a later version (written by a
 // newer piiguard) is refused with kms.ErrUnsupportedVersion.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // Table names, before the prefix.
 const (
 	schemaTable   = "piiguard_schema"
 	keysetTable   = "piiguard_keysets"
 	subjectsTable = "piiguard_subject_keys"
+	manifestTable = "piiguard_manifest"
 )
 
 // migrations(…)[i] brings the schema from version i to i+1. Each statement is
@@ -51,6 +52,17 @@ func migrations(d Dialect, p string) [][]string {
 	destroyed     ` + ts + `
 )` + withoutRowID,
 		},
+		{ // 1 → 2: the store's manifest, one row (kms.Manifest).
+			`CREATE TABLE IF NOT EXISTS ` + p + manifestTable + ` (
+	id         INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+	revision   ` + bigint + ` NOT NULL CHECK (revision > 0),
+	root_key   ` + text + ` NOT NULL,
+	root_check ` + blob + ` NOT NULL,
+	keysets    ` + json + ` NOT NULL,
+	created    ` + ts + `,
+	updated    ` + ts + `
+)`,
+		},
 	}
 }
 
@@ -62,6 +74,7 @@ type queries struct {
 	getSubject, insertSubject                       string
 	destroySubject, subjectExists                   string
 	listSubjects, replaceSubject                    string
+	getManifest, insertManifest, updateManifest     string
 	migrations                                      [][]string
 }
 
@@ -108,11 +121,18 @@ WHERE subject_id = ? AND destroyed IS NULL`,
 WHERE destroyed IS NULL AND subject_id` + byteOrder + ` > ? ORDER BY subject_id` + byteOrder + ` LIMIT ?`,
 		replaceSubject: `UPDATE ` + p + subjectsTable + ` SET keyset = ?, encrypted_key = ?
 WHERE subject_id = ? AND encrypted_key = ? AND destroyed IS NULL`,
+
+		getManifest: `SELECT revision, root_key, root_check, keysets, created, updated FROM ` + p + manifestTable + ` WHERE id = 1`,
+		insertManifest: `INSERT INTO ` + p + manifestTable + ` (id, revision, root_key, root_check, keysets, created, updated)
+VALUES (1, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+		updateManifest: `UPDATE ` + p + manifestTable + ` SET revision = ?, root_key = ?, root_check = ?, keysets = ?, created = ?, updated = ?
+WHERE id = 1 AND revision = ?`,
 	}
 	for _, s := range []*string{
 		&q.recordVersion, &q.lock, &q.getKeyset, &q.insertKeyset, &q.updateKeyset, &q.deleteKeyset,
 		&q.getSubject, &q.insertSubject, &q.destroySubject, &q.subjectExists,
 		&q.listSubjects, &q.replaceSubject,
+		&q.insertManifest, &q.updateManifest,
 	} {
 		*s = d.rebind(*s)
 	}

@@ -259,3 +259,43 @@ func TestDeleteKeysetUndoesARestore(t *testing.T) {
 func TestSQLiteSubjectRewrap(t *testing.T) {
 	kmstest.RunSubjectRewrap(t, openSQLite(t, filepath.Join(t.TempDir(), "keys.db")))
 }
+
+// TestSchemaV1StoreMigratesAndIsAdopted: a key store written at schema
+// version 1 (before the manifest table) is migrated in place, keeps its
+// keysets, and gets a manifest from its own root key on the next create.
+func TestSchemaV1StoreMigratesAndIsAdopted(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "keys.db")
+	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{Name: "root"})
+	defer root.Close()
+	s, err := sqlstore.OpenSQLite(path)
+	require.NoError(t, err)
+	kr, err := kms.NewKeyring(root, s, kms.KeyringOptions{})
+	require.NoError(t, err)
+	require.NoError(t, kr.Ensure(ctx, "fields", kms.PurposeAEAD))
+	require.NoError(t, s.Close())
+
+	// Back to schema version 1: what an older piiguard left.
+	db, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	for _, q := range []string{`DROP TABLE piiguard_manifest`, `DELETE FROM piiguard_schema WHERE version = 2`} {
+		_, err := db.Exec(q)
+		require.NoError(t, err)
+	}
+	require.NoError(t, db.Close())
+
+	s = openSQLite(t, path)
+	_, err = s.GetManifest(ctx)
+	require.ErrorIs(t, err, kms.ErrNotFound, "migrated, with no manifest yet")
+	kr, err = kms.NewKeyring(root, s, kms.KeyringOptions{})
+	require.NoError(t, err)
+	a, err := kr.AEAD(ctx, "fields")
+	require.NoError(t, err, "the version 1 keyset still opens")
+	_, err = a.Encrypt([]byte("x"), nil)
+	require.NoError(t, err)
+	require.NoError(t, kr.Ensure(ctx, "search", kms.PurposePRF))
+	m, err := s.GetManifest(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"fields", "search"}, m.Keysets)
+	assert.Equal(t, "root", m.RootKey)
+}

@@ -1,0 +1,116 @@
+package kms
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Manifest file format, version 1 (FileStore's DIR/manifest.json; pinned by
+// kms/testdata/manifest-v1.json):
+//
+//	{
+//	  "format":     "piiguard.store-manifest",
+//	  "version":    1,
+//	  "revision":   N (≥ 1),
+//	  "root_key":   name of the root key,
+//	  "root_check": base64 of the check value wrapped by it,
+//	  "keysets":    [ names, sorted, no duplicates ],
+//	  "created":    RFC 3339 time,
+//	  "updated":    RFC 3339 time
+//	}
+//
+// Readers refuse unknown fields, a newer version (ErrUnsupportedVersion) and
+// anything malformed (ErrCorrupt).
+const (
+	manifestFormat  = "piiguard.store-manifest"
+	manifestVersion = 1
+)
+
+type manifestJSON struct {
+	Format    string    `json:"format"`
+	Version   int       `json:"version"`
+	Revision  int64     `json:"revision"`
+	RootKey   string    `json:"root_key"`
+	RootCheck []byte    `json:"root_check"`
+	Keysets   []string  `json:"keysets"`
+	Created   time.Time `json:"created"`
+	Updated   time.Time `json:"updated"`
+}
+
+// marshalManifest encodes m (with its revision) in the manifest format.
+func marshalManifest(m *Manifest) ([]byte, error) {
+	if err := m.validate(); err != nil {
+		return nil, err
+	}
+	j := manifestJSON{
+		Format: manifestFormat, Version: manifestVersion, Revision: m.Revision,
+		RootKey: m.RootKey, RootCheck: m.RootCheck, Keysets: m.Keysets,
+		Created: m.Created.UTC(), Updated: m.Updated.UTC(),
+	}
+	if j.Keysets == nil {
+		j.Keysets = []string{}
+	}
+	b, err := json.MarshalIndent(j, "", "  ")
+	return append(b, '\n'), err
+}
+
+// unmarshalManifest decodes the manifest format; errors wrap ErrCorrupt or
+// ErrUnsupportedVersion and never quote the input.
+func unmarshalManifest(data []byte) (*Manifest, error) {
+	var head struct {
+		Format  string `json:"format"`
+		Version int    `json:"version"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return nil, fmt.Errorf("%w: manifest: %s", ErrCorrupt, jsonProblem(err))
+	}
+	if head.Format != manifestFormat {
+		return nil, fmt.Errorf("%w: not a piiguard store manifest", ErrCorrupt)
+	}
+	if head.Version > manifestVersion {
+		return nil, fmt.Errorf("%w: manifest version %d (this piiguard reads up to %d)", ErrUnsupportedVersion, head.Version, manifestVersion)
+	}
+	var j manifestJSON
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&j); err != nil {
+		return nil, fmt.Errorf("%w: manifest: %s", ErrCorrupt, jsonProblem(err))
+	}
+	if j.Version < 1 || j.Revision < 1 {
+		return nil, fmt.Errorf("%w: manifest: version and revision must be at least 1", ErrCorrupt)
+	}
+	m := &Manifest{Revision: j.Revision, RootKey: j.RootKey, RootCheck: j.RootCheck, Keysets: j.Keysets, Created: j.Created, Updated: j.Updated}
+	if err := m.validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
+	}
+	return m, nil
+}
+
+// validate checks the structure of a manifest: a root key and its check,
+// and valid keyset names, sorted, without duplicates.
+func (m *Manifest) validate() error {
+	if m.RootKey == "" || len(m.RootCheck) == 0 {
+		return errors.New("manifest: root key or its check missing")
+	}
+	for i, n := range m.Keysets {
+		if err := validName(n); err != nil {
+			return fmt.Errorf("manifest: keyset %d: %w", i+1, err)
+		}
+		if i > 0 && m.Keysets[i-1] >= n {
+			return fmt.Errorf("manifest: keysets not sorted or repeated at %d", i+1)
+		}
+	}
+	return nil
+}
+
+// clone returns a deep copy of m.
+func (m *Manifest) clone() *Manifest {
+	c := *m
+	c.RootCheck = slices.Clone(m.RootCheck)
+	c.Keysets = slices.Clone(m.Keysets)
+	return &c
+}
