@@ -189,3 +189,22 @@ func (m *Manifest) missing(recs []*KeysetRecord) []string {
 	}
 	return out
 }
+
+// explainUnwrapFailure turns a keyset that does not unwrap into
+// ErrWrongRootKey when the store's manifest shows that the keyring's root
+// key is not the store's: the message then says what happened and what to
+// do, not only that a ciphertext did not open. It costs a manifest read and
+// an unwrap, on a failure only; other errors are returned as they are.
+func (k *Keyring) explainUnwrapFailure(ctx context.Context, err error) error {
+	if !errors.Is(err, ErrInvalidCiphertext) {
+		return err
+	}
+	m, merr := k.manifest(ctx)
+	if merr != nil || m == nil {
+		return err
+	}
+	if rerr := k.checkManifestRoot(ctx, m); errors.Is(rerr, ErrWrongRootKey) {
+		return rerr
+	}
+	return err
+}

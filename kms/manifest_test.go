@@ -328,3 +328,24 @@ func TestManifestErrorsLeakNoKeyBytes(t *testing.T) {
 	assert.Equal(t, "search", ke.Keyset)
 	_ = time.Second
 }
+
+// TestWrongRootKeyIsNamedWhenAKeysetDoesNotOpen: opening a keyset with a
+// root key that is not the store's says so, instead of only "invalid
+// ciphertext".
+func TestWrongRootKeyIsNamedWhenAKeysetDoesNotOpen(t *testing.T) {
+	f := newFixture(t, kms.KeyringOptions{})
+	require.NoError(t, f.kr.Ensure(ctx, "fields", kms.PurposeAEAD))
+	kr, err := kms.NewKeyring(newRoot(t, "test-root"), f.store, kms.KeyringOptions{})
+	require.NoError(t, err)
+	_, err = kr.AEAD(ctx, "fields")
+	require.ErrorIs(t, err, kms.ErrWrongRootKey)
+	assert.Contains(t, err.Error(), "another key")
+
+	// Without a manifest (an old store), the plain cause.
+	legacy := &noManifestStore{MemoryStore: f.store}
+	legacy.drop()
+	kr, err = kms.NewKeyring(newRoot(t, "test-root"), legacy, kms.KeyringOptions{})
+	require.NoError(t, err)
+	_, err = kr.AEAD(ctx, "fields")
+	require.ErrorIs(t, err, kms.ErrInvalidCiphertext)
+}

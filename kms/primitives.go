@@ -45,7 +45,7 @@ func (k *Keyring) load(ctx context.Context, op, name string) (*loadedKeyset, err
 		}
 		h, err := openKeyset(ctx, k.rootFor(rec), rec)
 		if err != nil {
-			return nil, err
+			return nil, k.explainUnwrapFailure(ctx, err)
 		}
 		ks := &loadedKeyset{name: name, purpose: rec.Purpose, status: make(map[uint32]Status, len(rec.Versions))}
 		for _, v := range rec.Versions {

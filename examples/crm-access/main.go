@@ -183,9 +183,19 @@ func openAuditLog(ctx context.Context, kr *kms.Keyring, path string) (*auditLog,
 	if l.file, err = audit.NewFileSink(path, audit.FileOptions{}); err != nil {
 		return nil, err
 	}
-	if l.chain, err = audit.NewChain(l.file, l.mac, signer, audit.ChainOptions{CheckpointEvery: checkpointEvery}); err != nil {
+	// This demo's keys live in memory: a log an earlier run left in the
+	// folder was chained under keys that are gone, so it does not verify
+	// and nothing is added to it.
+	existing, err := audit.OpenLog(path)
+	if err != nil {
 		l.file.Close()
 		return nil, err
+	}
+	l.chain, _, err = audit.ContinueChain(existing, l.file, l.mac, signer, l.verifier, audit.ChainOptions{CheckpointEvery: checkpointEvery})
+	existing.Close()
+	if err != nil {
+		l.file.Close()
+		return nil, fmt.Errorf("%s holds an audit log this run cannot continue (an earlier run wrote it under keys that lived in memory and are gone): use an empty -dir: %w", path, err)
 	}
 	l.async = audit.NewAsyncSink(l.chain, audit.AsyncOptions{})
 	l.Sink = audit.SplitReveals(l.chain, l.async)

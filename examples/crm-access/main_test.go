@@ -108,3 +108,28 @@ func TestPolicyFileMatchesTheBuiltInCopy(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, string(b), string(defaultPolicy))
 }
+
+// TestProgramRefusesALogOfAnEarlierRun: a second run in the same folder
+// cannot continue a chain made under keys that lived in memory; it stops
+// and leaves the log as it was.
+func TestProgramRefusesALogOfAnEarlierRun(t *testing.T) {
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	require.Equal(t, 0, realMain([]string{"-dir", dir}, &stdout, &stderr), stderr.String())
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	snap := map[string][]byte{}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		require.NoError(t, err)
+		snap[e.Name()] = b
+	}
+	stderr.Reset()
+	assert.Equal(t, 1, realMain([]string{"-dir", dir}, &stdout, &stderr))
+	assert.Contains(t, stderr.String(), "use an empty -dir")
+	for name, b := range snap {
+		got, err := os.ReadFile(filepath.Join(dir, name))
+		require.NoError(t, err)
+		assert.Equal(t, b, got, name)
+	}
+}

@@ -120,6 +120,14 @@ func run(ctx context.Context, out io.Writer, db *sql.DB, d Dialect, table string
 	if err := s.Migrate(ctx); err != nil {
 		return err
 	}
+	// This demo's keys live in memory: rows an earlier run sealed can never
+	// be opened again, and the demo does not seal new ones beside them.
+	if rows, err := s.raw(ctx); err != nil {
+		return err
+	} else if len(rows) > 0 {
+		return fmt.Errorf("table %s already holds %d sealed rows from an earlier run, whose keys lived in memory and are gone: "+
+			"this demo will not seal anything beside them; give it a new -db file (keys that outlive the process: see examples/quickstart)", table, len(rows))
+	}
 	if err := s.Insert(ctx, customers()...); err != nil {
 		return err
 	}

@@ -70,3 +70,21 @@ func TestStoreOnSQLite(t *testing.T) {
 	assert.Equal(t, "INSERT ($1, $2)", Postgres.bind("INSERT (?, ?)"))
 	assert.Equal(t, "x", short("x"))
 }
+
+// TestProgramRefusesRowsSealedByAnEarlierRun: a second run on the same file
+// would seal new rows beside ones whose in-memory keys are gone; it stops
+// and changes nothing instead.
+func TestProgramRefusesRowsSealedByAnEarlierRun(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "customers.db")
+	var stdout, stderr bytes.Buffer
+	require.Equal(t, 0, realMain([]string{"-db", path}, &stdout, &stderr), stderr.String())
+	before, err := os.ReadFile(path)
+	require.NoError(t, err)
+	stderr.Reset()
+	assert.Equal(t, 1, realMain([]string{"-db", path}, &stdout, &stderr))
+	assert.Contains(t, stderr.String(), "already holds 4 sealed rows from an earlier run")
+	assert.Contains(t, stderr.String(), "new -db file")
+	after, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, before, after, "the database is unchanged")
+}

@@ -3,23 +3,39 @@
 //
 //	go run ./examples/quickstart [-data DIR]
 //
-// It keeps everything in a data folder (default ./piiguard-data): the root
-// key file (root.key), the key store (keys.db), the customer database
-// (customers.db) and the audit log (audit.jsonl). It
+// It keeps everything in a data folder (default ./piiguard-data, mode 0700,
+// every file in it 0600): the root key file (root.key), the key store
+// (keys.db), the customer database (customers.db) and a tamper-evident
+// audit log (audit.jsonl). It
 //
-//  1. creates the root key and the keysets on the first run (later runs
-//     reuse them),
-//  2. seals a few customers and stores them in SQLite, then prints the rows
-//     as the database holds them: ciphertext and blind indexes,
+//  1. creates the root key and the keysets on the first run, and on later
+//     runs opens them — and refuses to go on when keys that existed are
+//     missing (see below),
+//  2. seals three customers and stores them in SQLite (on the first run),
+//     then prints the rows as the database holds them: ciphertext and
+//     blind indexes,
 //  3. finds a customer by e-mail through the blind index and opens the row,
 //  4. opens the same row as a support agent, whose policy masks it,
-//  5. rotates the field key, stores a new customer under the new version and
-//     shows that the old rows still open,
-//  6. runs the recovery drill (Verify) and counts the audit events.
+//  5. rotates the field key (on the first run), stores a fourth customer
+//     under the new version and shows that every row still opens,
+//  6. runs the recovery drill (Verify), closes the audit log with a signed
+//     checkpoint and verifies the whole log.
+//
+// # When keys are missing
+//
+// Where keys existed, their absence is an error, never a reason to make new
+// ones: new keys cannot open what the old ones sealed. The quickstart
+// creates the root key file and the key store together, in a data folder
+// that has neither; if only one of them is there, or the customer database
+// holds sealed rows while both are gone, it stops with a message naming
+// the missing file and how to restore it, and changes nothing. A key store
+// that lost a keyset is refused by kms itself (kms.ErrKeysMissing), as is
+// a root key file that is not the one the store was made under
+// (kms.ErrWrongRootKey).
 //
 // The root key file is protected by the passphrase in PIIGUARD_PASSPHRASE.
-// Without it, quickstart uses a fixed demo passphrase and says so: never
-// do that with real data.
+// Without it, quickstart uses a fixed demo passphrase and warns about it
+// on stderr: never do that with real data.
 package main
 
 import (
@@ -31,7 +47,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,15 +54,21 @@ import (
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 
 	"github.com/piiguard/piiguard/access"
-	"github.com/piiguard/piiguard/audit"
 	"github.com/piiguard/piiguard/kms"
-	"github.com/piiguard/piiguard/kms/sqlstore"
 	"github.com/piiguard/piiguard/pii"
 )
 
 // demoPassphrase protects the quickstart's root key when
 // PIIGUARD_PASSPHRASE is not set. It is public: it only suits a demo.
 const demoPassphrase = "quickstart demo passphrase - not for real data"
+
+// The files of the data folder.
+const (
+	rootKeyFile   = "root.key"
+	keyStoreFile  = "keys.db"
+	customersFile = "customers.db"
+	auditFile     = "audit.jsonl"
+)
 
 // Customer is the application's model. The pii tags say what each field
 // holds; piiguard does the rest.
@@ -61,11 +82,16 @@ type Customer struct {
 	City       string // not personal enough to seal: stays in the clear
 }
 
-var customers = []Customer{
-	{ID: "cus_1001", Name: "Ada Lovelace", Email: "ada.lovelace@example.com", Phone: "+44 20 7946 0018", NationalID: "QQ123456C", City: "London"},
-	{ID: "cus_1002", Name: "Grace Hopper", Email: "grace.hopper@example.com", Phone: "+1 202 555 0142", NationalID: "078-05-1120", City: "Arlington"},
-	{ID: "cus_1003", Name: "Wu Jianxiong", Email: "wu.jianxiong@example.cn", Phone: "+86 21 5555 0100", NationalID: "11010519491231002X", City: "Shanghai"},
-}
+// customers are stored on the first run; late is stored after the field
+// key's rotation.
+var (
+	customers = []Customer{
+		{ID: "cus_1001", Name: "Ada Lovelace", Email: "ada.lovelace@example.com", Phone: "+44 20 7946 0018", NationalID: "QQ123456C", City: "London"},
+		{ID: "cus_1002", Name: "Grace Hopper", Email: "grace.hopper@example.com", Phone: "+1 202 555 0142", NationalID: "078-05-1120", City: "Arlington"},
+		{ID: "cus_1003", Name: "Wu Jianxiong", Email: "wu.jianxiong@example.cn", Phone: "+86 21 5555 0100", NationalID: "11010519491231002X", City: "Shanghai"},
+	}
+	late = Customer{ID: "cus_1004", Name: "Katherine Johnson", Email: "katherine.johnson@example.com", Phone: "+1 757 555 0199", NationalID: "223-45-6789", City: "Hampton"}
+)
 
 // policy: the billing service sees everything it needs, a support agent
 // sees masked contact details and never the national ID in full, and
@@ -79,200 +105,219 @@ var policy = []access.Rule{
 func main() {
 	data := flag.String("data", "piiguard-data", "folder for the root key, the key store, the customer database and the audit log")
 	flag.Parse()
-	if err := run(context.Background(), os.Stdout, *data); err != nil {
-		log.Fatal(err)
+	if err := run(context.Background(), os.Stdout, os.Stderr, *data); err != nil {
+		fmt.Fprintf(os.Stderr, "quickstart: %v\n", err)
+		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, out io.Writer, dataDir string) error {
+// app is what the steps share.
+type app struct {
+	out     io.Writer
+	kr      *kms.Keyring
+	p       *pii.Protector
+	db      *sql.DB
+	billing context.Context
+	support context.Context
+}
+
+func run(ctx context.Context, out, errOut io.Writer, dataDir string) (err error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return err
 	}
-	kr, closeKeys, err := openKeys(ctx, out, dataDir)
-	if err != nil {
-		return err
-	}
-	defer closeKeys()
-
-	// The audit log: one JSON line per event, never a value.
-	sink, err := audit.NewFileSink(filepath.Join(dataDir, "audit.jsonl"), audit.FileOptions{})
-	if err != nil {
-		return err
-	}
-	defer sink.Close()
-	checker, err := access.NewPolicy(policy, access.PolicyOptions{})
-	if err != nil {
-		return err
-	}
-	p, err := pii.New(kr, pii.Options{Checker: checker, Audit: sink})
-	if err != nil {
-		return err
-	}
-
-	db, err := openCustomers(ctx, filepath.Join(dataDir, "customers.db"))
+	step(out, "1. keys: a root key file and a SQLite key store")
+	db, stored, err := openCustomers(ctx, filepath.Join(dataDir, customersFile))
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-
-	billing := access.WithPrincipal(ctx, access.Principal{ID: "svc-billing", Roles: []string{"billing"}})
-	support := access.WithPrincipal(ctx, access.Principal{ID: "agent-7", Roles: []string{"support"}})
-
-	step(out, "2. seal the customers and store them")
-	for _, c := range customers {
-		if err := p.Seal(billing, &c); err != nil {
-			return err
-		}
-		if err := insert(ctx, db, c); err != nil {
-			return err
-		}
-	}
-	if err := printRows(ctx, out, db); err != nil {
-		return err
-	}
-
-	step(out, "3. find a customer by e-mail through the blind index, and open the row")
-	term := "  Ada.Lovelace@EXAMPLE.com"
-	found, err := findByEmail(billing, p, db, term)
+	k, err := openKeys(ctx, out, errOut, dataDir, stored)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "search %q: %d match\n", term, len(found))
+	defer func() { err = errors.Join(err, k.close(ctx)) }()
+
+	checker, err := access.NewPolicy(policy, access.PolicyOptions{})
+	if err != nil {
+		return err
+	}
+	p, err := pii.New(k.kr, pii.Options{Checker: checker, Audit: k.chain})
+	if err != nil {
+		return err
+	}
+	a := &app{
+		out: out, kr: k.kr, p: p, db: db,
+		billing: access.WithPrincipal(ctx, access.Principal{ID: "svc-billing", Roles: []string{"billing"}}),
+		support: access.WithPrincipal(ctx, access.Principal{ID: "agent-7", Roles: []string{"support"}}),
+	}
+	if err := a.storeCustomers(ctx, stored); err != nil {
+		return err
+	}
+	if err := a.search(ctx); err != nil {
+		return err
+	}
+	if err := a.rotate(ctx); err != nil {
+		return err
+	}
+
+	step(out, "6. recovery drill and audit trail")
+	rep, err := k.kr.Verify(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "verify: %d keysets, %d key versions open their canaries\n", rep.Keysets, rep.Checked)
+	return k.closeAndVerifyAudit(ctx, out)
+}
+
+func step(out io.Writer, s string) { fmt.Fprintf(out, "\n== %s\n", s) }
+
+// storeCustomers seals and stores the three customers on the first run,
+// then prints the rows as the database holds them.
+func (a *app) storeCustomers(ctx context.Context, stored int) error {
+	step(a.out, "2. seal the customers and store them")
+	if stored == 0 {
+		for _, c := range customers {
+			if err := a.p.Seal(a.billing, &c); err != nil {
+				return err
+			}
+			if err := insert(ctx, a.db, c); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.out, "sealed and stored %s (%s, %s)\n", c.ID, customerName(c.ID), c.City)
+		}
+	} else {
+		fmt.Fprintf(a.out, "customers.db already holds %s, sealed on an earlier run: they are kept as they are\n", plural(stored, "customer"))
+	}
+	rows, err := load(ctx, a.db, "")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(a.out, "the rows as the database holds them:")
+	for _, c := range rows {
+		fmt.Fprintf(a.out, "  %s  name=%s  email=%s  email_index=%s  city=%s\n", c.ID, short(c.Name), short(c.Email), c.EmailIndex, c.City)
+	}
+	return nil
+}
+
+// search finds Ada by e-mail through the blind index and opens the row as
+// the billing service and as a support agent.
+func (a *app) search(ctx context.Context) error {
+	step(a.out, "3. find a customer by e-mail through the blind index, and open the row")
+	term := "  Ada.Lovelace@EXAMPLE.com"
+	found, err := findByEmail(a.billing, a.p, a.db, term)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.out, "search %q: %s\n", term, plural(len(found), "match"))
 	for _, c := range found {
 		sealed := c
-		if err := p.Open(billing, &c); err != nil {
+		if err := a.p.Open(a.billing, &c); err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "billing sees:  %s | %s | %s | %s | %s\n", c.Name, c.Email, c.Phone, c.NationalID, c.City)
+		fmt.Fprintf(a.out, "billing sees:  %s | %s | %s | %s | %s\n", c.Name, c.Email, c.Phone, c.NationalID, c.City)
 
-		step(out, "4. the same row, opened by a support agent (policy: mask)")
-		if err := p.Open(support, &sealed); err != nil {
+		step(a.out, "4. the same row, opened by a support agent (policy: mask)")
+		if err := a.p.Open(a.support, &sealed); err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "support sees:  %s | %s | %s | %s | %s\n", sealed.Name, sealed.Email, sealed.Phone, sealed.NationalID, sealed.City)
+		fmt.Fprintf(a.out, "support sees:  %s | %s | %s | %s | %s\n", sealed.Name, sealed.Email, sealed.Phone, sealed.NationalID, sealed.City)
 	}
+	return nil
+}
 
-	step(out, "5. rotate the field key; old rows still open")
-	v, err := kr.Rotate(ctx, pii.DefaultFieldKeyset)
+// rotate rotates the field key on the first run and stores the fourth
+// customer under the new version; every run then opens every row.
+func (a *app) rotate(ctx context.Context) error {
+	step(a.out, "5. rotate the field key; old rows still open")
+	have, err := load(ctx, a.db, "WHERE id = ?", late.ID)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "%s: version %d (key ID %d) is now primary\n", pii.DefaultFieldKeyset, v.Number, v.ID)
-	late := Customer{ID: "cus_1004", Name: "Katherine Johnson", Email: "katherine.johnson@example.com", Phone: "+1 757 555 0199", NationalID: "223-45-6789", City: "Hampton"}
-	if err := p.Seal(billing, &late); err != nil {
-		return err
+	if len(have) == 0 {
+		v, err := a.kr.Rotate(ctx, pii.DefaultFieldKeyset)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(a.out, "rotated %s: version %d (key ID %d) is now primary\n", pii.DefaultFieldKeyset, v.Number, v.ID)
+		c := late
+		if err := a.p.Seal(a.billing, &c); err != nil {
+			return err
+		}
+		if err := insert(ctx, a.db, c); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.out, "sealed and stored %s (%s, %s) under the new version\n", c.ID, late.Name, c.City)
+	} else {
+		vs, err := a.kr.Versions(ctx, pii.DefaultFieldKeyset)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(a.out, "%s was rotated on the first run and has %d versions; not rotating again. %s (%s) was stored under the new version then\n",
+			pii.DefaultFieldKeyset, len(vs), late.ID, late.Name)
 	}
-	if err := insert(ctx, db, late); err != nil {
-		return err
-	}
-	all, err := load(ctx, db, "")
+	all, err := load(ctx, a.db, "")
 	if err != nil {
 		return err
 	}
 	for _, c := range all {
 		kid := keyID(c.Name)
-		if err := p.Open(billing, &c); err != nil {
+		if err := a.p.Open(a.billing, &c); err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "%s  sealed under key ID %-10d  opens: %s\n", c.ID, kid, c.Name)
+		fmt.Fprintf(a.out, "%s  sealed under key ID %-10d  opens: %s\n", c.ID, kid, c.Name)
 	}
-
-	step(out, "6. recovery drill and audit trail")
-	rep, err := kr.Verify(ctx)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "verify: %d keysets, %d key versions open their canaries\n", rep.Keysets, rep.Checked)
-	if err := sink.Flush(ctx); err != nil {
-		return err
-	}
-	n, err := countLines(filepath.Join(dataDir, "audit.jsonl"))
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "audit.jsonl: %d events so far (reveals, masks, searches; no values)\n", n)
 	return nil
 }
 
-func step(out io.Writer, s string) { fmt.Fprintf(out, "\n== %s\n", s) }
-
-// openKeys opens (or, on the first run, creates) the root key file and the
-// SQLite key store, and makes sure the keysets pii uses exist.
-func openKeys(ctx context.Context, out io.Writer, dataDir string) (*kms.Keyring, func(), error) {
-	step(out, "1. keys: a root key file and a SQLite key store")
-	pass := []byte(os.Getenv("PIIGUARD_PASSPHRASE"))
-	if len(pass) == 0 {
-		fmt.Fprintln(out, "PIIGUARD_PASSPHRASE is not set: using the public demo passphrase (never with real data)")
-		pass = []byte(demoPassphrase)
-	}
-	keyPath := filepath.Join(dataDir, "root.key")
-	drv, err := kms.OpenLocalKeyFile(keyPath, pass, kms.LocalOptions{})
-	if errors.Is(err, fs.ErrNotExist) || kms.ErrorCode(err) == kms.CodeNotFound {
-		fmt.Fprintf(out, "creating root key file %s (argon2id + AES-256-GCM)\n", keyPath)
-		drv, err = kms.CreateLocalKeyFile(keyPath, pass, kms.LocalOptions{})
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	root := kms.NewRootKey(drv, kms.RootKeyOptions{Name: "local:" + keyPath})
-	store, err := sqlstore.OpenSQLite(filepath.Join(dataDir, "keys.db"))
-	if err != nil {
-		root.Close()
-		return nil, nil, err
-	}
-	kr, err := kms.NewKeyring(root, store, kms.KeyringOptions{})
-	if err == nil {
-		for name, p := range map[string]kms.Purpose{pii.DefaultFieldKeyset: kms.PurposeAEAD, pii.DefaultSearchKeyset: kms.PurposePRF} {
-			if err = kr.Ensure(ctx, name, p); err != nil {
-				break
-			}
+// customerName returns the name of a demo customer by ID.
+func customerName(id string) string {
+	for _, c := range append(customers[:len(customers):len(customers)], late) {
+		if c.ID == id {
+			return c.Name
 		}
 	}
-	closeAll := func() {
-		if kr != nil {
-			kr.Close()
-		}
-		store.Close()
-		root.Close()
-	}
-	if err != nil {
-		closeAll()
-		return nil, nil, err
-	}
-	for _, name := range []string{pii.DefaultFieldKeyset, pii.DefaultSearchKeyset} {
-		vs, err := kr.Versions(ctx, name)
-		if err != nil {
-			closeAll()
-			return nil, nil, err
-		}
-		for _, v := range vs {
-			primary := ""
-			if v.Primary {
-				primary = "  (primary)"
-			}
-			fmt.Fprintf(out, "  %s v%d  key ID %-10d  %s%s\n", name, v.Number, v.ID, v.Status, primary)
-		}
-	}
-	return kr, closeAll, nil
+	return ""
 }
 
-// openCustomers opens the customer database and starts it afresh.
-func openCustomers(ctx context.Context, path string) (*sql.DB, error) {
+// openCustomers opens the customer database, creating it (mode 0600) and
+// its table if needed, and returns how many customers it holds. It never
+// drops or rewrites what is there.
+func openCustomers(ctx context.Context, path string) (*sql.DB, int, error) {
+	if err := createPrivate(path); err != nil {
+		return nil, 0, err
+	}
 	db, err := sql.Open("sqlite", path)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	for _, q := range []string{
-		`DROP TABLE IF EXISTS customers`,
-		`CREATE TABLE customers (id TEXT PRIMARY KEY, name TEXT, email TEXT, email_index TEXT, phone TEXT, national_id TEXT, city TEXT)`,
-		`CREATE INDEX customers_email_index ON customers (email_index)`,
+		`CREATE TABLE IF NOT EXISTS customers (id TEXT PRIMARY KEY, name TEXT, email TEXT, email_index TEXT, phone TEXT, national_id TEXT, city TEXT)`,
+		`CREATE INDEX IF NOT EXISTS customers_email_index ON customers (email_index)`,
 	} {
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			db.Close()
-			return nil, err
+			return nil, 0, fmt.Errorf("%s: %w", path, err)
 		}
 	}
-	return db, nil
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM customers`).Scan(&n); err != nil {
+		db.Close()
+		return nil, 0, fmt.Errorf("%s: %w", path, err)
+	}
+	return db, n, nil
+}
+
+// createPrivate creates an empty file with mode 0600 if path does not
+// exist, so that SQLite does not create it world-readable.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 func insert(ctx context.Context, db *sql.DB, c Customer) error {
@@ -281,8 +326,7 @@ func insert(ctx context.Context, db *sql.DB, c Customer) error {
 	return err
 }
 
-// load reads customers, all of them or those whose e-mail index is one of
-// the terms given.
+// load reads customers, all of them or those the where clause selects.
 func load(ctx context.Context, db *sql.DB, where string, args ...any) ([]Customer, error) {
 	rows, err := db.QueryContext(ctx, `SELECT id, name, email, email_index, phone, national_id, city FROM customers `+where+` ORDER BY id`, args...)
 	if err != nil {
@@ -315,18 +359,6 @@ func findByEmail(ctx context.Context, p *pii.Protector, db *sql.DB, term string)
 	return load(ctx, db, "WHERE email_index IN ("+marks+")", args...)
 }
 
-func printRows(ctx context.Context, out io.Writer, db *sql.DB) error {
-	rows, err := load(ctx, db, "")
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(out, "the rows as the database holds them:")
-	for _, c := range rows {
-		fmt.Fprintf(out, "  %s  name=%s  email=%s  email_index=%s  city=%s\n", c.ID, short(c.Name), short(c.Email), c.EmailIndex, c.City)
-	}
-	return nil
-}
-
 func short(s string) string {
 	if len(s) > 24 {
 		return s[:24] + "…"
@@ -342,12 +374,4 @@ func keyID(sealed string) uint32 {
 		return 0
 	}
 	return uint32(b[1])<<24 | uint32(b[2])<<16 | uint32(b[3])<<8 | uint32(b[4])
-}
-
-func countLines(path string) (int, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return 0, err
-	}
-	return strings.Count(string(b), "\n"), nil
 }
