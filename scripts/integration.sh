@@ -5,7 +5,10 @@
 #   - PostgreSQL 15, from /usr/lib/postgresql/15/bin, in a temporary
 #     directory, on a free port of 127.0.0.1 (PIIGUARD_TEST_POSTGRES_DSN);
 #   - a SoftHSM2 token for the PKCS#11 backend (SOFTHSM2_CONF,
-#     PIIGUARD_TEST_PKCS11_MODULE, _TOKEN, _PIN).
+#     PIIGUARD_TEST_PKCS11_MODULE, _TOKEN, _PIN);
+#   - an AWS-KMS-compatible server (local-kms, built from the nested module
+#     kms/awskms/localkms) on a free port of 127.0.0.1
+#     (PIIGUARD_TEST_AWSKMS_ENDPOINT).
 #
 # Missing Debian packages (postgresql-15, softhsm2) are installed with
 # apt-get when run as root (as `make integration` is in CI); as another
@@ -26,6 +29,8 @@ source "$here/lib-common.sh"
 source "$here/lib-postgres.sh"
 # shellcheck source=SCRIPTDIR/lib-softhsm.sh
 source "$here/lib-softhsm.sh"
+# shellcheck source=SCRIPTDIR/lib-localkms.sh
+source "$here/lib-localkms.sh"
 
 cd "$here/.."
 command -v go >/dev/null || die "go is not on PATH"
@@ -43,6 +48,7 @@ fi
 
 pg_start
 softhsm_setup
+localkms_start
 
 read -ra pkgs <<<"${PIIGUARD_INTEGRATION_PKGS:-./...}"
 log "go test -race -count=1 -tags integration ${pkgs[*]} $*"

@@ -81,7 +81,11 @@
 // httptest server over a LevelDB database in a temporary directory, and the
 // tests create, alias, disable, enable and schedule the deletion of keys
 // through the AWS KMS API with the real SDK. They need no AWS account, no
-// network and no external process, and run under plain go test. The
+// network and no external process, and run under make test. They live in
+// the nested module kms/awskms/localkms, so that local-kms and what it pulls
+// in (the AWS SDK v1, LevelDB, logrus) are not requirements of piiguard's
+// module; that module's command also serves local-kms on 127.0.0.1 for the
+// end-to-end tests (scripts/integration.sh). The
 // package passes kmstest.RunDriverTests with key ARNs and with aliases;
 // other tests cover the encryption context format, disabled, unknown and
 // pending-deletion keys, tampered ciphertexts, a server stopped mid-test,
@@ -97,7 +101,7 @@
 // policies, CloudTrail, multi-Region keys, custom key stores) is not tested
 // here.
 //
-// Benchmarks (BenchmarkDriver, BenchmarkKeyring) measure Wrap and Unwrap
+// Benchmarks (BenchmarkDriver, BenchmarkKeyring, in kms/awskms/localkms) measure Wrap and Unwrap
 // against local-kms, a raw AES-256-GCM seal for comparison, and the cached
 // and cold paths of a kms.Keyring over this backend.
 package awskms

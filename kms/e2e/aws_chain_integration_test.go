@@ -3,22 +3,13 @@
 package e2e_test
 
 import (
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awskmsapi "github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
-	"github.com/nsmithuk/local-kms/src/config"
-	"github.com/nsmithuk/local-kms/src/data"
-	"github.com/nsmithuk/local-kms/src/handler"
-	"github.com/sirupsen/logrus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -26,44 +17,16 @@ import (
 	"github.com/piiguard/piiguard/kms/awskms"
 )
 
-// startLocalKMS serves github.com/nsmithuk/local-kms, an AWS-KMS-compatible
-// server, from this process on 127.0.0.1, over a database in a temporary
-// directory, and returns its URL. (kms/awskms's own tests do the same;
-// their helpers are not importable.)
-func startLocalKMS(t *testing.T) string {
+// awsEndpoint returns the URL of the AWS-KMS-compatible server that
+// scripts/integration.sh starts on 127.0.0.1 (kms/awskms/localkms's
+// command, serving github.com/nsmithuk/local-kms).
+func awsEndpoint(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
-	// local-kms keeps its settings in package variables.
-	config.AWSRegion = "eu-west-2"
-	config.AWSAccountId = "111122223333"
-	config.DatabasePath = dir
-	db := data.NewDatabase(dir)
-	t.Cleanup(func() { db.Close() })
-	logger := logrus.New()
-	logger.Out = io.Discard
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer func() {
-			if recover() != nil {
-				w.WriteHeader(http.StatusInternalServerError)
-			}
-		}()
-		target := strings.Split(r.Header.Get("X-Amz-Target"), ".")
-		if len(target) != 2 {
-			http.Error(w, "not an AWS KMS request", http.StatusBadRequest)
-			return
-		}
-		method := reflect.ValueOf(handler.NewRequestHandler(r, logger, db)).MethodByName(target[1])
-		if !method.IsValid() {
-			http.Error(w, "not implemented", http.StatusNotImplemented)
-			return
-		}
-		resp := method.Call(nil)[0].Interface().(handler.Response)
-		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-		w.WriteHeader(resp.Code)
-		_, _ = io.WriteString(w, resp.Body)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL
+	u := os.Getenv("PIIGUARD_TEST_AWSKMS_ENDPOINT")
+	if u == "" {
+		t.Fatal("PIIGUARD_TEST_AWSKMS_ENDPOINT is not set: run the integration tests with scripts/integration.sh (make integration)")
+	}
+	return u
 }
 
 // TestSoftHSMMigrationChainLocalToAWSToHSM migrates a deployment twice —
@@ -73,7 +36,7 @@ func startLocalKMS(t *testing.T) string {
 func TestSoftHSMMigrationChainLocalToAWSToHSM(t *testing.T) {
 	requireHSM(t)
 	ctx := t.Context()
-	endpoint := startLocalKMS(t)
+	endpoint := awsEndpoint(t)
 	creds := awskms.StaticCredentials("AKIAPIIGUARDE2E00001", "piiguard-e2e-test-secret-key", "")
 	admin := awskmsapi.New(awskmsapi.Options{Region: "eu-west-2", BaseEndpoint: aws.String(endpoint), Credentials: creds})
 	key, err := admin.CreateKey(ctx, &awskmsapi.CreateKeyInput{KeySpec: types.KeySpecSymmetricDefault, KeyUsage: types.KeyUsageTypeEncryptDecrypt})

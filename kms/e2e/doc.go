@@ -10,7 +10,8 @@
 //   - Migration: one Keyring.Rewrap moves every keyset to another root key
 //     (local key file → multi-backend; under the integration tag, local key
 //     file → PKCS#11 HSM, and local key file → AWS KMS → HSM, with AWS KMS
-//     served in process by github.com/nsmithuk/local-kms); Verify then
+//     served by github.com/nsmithuk/local-kms, which scripts/integration.sh
+//     starts on 127.0.0.1 from kms/awskms/localkms); Verify then
 //     proves every version opens, and data encrypted before still
 //     decrypts, also in a new process that knows only the new root.
 //

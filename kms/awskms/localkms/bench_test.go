@@ -1,4 +1,4 @@
-package awskms_test
+package localkms_test
 
 import (
 	"testing"

@@ -1,4 +1,4 @@
-package awskms_test
+package localkms_test
 
 import (
 	"bytes"
@@ -102,7 +102,7 @@ func TestEmptyPlaintextNeverReachesAWSKMS(t *testing.T) {
 			}
 			r.Body = readCloser{bytes.NewReader(body.Bytes())}
 		}
-		lk.handler.ServeHTTP(w, r)
+		lk.ServeHTTP(w, r)
 	}))
 	defer srv.Close()
 	d, err := awskms.New(t.Context(), createKey(t, "piiguard empty"), testOptions(srv.URL))
@@ -218,7 +218,7 @@ func TestClosedDriver(t *testing.T) {
 }
 
 func TestServerDownIsUnavailable(t *testing.T) {
-	srv := httptest.NewServer(lk.handler)
+	srv := httptest.NewServer(lk.Server)
 	key := createKey(t, "piiguard outage")
 	d, err := awskms.New(t.Context(), key, testOptions(srv.URL))
 	require.NoError(t, err)
@@ -248,7 +248,7 @@ func TestThrottlingIsRetriedByRootKey(t *testing.T) {
 			_, _ = w.Write([]byte(`{"__type":"ThrottlingException","message":"Rate exceeded"}`))
 			return
 		}
-		lk.handler.ServeHTTP(w, r)
+		lk.ServeHTTP(w, r)
 	}))
 	defer srv.Close()
 	d, err := awskms.New(t.Context(), createKey(t, "piiguard throttled"), testOptions(srv.URL))
