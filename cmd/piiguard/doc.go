@@ -10,8 +10,9 @@
 //	export PIIGUARD_STORE='sqlite:/var/lib/app/keys.db'
 //
 //	piiguard keys init                       # once: the root key file
-//	piiguard keys create fields aead         # a keyset for field encryption
+//	piiguard keys create fields aead         # the first keyset; creates the store
 //	piiguard keys list
+//	piiguard keys rotate fields              # a new primary version
 //	piiguard keys backup /backup/keys-$(date +%F).json
 //	piiguard keys verify-backup /backup/keys-$(date +%F).json
 //
@@ -106,6 +107,19 @@
 //	                     [-since T] [-until T] [-limit N] LOG...
 //	piiguard help
 //
+// First steps:
+//
+//	export PIIGUARD_PASSPHRASE='…'           # from your secret manager
+//	export PIIGUARD_ROOT='local:///var/lib/app/root.key?passphrase_env=PIIGUARD_PASSPHRASE'
+//	export PIIGUARD_STORE='sqlite:/var/lib/app/keys.db'
+//
+//	piiguard keys init                       # once: the root key file
+//	piiguard keys create fields aead         # the first keyset; creates the store
+//	piiguard keys list
+//	piiguard keys rotate fields              # a new primary version
+//	piiguard keys backup /backup/keys-$(date +%F).json
+//	piiguard keys verify-backup /backup/keys-$(date +%F).json
+//
 // Flags of the keys commands (keys init takes -root only):
 //
 //	-root URI     root key (default $PIIGUARD_ROOT)
@@ -150,6 +164,19 @@ const usageText = `Usage:
 	                     [-decision D] [-record-type T] [-field F]
 	                     [-since T] [-until T] [-limit N] LOG...
 	piiguard help
+
+First steps:
+
+	export PIIGUARD_PASSPHRASE='…'           # from your secret manager
+	export PIIGUARD_ROOT='local:///var/lib/app/root.key?passphrase_env=PIIGUARD_PASSPHRASE'
+	export PIIGUARD_STORE='sqlite:/var/lib/app/keys.db'
+
+	piiguard keys init                       # once: the root key file
+	piiguard keys create fields aead         # the first keyset; creates the store
+	piiguard keys list
+	piiguard keys rotate fields              # a new primary version
+	piiguard keys backup /backup/keys-$(date +%F).json
+	piiguard keys verify-backup /backup/keys-$(date +%F).json
 
 Flags of the keys commands (keys init takes -root only):
 

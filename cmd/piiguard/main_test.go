@@ -245,3 +245,52 @@ func atoi(t *testing.T, s string) uint32 {
 	require.NoError(t, err)
 	return uint32(n)
 }
+
+// docSection returns the text of a section of the doc comment, up to the
+// next section, without the blank lines around it.
+func docSection(t *testing.T, title string) string {
+	t.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), "doc.go", nil, parser.ParseComments|parser.PackageClauseOnly)
+	require.NoError(t, err)
+	_, sec, found := strings.Cut(f.Doc.Text(), "# "+title+"\n")
+	require.True(t, found, "doc.go has no %s section", title)
+	sec, _, _ = strings.Cut(sec, "\n# ")
+	return strings.Trim(sec, "\n")
+}
+
+// firstSteps returns the block of commands under "First steps:" in a help
+// text, and false if there is none.
+func firstSteps(help string) (string, bool) {
+	_, steps, found := strings.Cut(help, "\nFirst steps:\n\n")
+	// The block ends at the first line that is not indented or blank.
+	var b strings.Builder
+	for line := range strings.Lines(steps) {
+		if line != "\n" && !strings.HasPrefix(line, "\t") {
+			break
+		}
+		b.WriteString(line)
+	}
+	return strings.Trim(b.String(), "\n"), found
+}
+
+func TestHelpShowsTheFirstStepsOfTheQuickStart(t *testing.T) {
+	for _, args := range [][]string{{"help"}, {"-h"}, {"keys", "help"}} {
+		out, _, code := runCLI(t, testCLI(), args...)
+		require.Equal(t, exitOK, code)
+		steps, found := firstSteps(out)
+		require.True(t, found, "%q prints no First steps section:\n%s", args, out)
+		for _, env := range []string{"PIIGUARD_PASSPHRASE", "PIIGUARD_ROOT", "PIIGUARD_STORE"} {
+			assert.Contains(t, steps, "export "+env+"=", "%q: the first steps do not set %s", args, env)
+		}
+		// In this order: init, create, list, rotate, backup.
+		rest := steps
+		for _, step := range []string{"piiguard keys init", "piiguard keys create ", "piiguard keys list", "piiguard keys rotate ", "piiguard keys backup "} {
+			i := strings.Index(rest, step)
+			require.GreaterOrEqual(t, i, 0, "%q: the first steps lack %q after the steps before it:\n%s", args, step, steps)
+			rest = rest[i+len(step):]
+		}
+	}
+	// doc.go's Quick start is the same block.
+	steps, _ := firstSteps(usageText)
+	assert.Equal(t, docSection(t, "Quick start"), steps)
+}
