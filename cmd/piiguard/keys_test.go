@@ -398,3 +398,36 @@ func TestRewrapSubjectsThenDestroyTheOldVersion(t *testing.T) {
 		})
 	}
 }
+
+// assertNoDoubledWords fails when a word follows itself in msg.
+func assertNoDoubledWords(t *testing.T, msg string) {
+	t.Helper()
+	words := strings.FieldsFunc(strings.ToLower(msg), func(r rune) bool {
+		return !('a' <= r && r <= 'z' || '0' <= r && r <= '9' || r == '-' || r == '_')
+	})
+	for i := 1; i < len(words); i++ {
+		assert.NotEqual(t, words[i-1], words[i], "%q writes %q twice", msg, words[i])
+	}
+}
+
+func TestAMissingStoreSaysHowToCreateOrRestoreOne(t *testing.T) {
+	for _, kind := range storeKinds {
+		t.Run(kind, func(t *testing.T) {
+			e := newEnv(t, kind)
+			for _, args := range [][]string{
+				{"keys", "list"}, {"keys", "verify"}, {"keys", "rotate", "x"},
+				{"keys", "backup", filepath.Join(e.dir, "b.json")}, {"keys", "destroy", "x", "1"},
+				{"keys", "rewrap-subjects"}, {"audit", "verify", "-mac-keyset", "m", "-sign-keyset", "s", filepath.Join(e.dir, "audit.jsonl")},
+			} {
+				_, errOut := e.fail(exitFailed, args...)
+				assert.Contains(t, errOut, "does not exist", "%q", args)
+				assert.Equal(t, 1, strings.Count(errOut, "piiguard keys create NAME PURPOSE"), "%q: %s", args, errOut)
+				assert.Equal(t, 1, strings.Count(errOut, "piiguard keys restore BACKUP"), "%q: %s", args, errOut)
+				assert.NotContains(t, errOut, "does not exist: not found", "%q says it twice", args)
+				assertNoDoubledWords(t, errOut)
+			}
+		})
+	}
+	_, err := openStore("file:"+filepath.Join(t.TempDir(), "none"), storeMustExist)
+	assert.ErrorIs(t, err, kms.ErrNotFound)
+}

@@ -144,7 +144,11 @@ func mustExist(path string, mode storeMode, dir bool) error {
 	fi, err := os.Stat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("key store %q does not exist: %w", path, kms.ErrNotFound)
+		return &sentinelError{
+			msg: fmt.Sprintf("key store %q does not exist: create it with '%s keys create NAME PURPOSE' (its first keyset) or restore a backup into it with '%s keys restore BACKUP'",
+				path, programName, programName),
+			err: kms.ErrNotFound,
+		}
 	case err != nil:
 		return fmt.Errorf("key store %q: %w", path, err)
 	case dir && !fi.IsDir():
@@ -267,3 +271,14 @@ func closeInto(s *session, err *error) {
 		*err = errors.Join(*err, cerr)
 	}
 }
+
+// sentinelError is an error whose message says it all: it wraps a sentinel
+// for errors.Is without repeating the sentinel's text ("does not exist: not
+// found").
+type sentinelError struct {
+	msg string
+	err error
+}
+
+func (e *sentinelError) Error() string { return e.msg }
+func (e *sentinelError) Unwrap() error { return e.err }
