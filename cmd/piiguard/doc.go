@@ -27,6 +27,10 @@
 // that only read a store refuse a sqlite: or file: store that does not exist
 // rather than creating an empty one; keys create and keys restore create it.
 //
+// keys init creates a local key file (mode 0600) under a passphrase it
+// checks first, and the folders above it that are missing (mode 0700); it
+// never overwrites a file.
+//
 // keys list and the refusal of keys destroy read the store only: they need
 // no root key.
 //

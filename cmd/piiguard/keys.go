@@ -36,8 +36,9 @@ var keysCommands = map[string]commandFunc{
 	"rewrap-subjects": (*cli).keysRewrapSubjects,
 }
 
-// keysInit creates a new local root key file. It refuses a weak passphrase
-// and never overwrites a file.
+// keysInit creates a new local root key file, and the folders above it
+// that are missing (mode 0700). It refuses a weak passphrase and never
+// overwrites a file.
 func (c *cli) keysInit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("keys init")
 	root := fs.String("root", "", "the new key file, as local:///PATH?passphrase_env=VAR (default $"+envRoot+")")
@@ -68,6 +69,13 @@ func (c *cli) keysInit(ctx context.Context, args []string, stdout, stderr io.Wri
 	}
 	passphrase := []byte(secret)
 	defer clear(passphrase)
+	// Refuse a weak passphrase before making any folder for the file.
+	if err := kms.CheckPassphrase(passphrase); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("creating the folder of the root key file: %w", err)
+	}
 	d, err := kms.CreateLocalKeyFile(path, passphrase, c.localOptions)
 	if err != nil {
 		return err

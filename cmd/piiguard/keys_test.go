@@ -39,6 +39,35 @@ func TestKeysInitMakesAKeyFileAndNeverOverwrites(t *testing.T) {
 	assert.Contains(t, out, "use it with: -root '"+localURI(filepath.Join(e.dir, "other.key"), passEnv)+"'")
 }
 
+func TestKeysInitCreatesTheFoldersOfTheKeyFile(t *testing.T) {
+	e := newEnv(t, "file")
+	path := filepath.Join(e.dir, "var", "lib", "app", "root.key")
+	uri := localURI(path, passEnv)
+	e.ok("keys", "init", "-root", uri)
+	assert.Equal(t, os.FileMode(0o600), fileMode(t, path))
+	for _, d := range []string{"var", "var/lib", "var/lib/app"} {
+		assert.Equal(t, os.FileMode(0o700), fileMode(t, filepath.Join(e.dir, filepath.FromSlash(d))), d)
+	}
+	before, err := os.ReadFile(path)
+	require.NoError(t, err)
+	_, errOut := e.fail(exitFailed, "keys", "init", "-root", uri)
+	assert.Contains(t, errOut, "already exists")
+	after, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, before, after, "keys init overwrote the key file")
+
+	// A refused passphrase creates no folder.
+	t.Setenv("WEAK_PASS", weakPassword)
+	e.fail(exitFailed, "keys", "init", "-root", localURI(filepath.Join(e.dir, "weak", "root.key"), "WEAK_PASS"))
+	assert.NoDirExists(t, filepath.Join(e.dir, "weak"))
+	// A file where a folder should be is not replaced.
+	_, errOut = e.fail(exitFailed, "keys", "init", "-root", localURI(filepath.Join(path, "root.key"), passEnv))
+	assert.Contains(t, errOut, "root.key")
+	after, err = os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, before, after)
+}
+
 func TestKeysInitRefusals(t *testing.T) {
 	e := newEnv(t, "file")
 	t.Setenv("WEAK_PASS", weakPassword)
