@@ -61,7 +61,11 @@
 // after keys rotate subjects, it is what lets keys destroy retire the old
 // version, which it refuses while any subject key still depends on it. It
 // prints how many keys it checked, rewrapped and skipped (destroyed during
-// the pass), and can be run again.
+// the pass), and can be run again. A store with no "subjects" keyset holds
+// no subject keys: keys rewrap-subjects then says there is nothing to
+// re-wrap and exits 0. It fails if the store holds subject keys all the
+// same (wrapped by a keyset of another name): there is nothing to re-wrap
+// them under.
 //
 // # Audit
 //

@@ -433,26 +433,52 @@ func (c *cli) keysRestore(ctx context.Context, args []string, stdout, stderr io.
 }
 
 func (c *cli) keysVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return c.keyringOp(ctx, "keys verify", args, stdout, func(ctx context.Context, k *kms.Keyring) error {
-		rep, err := k.Verify(ctx)
+	return c.keyringOp(ctx, "keys verify", args, stdout, func(ctx context.Context, s *session) error {
+		rep, err := s.keyring.Verify(ctx)
 		return printVerify(stdout, rep, err)
 	})
 }
 
 // keysRewrapSubjects re-encrypts every subject key under the primary of
 // the subject keyset, the step between rotating that keyset and destroying
-// its old versions.
+// its old versions. A store without the subject keyset holds no subject
+// key made by piiguard's defaults: there is nothing to do, and it says so
+// and succeeds. If it holds subject keys all the same (wrapped by a keyset
+// of another name), there is no keyset to re-wrap them under: it fails.
 func (c *cli) keysRewrapSubjects(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return c.keyringOp(ctx, "keys rewrap-subjects", args, stdout, func(ctx context.Context, k *kms.Keyring) error {
-		rep, err := k.RewrapSubjectKeys(ctx)
+	return c.keyringOp(ctx, "keys rewrap-subjects", args, stdout, func(ctx context.Context, s *session) error {
+		_, err := s.store.GetKeyset(ctx, subjectKeyset)
+		if errors.Is(err, kms.ErrNotFound) {
+			if rw, ok := s.store.Store.(kms.SubjectKeyRewrapper); ok {
+				some, _, err := rw.ListSubjectKeys(ctx, "", 1)
+				switch {
+				case err != nil:
+					return err
+				case len(some) > 0:
+					return fmt.Errorf("the key store holds subject keys but no %q keyset to re-wrap them under (were they made with another subject keyset?): %w", subjectKeyset, kms.ErrNotFound)
+				}
+				fmt.Fprintf(stdout, "nothing to re-wrap: the key store has no %q keyset, so it holds no subject keys\n", subjectKeyset)
+				return nil
+			}
+			// A store that cannot list its subject keys: the pass says so.
+		} else if err != nil {
+			return err
+		}
+		rep, err := s.keyring.RewrapSubjectKeys(ctx)
+		if err != nil {
+			if rep.Checked > 0 {
+				fmt.Fprintf(stdout, "subject keys before the failure: %d checked, %d rewrapped, %d skipped (destroyed or changed during the pass)\n", rep.Checked, rep.Rewrapped, rep.Skipped)
+			}
+			return err
+		}
 		fmt.Fprintf(stdout, "subject keys: %d checked, %d rewrapped, %d skipped (destroyed or changed during the pass)\n", rep.Checked, rep.Rewrapped, rep.Skipped)
-		return err
+		return nil
 	})
 }
 
 // keyringOp runs a command that takes no arguments but the key flags, on a
-// keyring over an existing store.
-func (c *cli) keyringOp(ctx context.Context, name string, args []string, stdout io.Writer, op func(context.Context, *kms.Keyring) error) (err error) {
+// session over an existing store.
+func (c *cli) keyringOp(ctx context.Context, name string, args []string, stdout io.Writer, op func(context.Context, *session) error) (err error) {
 	fs, g := keyFlags(name)
 	pos, ok, err := parseArgs(fs, args, stdout, "[flags]")
 	if !ok {
@@ -466,7 +492,7 @@ func (c *cli) keyringOp(ctx context.Context, name string, args []string, stdout 
 		return err
 	}
 	defer closeInto(s, &err)
-	return op(ctx, s.keyring)
+	return op(ctx, s)
 }
 
 // keysVerifyBackup runs the recovery drill on a backup file. It needs the

@@ -460,3 +460,34 @@ func TestAMissingStoreSaysHowToCreateOrRestoreOne(t *testing.T) {
 	_, err := openStore("file:"+filepath.Join(t.TempDir(), "none"), storeMustExist)
 	assert.ErrorIs(t, err, kms.ErrNotFound)
 }
+
+func TestRewrapSubjectsWithoutASubjectKeyset(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	e.ok("keys", "create", "fields", "aead")
+	out, errOut, code := e.run("keys", "rewrap-subjects")
+	require.Equal(t, exitOK, code, "stdout: %s\nstderr: %s", out, errOut)
+	assert.Equal(t, "nothing to re-wrap: the key store has no \"subjects\" keyset, so it holds no subject keys\n", out)
+	assert.Empty(t, errOut)
+	assert.NotContains(t, out, "checked", "no count of a pass that did not run")
+
+	// Subject keys wrapped by another keyset, and no "subjects" keyset:
+	// there is something to re-wrap, and nothing to re-wrap it under.
+	ctx := context.Background()
+	drv, err := kms.OpenLocalKeyFile(filepath.Join(e.dir, "root.key"), []byte(passphrase), kms.LocalOptions{})
+	require.NoError(t, err)
+	root := kms.NewRootKey(drv, kms.RootKeyOptions{Name: "app"})
+	defer root.Close()
+	st, err := openStore(e.store, storeMustExist)
+	require.NoError(t, err)
+	kr, err := kms.NewKeyring(root, st.Store, kms.KeyringOptions{SubjectKeyset: "customers"})
+	require.NoError(t, err)
+	_, err = kr.SubjectKey(ctx, "customer-1")
+	require.NoError(t, err)
+	require.NoError(t, kr.Close())
+	require.NoError(t, st.Close())
+
+	out, errOut = e.fail(exitFailed, "keys", "rewrap-subjects")
+	assert.Empty(t, out)
+	assert.Contains(t, errOut, "holds subject keys but no \"subjects\" keyset")
+	assert.NotContains(t, errOut, "customer-1")
+}

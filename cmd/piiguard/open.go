@@ -30,6 +30,10 @@ const (
 	envActor = "USER"
 )
 
+// subjectKeyset is the keyset that wraps subject keys, as
+// kms.KeyringOptions.SubjectKeyset defaults it.
+const subjectKeyset = "subjects"
+
 // globalFlags are the flags of every keys command.
 type globalFlags struct {
 	root, store, actor, auditPath string
@@ -223,7 +227,7 @@ func openSessionOn(ctx context.Context, g *globalFlags, st *openedStore) (contex
 		s.Close()
 		return ctx, nil, err
 	}
-	opts := kms.KeyringOptions{}
+	opts := kms.KeyringOptions{SubjectKeyset: subjectKeyset}
 	if g.auditPath != "" {
 		if s.sink, err = audit.NewFileSink(g.auditPath, audit.FileOptions{}); err != nil {
 			s.Close()
