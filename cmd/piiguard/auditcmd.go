@@ -79,17 +79,17 @@ func (c *cli) auditVerify(ctx context.Context, args []string, stdout, stderr io.
 		rep, err := verifyLog(path, mac, verifier, opts)
 		if err != nil {
 			failed++
-			fmt.Fprintf(stdout, "FAILED  %s: %v (%d records verified before)\n", path, err, rep.Records)
+			fmt.Fprintf(stdout, "FAILED  %s: %v (%s verified before)\n", path, err, count(rep.Records, "record"))
 			continue
 		}
 		last := "no checkpoint"
 		if rep.Checkpoints > 0 {
 			last = fmt.Sprintf("last checkpoint at seq %d", rep.LastCheckpoint.Seq)
 		}
-		fmt.Fprintf(stdout, "OK      %s: %d records, %d checkpoints, %s, %d records after it\n", path, rep.Records, rep.Checkpoints, last, rep.Unsealed)
+		fmt.Fprintf(stdout, "OK      %s: %s, %s, %s, %s after it\n", path, count(rep.Records, "record"), count(rep.Checkpoints, "checkpoint"), last, count(rep.Unsealed, "record"))
 	}
 	if failed > 0 {
-		return fmt.Errorf("%d of %d logs failed verification: %w", failed, len(pos), audit.ErrTampered)
+		return fmt.Errorf("%d of %s failed verification: %w", failed, count(len(pos), "log"), audit.ErrTampered)
 	}
 	return nil
 }
@@ -189,7 +189,7 @@ func (c *cli) auditQuery(ctx context.Context, args []string, stdout, stderr io.W
 		}
 	}
 	if bad > 0 {
-		return fmt.Errorf("%d lines could not be read: %w", bad, audit.ErrCorrupt)
+		return fmt.Errorf("%s could not be read: %w", count(bad, "line"), audit.ErrCorrupt)
 	}
 	return nil
 }

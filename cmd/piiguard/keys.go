@@ -399,7 +399,7 @@ func (c *cli) keysBackup(ctx context.Context, args []string, stdout, stderr io.W
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "backed up %d keysets to %s; check it with: %s keys verify-backup %s\n", len(b.Keysets), file, programName, file)
+	fmt.Fprintf(stdout, "backed up %s to %s; check it with: %s keys verify-backup %s\n", count(len(b.Keysets), "keyset"), file, programName, file)
 	return nil
 }
 
@@ -427,7 +427,7 @@ func (c *cli) keysRestore(ctx context.Context, args []string, stdout, stderr io.
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "restored %d keysets from %s; verifying\n", n, pos[0])
+	fmt.Fprintf(stdout, "restored %s from %s; verifying\n", count(n, "keyset"), pos[0])
 	rep, err := s.keyring.Verify(ctx)
 	return printVerify(stdout, rep, err)
 }
@@ -546,13 +546,13 @@ func printVerify(w io.Writer, rep *kms.VerifyReport, err error) error {
 	if err != nil || !rep.OK() {
 		verdict = "FAILED"
 	}
-	fmt.Fprintf(w, "%s: %d keysets opened, %d versions checked, %d destroyed skipped, %d failures\n",
-		verdict, rep.Keysets, rep.Checked, rep.Skipped, len(rep.Failures))
+	fmt.Fprintf(w, "%s: %s opened, %s checked, %d destroyed skipped, %s\n",
+		verdict, count(rep.Keysets, "keyset"), count(rep.Checked, "version"), rep.Skipped, count(len(rep.Failures), "failure"))
 	if rep.Keysets == 0 && len(rep.Failures) == 0 {
 		fmt.Fprintln(w, "note: there is no keyset to verify; is this the right store?")
 	}
 	if err == nil && !rep.OK() {
-		err = fmt.Errorf("%d failures: %w", len(rep.Failures), kms.ErrVerification)
+		err = fmt.Errorf("%s: %w", count(len(rep.Failures), "failure"), kms.ErrVerification)
 	}
 	return err
 }
@@ -586,7 +586,7 @@ func (c *cli) keysRewrap(ctx context.Context, args []string, stdout, stderr io.W
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "rewrapped %d keysets to %s; verifying\n", n, newRoot.Name())
+	fmt.Fprintf(stdout, "rewrapped %s to %s; verifying\n", count(n, "keyset"), newRoot.Name())
 	rep, verr := s.keyring.Verify(ctx)
 	if err := printVerify(stdout, rep, verr); err != nil {
 		return err

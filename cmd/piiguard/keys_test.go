@@ -292,7 +292,7 @@ func TestVerifyFailsOnATamperedStore(t *testing.T) {
 		out, errOut := e.fail(exitFailed, "keys", "verify")
 		assert.Contains(t, out, "FAILED   keyset fields: cannot be opened")
 		assert.Contains(t, out, "OK       keyset index version 1")
-		assert.Contains(t, out, "FAILED: 1 keysets opened, 1 versions checked, 0 destroyed skipped, 1 failures")
+		assert.Contains(t, out, "FAILED: 1 keyset opened, 1 version checked, 0 destroyed skipped, 1 failure")
 		assert.Contains(t, errOut, "verification failed")
 	})
 	t.Run("file store canary", func(t *testing.T) {

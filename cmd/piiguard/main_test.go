@@ -294,3 +294,48 @@ func TestHelpShowsTheFirstStepsOfTheQuickStart(t *testing.T) {
 	steps, _ := firstSteps(usageText)
 	assert.Equal(t, docSection(t, "Quick start"), steps)
 }
+
+// oneInThePluralRE finds a count of one followed by a plural noun.
+var oneInThePluralRE = regexp.MustCompile(`\b1 (lines|keysets|versions|failures|records|checkpoints|logs|keys|arguments)\b`)
+
+func TestMessagesPutOneInTheSingular(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	var all strings.Builder
+	check := func(wantCode int, want string, args ...string) {
+		t.Helper()
+		out, errOut, code := e.run(args...)
+		require.Equal(t, wantCode, code, "%q\nstdout: %s\nstderr: %s", args, out, errOut)
+		assert.Contains(t, out+errOut, want, "%q", args)
+		all.WriteString(out + errOut)
+	}
+	check(exitUsage, "wants NAME (1 argument), got 0", "keys", "rotate")
+	check(exitOK, "created keyset fields", "keys", "create", "fields", "aead")
+	check(exitOK, "OK: 1 keyset opened, 1 version checked, 0 destroyed skipped, 0 failures", "keys", "verify")
+	backup := filepath.Join(e.dir, "b.json")
+	check(exitOK, "backed up 1 keyset to", "keys", "backup", backup)
+	check(exitOK, "OK: 1 keyset opened, 1 version checked", "keys", "verify-backup", backup)
+	check(exitOK, "restored 1 keyset from", "keys", "restore", backup, "-store", storeSpec("file", e.dir, "restored"))
+	t.Setenv(passEnv2, passphrase2)
+	root2 := localURI(filepath.Join(e.dir, "root2.key"), passEnv2)
+	e.ok("keys", "init", "-root", root2)
+	check(exitOK, "rewrapped 1 keyset to", "keys", "rewrap", "-to", root2)
+
+	e.ok("keys", "create", "audit-mac", "mac", "-root", root2)
+	e.ok("keys", "create", "audit-sig", "signature", "-root", root2)
+	t.Setenv(envRoot, root2)
+	e.root = root2
+	log, _ := chainLog(t, e, 1)
+	check(exitOK, "1 record, 1 checkpoint, last checkpoint at seq 1, 0 records after it",
+		"audit", "verify", "-mac-keyset", "audit-mac", "-sign-keyset", "audit-sig", log)
+	data, err := os.ReadFile(log)
+	require.NoError(t, err)
+	bad := filepath.Join(e.dir, "bad.jsonl")
+	require.NoError(t, os.WriteFile(bad, []byte(strings.Replace(string(data), `"actor":"u-1"`, `"actor":"u-9"`, 1)), 0o600))
+	check(exitFailed, "1 of 1 log failed verification", "audit", "verify", "-mac-keyset", "audit-mac", "-sign-keyset", "audit-sig", bad)
+
+	corrupt := filepath.Join(e.dir, "corrupt.jsonl")
+	require.NoError(t, os.WriteFile(corrupt, []byte("{\"v\":1,\"time\":\"not a time\"}\n"), 0o600))
+	check(exitFailed, "1 line could not be read", "audit", "query", corrupt)
+
+	assert.NotRegexp(t, oneInThePluralRE, all.String())
+}
