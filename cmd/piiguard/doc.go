@@ -48,7 +48,8 @@
 // it. keys verify (the store) and keys verify-backup (a backup file, with no
 // store at all) unwrap every keyset and exercise every version that is not
 // destroyed; they print one line per version, OK or FAILED, and exit 1 if
-// anything failed.
+// anything failed. A keyset that cannot be unwrapped at all (made under
+// another root key, or damaged) gets one FAILED line that says so.
 //
 // keys rewrap -to URI moves every keyset to another root key (another file,
 // another backend): only the keysets' data keys are rewrapped, data is not

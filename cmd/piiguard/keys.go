@@ -525,7 +525,9 @@ func (c *cli) keysVerifyBackup(ctx context.Context, args []string, stdout, stder
 }
 
 // printVerify prints one line per version of a verify report and a
-// summary. It returns err, the error of the verification.
+// summary. It returns err, the error of the verification, with a message of
+// its own when the verification failed: kms names a keyset that could not
+// be unwrapped "version 0".
 func printVerify(w io.Writer, rep *kms.VerifyReport, err error) error {
 	if rep == nil {
 		return err
@@ -533,7 +535,7 @@ func printVerify(w io.Writer, rep *kms.VerifyReport, err error) error {
 	for _, r := range rep.Results {
 		switch {
 		case r.KeyID == 0 && r.Err != nil:
-			fmt.Fprintf(w, "FAILED   keyset %s: cannot be opened: %v\n", r.Keyset, r.Err)
+			fmt.Fprintf(w, "FAILED   keyset %s: %s: %v\n", r.Keyset, unopened(r.Err), r.Err)
 		case r.Err != nil:
 			fmt.Fprintf(w, "FAILED   keyset %s version %d (key ID %d, %s): %v\n", r.Keyset, r.Number, r.KeyID, r.Status, r.Err)
 		case r.Status == kms.StatusDestroyed:
@@ -551,10 +553,25 @@ func printVerify(w io.Writer, rep *kms.VerifyReport, err error) error {
 	if rep.Keysets == 0 && len(rep.Failures) == 0 {
 		fmt.Fprintln(w, "note: there is no keyset to verify; is this the right store?")
 	}
-	if err == nil && !rep.OK() {
-		err = fmt.Errorf("%s: %w", count(len(rep.Failures), "failure"), kms.ErrVerification)
+	if rep.OK() || (err != nil && !errors.Is(err, kms.ErrVerification)) {
+		return err // nil, or what stopped the drill before its end
 	}
-	return err
+	f := rep.Failures[0]
+	first := fmt.Sprintf("keyset %q version %d (key ID %d)", f.Keyset, f.Number, f.KeyID)
+	if f.KeyID == 0 {
+		first = fmt.Sprintf("keyset %q %s", f.Keyset, unopened(f.Err))
+	}
+	return fmt.Errorf("%w: %s; first: %s", kms.ErrVerification, count(len(rep.Failures), "failure"), first)
+}
+
+// unopened says why a keyset of a verify report could not be opened at
+// all. An invalid ciphertext is what a keyset made under another root key
+// gives (a damaged one too: the error printed after it tells them apart).
+func unopened(err error) string {
+	if errors.Is(err, kms.ErrInvalidCiphertext) {
+		return "cannot be unwrapped with this root key (made under another root key?)"
+	}
+	return "cannot be opened"
 }
 
 // keysRewrap moves every keyset to the root key -to names, then verifies

@@ -290,7 +290,7 @@ func TestVerifyFailsOnATamperedStore(t *testing.T) {
 		require.NoError(t, err)
 
 		out, errOut := e.fail(exitFailed, "keys", "verify")
-		assert.Contains(t, out, "FAILED   keyset fields: cannot be opened")
+		assert.Contains(t, out, "FAILED   keyset fields: cannot be unwrapped with this root key")
 		assert.Contains(t, out, "OK       keyset index version 1")
 		assert.Contains(t, out, "FAILED: 1 keyset opened, 1 version checked, 0 destroyed skipped, 1 failure")
 		assert.Contains(t, errOut, "verification failed")
@@ -339,7 +339,7 @@ func TestRewrapToASecondKeyFile(t *testing.T) {
 			// The new root opens every keyset; the old one none.
 			e.ok("keys", "verify", "-root", newRoot)
 			out, _ = e.fail(exitFailed, "keys", "verify")
-			assert.Contains(t, out, "FAILED   keyset fields: cannot be opened")
+			assert.Contains(t, out, "FAILED   keyset fields: cannot be unwrapped with this root key")
 			e.ok("keys", "rotate", "fields", "-root", newRoot)
 
 			// Running it again is a no-op.
@@ -490,4 +490,38 @@ func TestRewrapSubjectsWithoutASubjectKeyset(t *testing.T) {
 	assert.Empty(t, out)
 	assert.Contains(t, errOut, "holds subject keys but no \"subjects\" keyset")
 	assert.NotContains(t, errOut, "customer-1")
+}
+
+func TestVerifyUnderAnotherRootKeySaysTheKeysetCannotBeUnwrapped(t *testing.T) {
+	const want = "FAILED   keyset fields: cannot be unwrapped with this root key (made under another root key?)"
+	e := newEnv(t, "sqlite")
+	e.ok("keys", "create", "fields", "aead")
+	backup := filepath.Join(e.dir, "b.json")
+	e.ok("keys", "backup", backup)
+	t.Setenv(passEnv2, passphrase2)
+	root2 := localURI(filepath.Join(e.dir, "root2.key"), passEnv2)
+	e.ok("keys", "init", "-root", root2)
+
+	for name, args := range map[string][]string{
+		"another key file":       {"keys", "verify", "-root", root2},
+		"a backup, another key":  {"keys", "verify-backup", backup, "-root", root2},
+		"another key, same path": nil, // below
+	} {
+		t.Run(name, func(t *testing.T) {
+			if args == nil {
+				// The key file replaced by a new one at the same path: the
+				// store names the same root key.
+				require.NoError(t, os.Rename(filepath.Join(e.dir, "root.key"), filepath.Join(e.dir, "root.key.old")))
+				defer os.Rename(filepath.Join(e.dir, "root.key.old"), filepath.Join(e.dir, "root.key"))
+				e.ok("keys", "init")
+				defer os.Remove(filepath.Join(e.dir, "root.key"))
+				args = []string{"keys", "verify"}
+			}
+			out, errOut := e.fail(exitFailed, args...)
+			assert.Contains(t, out, want)
+			assert.Contains(t, out, "FAILED: 0 keysets opened, 0 versions checked, 0 destroyed skipped, 1 failure\n")
+			assert.Contains(t, errOut, "verification failed: 1 failure; first: keyset \"fields\" cannot be unwrapped with this root key")
+			assert.NotContains(t, out+errOut, "version 0")
+		})
+	}
 }

@@ -319,6 +319,7 @@ func TestMessagesPutOneInTheSingular(t *testing.T) {
 	root2 := localURI(filepath.Join(e.dir, "root2.key"), passEnv2)
 	e.ok("keys", "init", "-root", root2)
 	check(exitOK, "rewrapped 1 keyset to", "keys", "rewrap", "-to", root2)
+	check(exitFailed, "1 failure", "keys", "verify") // under the old root key
 
 	e.ok("keys", "create", "audit-mac", "mac", "-root", root2)
 	e.ok("keys", "create", "audit-sig", "signature", "-root", root2)
