@@ -72,7 +72,9 @@
 //
 // Every key command reports its key events (who, which keyset and version,
 // success or failure) to the file given with -audit, in the JSON Lines
-// format of package audit; -actor (default $USER) names who ran it. audit
+// format of package audit; -actor names who ran it (default $USER, else the
+// name of the operating system's user, else uid:N with the numeric user
+// ID, so that every key event has an actor). audit
 // verify checks a chained audit log (MACs, links, signed checkpoints) with
 // keysets of the key store; with -witness it also detects a log truncated
 // before the witness's last checkpoint. audit query prints the events that
@@ -134,7 +136,8 @@
 //	-root URI     root key (default $PIIGUARD_ROOT)
 //	-store SPEC   key store: sqlite:PATH, file:DIR or postgres://...
 //	              (default $PIIGUARD_STORE)
-//	-actor ID     who runs the command, for the audit events (default $USER)
+//	-actor ID     who runs the command, for the audit events
+//	              (default $USER, else the OS user name, else uid:N)
 //	-audit PATH   append the key events to this JSON Lines audit file
 //
 // Flags may come before or after the arguments. KEYID is a version's key ID
@@ -192,7 +195,8 @@ Flags of the keys commands (keys init takes -root only):
 	-root URI     root key (default $PIIGUARD_ROOT)
 	-store SPEC   key store: sqlite:PATH, file:DIR or postgres://...
 	              (default $PIIGUARD_STORE)
-	-actor ID     who runs the command, for the audit events (default $USER)
+	-actor ID     who runs the command, for the audit events
+	              (default $USER, else the OS user name, else uid:N)
 	-audit PATH   append the key events to this JSON Lines audit file
 
 Flags may come before or after the arguments. KEYID is a version's key ID

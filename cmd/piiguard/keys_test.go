@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/user"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -524,4 +526,35 @@ func TestVerifyUnderAnotherRootKeySaysTheKeysetCannotBeUnwrapped(t *testing.T) {
 			assert.NotContains(t, out+errOut, "version 0")
 		})
 	}
+}
+
+func TestActorDefaultsToUserThenTheOSUserThenTheUID(t *testing.T) {
+	found := func() (*user.User, error) { return &user.User{Username: "os-carol"}, nil }
+	missing := func() (*user.User, error) { return nil, user.UnknownUserIdError(1234) }
+	nameless := func() (*user.User, error) { return &user.User{}, nil }
+	uid := func() int { return 1234 }
+	assert.Equal(t, "ops-alice", actorOf("ops-alice", found, uid))
+	assert.Equal(t, "os-carol", actorOf("", found, uid))
+	assert.Equal(t, "uid:1234", actorOf("", missing, uid))
+	assert.Equal(t, "uid:1234", actorOf("", nameless, uid))
+
+	// Without $USER, key events still name who ran the command.
+	e := newEnv(t, "file")
+	t.Setenv("USER", "")
+	want := "uid:" + strconv.Itoa(os.Getuid())
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		want = u.Username
+	}
+	log := filepath.Join(e.dir, "audit.jsonl")
+	e.ok("keys", "create", "fields", "aead", "-audit", log)
+	events, err := audit.QueryFiles(context.Background(), log, audit.Query{Actions: []audit.Action{audit.ActionKeyCreate}})
+	require.NoError(t, err)
+	require.NotEmpty(t, events)
+	for _, ev := range events {
+		assert.Equal(t, want, ev.Actor, "event %s %s", ev.Action, ev.KeyName)
+	}
+
+	out, _, code := runCLI(t, testCLI(), "keys", "create", "-h")
+	require.Equal(t, exitOK, code)
+	assert.Contains(t, out, "default $USER, else the OS user name, else uid:N")
 }

@@ -9,7 +9,9 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"os/user"
 	"slices"
+	"strconv"
 	"strings"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver, for postgres:// stores
@@ -44,7 +46,7 @@ type globalFlags struct {
 func (g *globalFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.root, "root", "", "root key `URI` (default $"+envRoot+")")
 	fs.StringVar(&g.store, "store", "", "key store `SPEC`: sqlite:PATH, file:DIR or postgres://... (default $"+envStore+")")
-	fs.StringVar(&g.actor, "actor", "", "who runs the command, for the audit events (default $"+envActor+")")
+	fs.StringVar(&g.actor, "actor", "", "who runs the command, for the audit events (default $"+envActor+", else the OS user name, else uid:N)")
 	fs.StringVar(&g.auditPath, "audit", "", "append the key events to this JSON Lines audit `file`")
 }
 
@@ -57,8 +59,21 @@ func (g *globalFlags) resolve() {
 		g.store = os.Getenv(envStore)
 	}
 	if g.actor == "" {
-		g.actor = os.Getenv(envActor)
+		g.actor = actorOf(os.Getenv(envActor), user.Current, os.Getuid)
 	}
+}
+
+// actorOf names who runs a command given no -actor: env ($USER) when it is
+// set, else the name of the operating system's current user, else uid:N
+// with the numeric user ID, so that a key event always has an actor.
+func actorOf(env string, current func() (*user.User, error), uid func() int) string {
+	if env != "" {
+		return env
+	}
+	if u, err := current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return "uid:" + strconv.Itoa(uid())
 }
 
 // keyFlags returns the flag set of a keys command with the global flags.
