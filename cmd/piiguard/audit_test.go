@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -137,8 +138,9 @@ func TestAuditQueryReportsCorruptLinesAndGoesOn(t *testing.T) {
 	assert.NotContains(t, errOut, "not a time", "errors never quote a line")
 }
 
-// chainLog writes a chained log of n events signed with the keysets of e,
-// with a checkpoint every 2 records and a witness, and returns the paths.
+// chainLog writes a chained log of n events signed with the keysets of e
+// (audit-mac and audit-sign), with a checkpoint every 2 records and a
+// witness, and returns the paths.
 func chainLog(t *testing.T, e *testEnv, n int) (log, witness string) {
 	t.Helper()
 	ctx := context.Background()
@@ -151,9 +153,9 @@ func chainLog(t *testing.T, e *testEnv, n int) (log, witness string) {
 	k, err := kms.NewKeyring(root, st, kms.KeyringOptions{})
 	require.NoError(t, err)
 	defer k.Close()
-	mac, err := k.MAC(ctx, "audit-mac")
+	mac, err := k.MAC(ctx, audit.ChainMACKeyset)
 	require.NoError(t, err)
-	signer, err := k.Signer(ctx, "audit-sig")
+	signer, err := k.Signer(ctx, audit.ChainSignKeyset)
 	require.NoError(t, err)
 
 	log = filepath.Join(e.dir, "chain.jsonl")
@@ -177,12 +179,14 @@ func chainLog(t *testing.T, e *testEnv, n int) (log, witness string) {
 func TestAuditVerify(t *testing.T) {
 	e := newEnv(t, "sqlite")
 	e.ok("keys", "create", "audit-mac", "mac")
-	e.ok("keys", "create", "audit-sig", "signature")
+	e.ok("keys", "create", "audit-sign", "signature")
 	log, witness := chainLog(t, e, 5)
-	verify := []string{"audit", "verify", "-mac-keyset", "audit-mac", "-sign-keyset", "audit-sig"}
+	verify := []string{"audit", "verify"} // the keysets audit-mac and audit-sign by default
 
 	out := e.ok(append(verify, log)...)
 	assert.Contains(t, out, "OK      "+log+": 5 records, 3 checkpoints, last checkpoint at seq 5, 0 records after it")
+	out = e.ok("audit", "verify", "-mac-keyset", "audit-mac", "-sign-keyset", "audit-sign", log)
+	assert.Contains(t, out, "OK      "+log+": 5 records, 3 checkpoints")
 	e.ok(append(verify, "-checkpoint-every", "2", "-witness", witness, log)...)
 
 	// Queries read chained logs too.
@@ -210,11 +214,44 @@ func TestAuditVerify(t *testing.T) {
 		assert.Contains(t, out, "truncated")
 	})
 	t.Run("usage", func(t *testing.T) {
-		e.fail(exitUsage, "audit", "verify", "-mac-keyset", "audit-mac", log)
+		e.fail(exitUsage, "audit", "verify", "-sign-keyset", "", log)
 		e.fail(exitUsage, append(verify, "-witness", witness, log, log)...)
 		e.fail(exitUsage, verify...)
 	})
 	t.Run("wrong keyset purpose", func(t *testing.T) {
-		e.fail(exitFailed, "audit", "verify", "-mac-keyset", "audit-sig", "-sign-keyset", "audit-sig", log)
+		e.fail(exitFailed, "audit", "verify", "-mac-keyset", "audit-sign", log)
 	})
+}
+
+func TestAuditVerifySaysAPlainLogIsNotChained(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	e.ok("keys", "create", "audit-mac", "mac")
+	e.ok("keys", "create", "audit-sign", "signature")
+	plain := filepath.Join(e.dir, "plain.jsonl")
+	writeEvents(t, plain, sampleEvents()...)
+
+	out, errOut := e.fail(exitFailed, "audit", "verify", plain)
+	assert.Contains(t, out, "FAILED  "+plain+": this log is not chained: its 5 lines are plain events with no MAC (written without a chain), so there is nothing to verify\n")
+	assert.Contains(t, errOut, "audit verify: 1 of 1 log is not chained\n")
+	assert.NotContains(t, strings.ToLower(out+errOut), "tamper")
+	err := e.c.run(context.Background(), []string{"audit", "verify", plain}, io.Discard, io.Discard)
+	assert.ErrorIs(t, err, audit.ErrNotChained)
+	assert.NotErrorIs(t, err, audit.ErrTampered)
+
+	one := filepath.Join(e.dir, "one.jsonl")
+	writeEvents(t, one, sampleEvents()[0])
+	chained, _ := chainLog(t, e, 3)
+	out, errOut = e.fail(exitFailed, "audit", "verify", chained, one)
+	assert.Contains(t, out, "OK      "+chained+": 3 records")
+	assert.Contains(t, out, "FAILED  "+one+": this log is not chained: its 1 line is a plain event with no MAC")
+	assert.Contains(t, errOut, "1 of 2 logs is not chained")
+	assert.NotContains(t, strings.ToLower(out+errOut), "tamper")
+
+	// Not chained and tampered, each said of its own log.
+	data, err := os.ReadFile(chained)
+	require.NoError(t, err)
+	bad := filepath.Join(e.dir, "bad.jsonl")
+	require.NoError(t, os.WriteFile(bad, []byte(strings.Replace(string(data), `"actor":"u-2"`, `"actor":"u-9"`, 1)), 0o600))
+	_, errOut = e.fail(exitFailed, "audit", "verify", bad, plain, one)
+	assert.Contains(t, errOut, "1 of 3 logs failed verification and 2 are not chained")
 }

@@ -74,12 +74,19 @@
 // success or failure) to the file given with -audit, in the JSON Lines
 // format of package audit; -actor names who ran it (default $USER, else the
 // name of the operating system's user, else uid:N with the numeric user
-// ID, so that every key event has an actor). audit
-// verify checks a chained audit log (MACs, links, signed checkpoints) with
-// keysets of the key store; with -witness it also detects a log truncated
-// before the witness's last checkpoint. audit query prints the events that
-// match as JSON lines, for incident response ("who saw customer X") and
-// privacy requests. Events never hold values, so neither does the output.
+// ID, so that every key event has an actor).
+//
+// audit verify checks a chained audit log (MACs, links, signed checkpoints)
+// with the keysets audit-mac and audit-sign of the key store (or those
+// -mac-keyset and -sign-keyset name) and prints how many records and
+// checkpoints it verified; with -witness it also detects a log truncated
+// before the witness's last checkpoint. A log of plain events, written
+// without a chain, has no MAC to check: audit verify says that it is not
+// chained, not that it was tampered with, and exits 1.
+//
+// audit query prints the events that match as JSON lines, for incident
+// response ("who saw customer X") and privacy requests. Events never hold
+// values, so neither does the output.
 //
 // # Security
 //
@@ -111,8 +118,9 @@
 //	piiguard keys verify-backup [flags] FILE
 //	piiguard keys rewrap [flags] -to URI
 //	piiguard keys rewrap-subjects [flags]
-//	piiguard audit verify -root URI -store SPEC -mac-keyset NAME -sign-keyset NAME
-//	                      [-checkpoint-every N] [-witness FILE] LOG...
+//	piiguard audit verify [-root URI] [-store SPEC] [-mac-keyset NAME]
+//	                      [-sign-keyset NAME] [-checkpoint-every N]
+//	                      [-witness FILE] LOG...
 //	piiguard audit query [-subject ID] [-actor ID] [-action A,...] [-outcome O]
 //	                     [-decision D] [-record-type T] [-field F]
 //	                     [-since T] [-until T] [-limit N] LOG...
@@ -170,8 +178,9 @@ const usageText = `Usage:
 	piiguard keys verify-backup [flags] FILE
 	piiguard keys rewrap [flags] -to URI
 	piiguard keys rewrap-subjects [flags]
-	piiguard audit verify -root URI -store SPEC -mac-keyset NAME -sign-keyset NAME
-	                      [-checkpoint-every N] [-witness FILE] LOG...
+	piiguard audit verify [-root URI] [-store SPEC] [-mac-keyset NAME]
+	                      [-sign-keyset NAME] [-checkpoint-every N]
+	                      [-witness FILE] LOG...
 	piiguard audit query [-subject ID] [-actor ID] [-action A,...] [-outcome O]
 	                     [-decision D] [-record-type T] [-field F]
 	                     [-since T] [-until T] [-limit N] LOG...

@@ -322,17 +322,17 @@ func TestMessagesPutOneInTheSingular(t *testing.T) {
 	check(exitFailed, "1 failure", "keys", "verify") // under the old root key
 
 	e.ok("keys", "create", "audit-mac", "mac", "-root", root2)
-	e.ok("keys", "create", "audit-sig", "signature", "-root", root2)
+	e.ok("keys", "create", "audit-sign", "signature", "-root", root2)
 	t.Setenv(envRoot, root2)
 	e.root = root2
 	log, _ := chainLog(t, e, 1)
 	check(exitOK, "1 record, 1 checkpoint, last checkpoint at seq 1, 0 records after it",
-		"audit", "verify", "-mac-keyset", "audit-mac", "-sign-keyset", "audit-sig", log)
+		"audit", "verify", log)
 	data, err := os.ReadFile(log)
 	require.NoError(t, err)
 	bad := filepath.Join(e.dir, "bad.jsonl")
 	require.NoError(t, os.WriteFile(bad, []byte(strings.Replace(string(data), `"actor":"u-1"`, `"actor":"u-9"`, 1)), 0o600))
-	check(exitFailed, "1 of 1 log failed verification", "audit", "verify", "-mac-keyset", "audit-mac", "-sign-keyset", "audit-sig", bad)
+	check(exitFailed, "1 of 1 log failed verification", "audit", "verify", bad)
 
 	corrupt := filepath.Join(e.dir, "corrupt.jsonl")
 	require.NoError(t, os.WriteFile(corrupt, []byte("{\"v\":1,\"time\":\"not a time\"}\n"), 0o600))

@@ -166,7 +166,7 @@ func mustExist(path string, mode storeMode, dir bool) error {
 		return &sentinelError{
 			msg: fmt.Sprintf("key store %q does not exist: create it with '%s keys create NAME PURPOSE' (its first keyset) or restore a backup into it with '%s keys restore BACKUP'",
 				path, programName, programName),
-			err: kms.ErrNotFound,
+			errs: []error{kms.ErrNotFound},
 		}
 	case err != nil:
 		return fmt.Errorf("key store %q: %w", path, err)
@@ -291,13 +291,13 @@ func closeInto(s *session, err *error) {
 	}
 }
 
-// sentinelError is an error whose message says it all: it wraps a sentinel
-// for errors.Is without repeating the sentinel's text ("does not exist: not
+// sentinelError is an error whose message says it all: it wraps sentinels
+// for errors.Is without repeating their text ("does not exist: not
 // found").
 type sentinelError struct {
-	msg string
-	err error
+	msg  string
+	errs []error
 }
 
-func (e *sentinelError) Error() string { return e.msg }
-func (e *sentinelError) Unwrap() error { return e.err }
+func (e *sentinelError) Error() string   { return e.msg }
+func (e *sentinelError) Unwrap() []error { return e.errs }
