@@ -53,7 +53,7 @@ func (c *cli) auditVerify(ctx context.Context, args []string, stdout, stderr io.
 	if err != nil {
 		return err
 	}
-	defer closeInto(s, &err)
+	defer closeInto(ctx, s, &err)
 	mac, err := s.keyring.MAC(ctx, *macName)
 	if err != nil {
 		return err

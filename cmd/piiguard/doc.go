@@ -46,10 +46,11 @@
 // created atomically with mode 0600; it never replaces a file unless -force
 // is given. keys restore writes a backup into an empty store and verifies
 // it. keys verify (the store) and keys verify-backup (a backup file, with no
-// store at all) unwrap every keyset and exercise every version that is not
-// destroyed; they print one line per version, OK or FAILED, and exit 1 if
-// anything failed. A keyset that cannot be unwrapped at all (made under
-// another root key, or damaged) gets one FAILED line that says so.
+// store but for the keys of -audit) unwrap every keyset and exercise every
+// version that is not destroyed; they print one line per version, OK or
+// FAILED, and exit 1 if anything failed. A keyset that cannot be unwrapped
+// at all (made under another root key, or damaged) gets one FAILED line
+// that says so.
 //
 // keys rewrap -to URI moves every keyset to another root key (another file,
 // another backend): only the keysets' data keys are rewrapped, data is not
@@ -71,10 +72,26 @@
 // # Audit
 //
 // Every key command reports its key events (who, which keyset and version,
-// success or failure) to the file given with -audit, in the JSON Lines
-// format of package audit; -actor names who ran it (default $USER, else the
-// name of the operating system's user, else uid:N with the numeric user
-// ID, so that every key event has an actor).
+// success or failure) to the file given with -audit: a tamper-evident log
+// in the JSON Lines format of package audit, chained and checkpointed as an
+// audit.Chain writes it. Its MAC and signing keys are the keysets audit-mac
+// and audit-sign of the key store (audit.ChainMACKeyset and
+// audit.ChainSignKeyset), made with the other keys the first time -audit
+// is used; their creation is the log's first record. Each command first
+// verifies the log and then continues it, and writes a signed checkpoint as
+// it ends. A log that does not verify makes the command refuse before it
+// does anything: a log modified or cut in its middle, a log of plain events
+// (written without a chain: use a new file), or a log chained with the keys
+// of another store. keys restore, which needs an empty store, makes the
+// chain's keysets after the restore unless the backup brings them; a log
+// that already holds records is checked with the backup's keysets first.
+// keys verify-backup, which has no store of its own, takes them from
+// -store. Do not disable or destroy versions of audit-mac and audit-sign
+// while logs made with them are kept: audit verify needs them.
+//
+// -actor names who ran a command (default $USER, else the name of the
+// operating system's user, else uid:N with the numeric user ID, so that
+// every key event has an actor).
 //
 // audit verify checks a chained audit log (MACs, links, signed checkpoints)
 // with the keysets audit-mac and audit-sign of the key store (or those
@@ -146,7 +163,8 @@
 //	              (default $PIIGUARD_STORE)
 //	-actor ID     who runs the command, for the audit events
 //	              (default $USER, else the OS user name, else uid:N)
-//	-audit PATH   append the key events to this JSON Lines audit file
+//	-audit PATH   append the key events to this tamper-evident audit log
+//	              (chained with the keysets audit-mac and audit-sign)
 //
 // Flags may come before or after the arguments. KEYID is a version's key ID
 // as keys list shows it. -action takes actions (reveal, key.rotate, …)
@@ -206,7 +224,8 @@ Flags of the keys commands (keys init takes -root only):
 	              (default $PIIGUARD_STORE)
 	-actor ID     who runs the command, for the audit events
 	              (default $USER, else the OS user name, else uid:N)
-	-audit PATH   append the key events to this JSON Lines audit file
+	-audit PATH   append the key events to this tamper-evident audit log
+	              (chained with the keysets audit-mac and audit-sign)
 
 Flags may come before or after the arguments. KEYID is a version's key ID
 as keys list shows it. -action takes actions (reveal, key.rotate, …)

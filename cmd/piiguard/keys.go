@@ -169,7 +169,7 @@ func (c *cli) keysCreate(ctx context.Context, args []string, stdout, stderr io.W
 	if err != nil {
 		return err
 	}
-	defer closeInto(s, &err)
+	defer closeInto(ctx, s, &err)
 	v, err := s.keyring.Create(ctx, pos[0], purpose)
 	if err != nil {
 		return err
@@ -238,7 +238,7 @@ func (c *cli) addVersion(ctx context.Context, name string, primary bool, args []
 	if err != nil {
 		return err
 	}
-	defer closeInto(s, &err)
+	defer closeInto(ctx, s, &err)
 	var v kms.VersionRecord
 	if primary {
 		v, err = s.keyring.Rotate(ctx, pos[0])
@@ -292,7 +292,7 @@ func (c *cli) versionOp(ctx context.Context, name string, args []string, stdout 
 	if err != nil {
 		return err
 	}
-	defer closeInto(s, &err)
+	defer closeInto(ctx, s, &err)
 	done, err := op(ctx, s.keyring, pos[0], id)
 	if err != nil {
 		return err
@@ -353,7 +353,7 @@ func (c *cli) keysDestroy(ctx context.Context, args []string, stdout, stderr io.
 	if err != nil {
 		return err
 	}
-	defer closeInto(s, &err)
+	defer closeInto(ctx, s, &err)
 	if err := s.keyring.Destroy(ctx, name, id); err != nil {
 		return err
 	}
@@ -384,7 +384,7 @@ func (c *cli) keysBackup(ctx context.Context, args []string, stdout, stderr io.W
 	if err != nil {
 		return err
 	}
-	defer closeInto(s, &err)
+	defer closeInto(ctx, s, &err)
 	var buf bytes.Buffer
 	if err := s.keyring.Backup(ctx, &buf); err != nil {
 		return err
@@ -404,6 +404,11 @@ func (c *cli) keysBackup(ctx context.Context, args []string, stdout, stderr io.W
 }
 
 // keysRestore writes a backup into an empty store, then verifies the store.
+// With -audit, the log is started after the restore: the chain's keysets
+// come with the backup, or are made then (a store must be empty to be
+// restored into). A log that holds records is checked first with the
+// backup's keysets, so that a log the restore could not continue stops the
+// command before it does anything.
 func (c *cli) keysRestore(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	fs, g := keyFlags("keys restore")
 	pos, ok, err := parseArgs(fs, args, stdout, "[flags] FILE")
@@ -418,12 +423,49 @@ func (c *cli) keysRestore(ctx context.Context, args []string, stdout, stderr io.
 		return err
 	}
 	defer f.Close()
-	ctx, s, err := openSession(ctx, g, storeMayCreate)
-	if err != nil {
+	g.resolve()
+	if g.root == "" {
+		return usagef("no root key: set -root or $%s (as local:///PATH?passphrase_env=VAR)", envRoot)
+	}
+	var lines int64
+	if g.auditPath != "" {
+		if lines, err = probeAuditLog(g.auditPath); err != nil {
+			return refused(err)
+		}
+	}
+	// The session is built by hand: the backup's check comes before the
+	// store is opened (and maybe created).
+	s := &session{}
+	defer func() { closeInto(ctx, s, &err) }()
+	if err := s.openRoot(ctx, g); err != nil {
 		return err
 	}
-	defer closeInto(s, &err)
+	if lines > 0 {
+		if err := checkAuditLogWithBackup(ctx, s.root, g.auditPath, f, pos[0]); err != nil {
+			return refused(err)
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+	}
+	if s.store, err = openStore(g.store, storeMayCreate); err != nil {
+		return err
+	}
+	if ctx, err = s.openKeyring(ctx, g); err != nil {
+		return err
+	}
 	n, err := s.keyring.Restore(ctx, f, pos[0])
+	if s.audit != nil {
+		// After a failed restore, the chain's keysets are not made: the
+		// store must stay empty for the next attempt.
+		if aerr := s.audit.start(ctx, s.keyring, s.store.Store, err == nil); aerr != nil {
+			s.audit.unrecordedSaid = true
+			if err != nil {
+				return errors.Join(err, fmt.Errorf("this failed restore is not in the audit log: %w", aerr))
+			}
+			return fmt.Errorf("restored %s, but the restore is not in the audit log: %w", count(n, "keyset"), aerr)
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -491,12 +533,13 @@ func (c *cli) keyringOp(ctx context.Context, name string, args []string, stdout 
 	if err != nil {
 		return err
 	}
-	defer closeInto(s, &err)
+	defer closeInto(ctx, s, &err)
 	return op(ctx, s)
 }
 
 // keysVerifyBackup runs the recovery drill on a backup file. It needs the
-// root key only: -store is not used.
+// root key only: -store is used for -audit alone, whose chain's keysets
+// the key store keeps.
 func (c *cli) keysVerifyBackup(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	fs, g := keyFlags("keys verify-backup")
 	pos, ok, err := parseArgs(fs, args, stdout, "[flags] FILE")
@@ -515,11 +558,27 @@ func (c *cli) keysVerifyBackup(ctx context.Context, args []string, stdout, stder
 	if g.root == "" {
 		return usagef("no root key: set -root or $%s (as local:///PATH?passphrase_env=VAR)", envRoot)
 	}
-	ctx, s, err := openSessionOn(ctx, g, &openedStore{Store: kms.NewMemoryStore()})
+	if g.auditPath != "" && g.store == "" {
+		return usagef("-audit needs -store or $%s: the key store keeps the keys of the audit log's chain", envStore)
+	}
+	ctx, s, err := newSession(ctx, g, &openedStore{Store: kms.NewMemoryStore()})
 	if err != nil {
 		return err
 	}
-	defer closeInto(s, &err)
+	defer closeInto(ctx, s, &err)
+	if l := s.audit; l != nil {
+		// The backup is verified in a memory store; the chain's keysets
+		// are the key store's.
+		if l.store, err = openStore(g.store, storeMustExist); err != nil {
+			return err
+		}
+		if l.keys, err = kms.NewKeyring(s.root, l.store.Store, kms.KeyringOptions{SubjectKeyset: subjectKeyset, Audit: &l.relay}); err != nil {
+			return err
+		}
+		if err := l.start(ctx, l.keys, l.store.Store, true); err != nil {
+			return refused(err)
+		}
+	}
 	rep, err := s.keyring.VerifyBackup(ctx, f, pos[0])
 	return printVerify(stdout, rep, err)
 }
@@ -598,7 +657,7 @@ func (c *cli) keysRewrap(ctx context.Context, args []string, stdout, stderr io.W
 	if err != nil {
 		return err
 	}
-	defer closeInto(s, &err)
+	defer closeInto(ctx, s, &err)
 	n, err := s.keyring.Rewrap(ctx, newRoot)
 	if err != nil {
 		return err

@@ -132,9 +132,13 @@ func TestKeysLifecycle(t *testing.T) {
 			assert.Regexp(t, `(?m)^ks-aead\s+aead\s+3\s+`+v3+`\s+enabled\s+primary\s+\d{4}-`, list)
 			assert.Regexp(t, `(?m)^ks-signature\s+signature\s+1\s+\d+\s+enabled\s+primary`, list)
 
+			// -audit made the keysets of the audit log's chain, audit-mac
+			// and audit-sign, with the others.
 			out := e.ok("keys", "verify")
-			assert.Len(t, regexp.MustCompile(`(?m)^OK +keyset `).FindAllString(out, -1), 7)
-			assert.Contains(t, out, "OK: 5 keysets opened, 7 versions checked, 0 destroyed skipped, 0 failures")
+			assert.Len(t, regexp.MustCompile(`(?m)^OK +keyset `).FindAllString(out, -1), 9)
+			assert.Contains(t, out, "OK       keyset audit-mac version 1")
+			assert.Contains(t, out, "OK       keyset audit-sign version 1")
+			assert.Contains(t, out, "OK: 7 keysets opened, 9 versions checked, 0 destroyed skipped, 0 failures")
 
 			// Destroy is refused without -yes, and the refusal says what
 			// would be destroyed.
@@ -156,21 +160,23 @@ func TestKeysLifecycle(t *testing.T) {
 
 			out = e.ok("keys", "verify")
 			assert.Contains(t, out, "SKIPPED  keyset ks-aead version 2 (key ID "+v2+", destroyed)")
-			assert.Contains(t, out, "OK: 5 keysets opened, 6 versions checked, 1 destroyed skipped, 0 failures")
+			assert.Contains(t, out, "OK: 7 keysets opened, 8 versions checked, 1 destroyed skipped, 0 failures")
 
-			// The audit file has the key events, with the actor.
+			// The audit file is a chain that verifies, with the key events
+			// and their actor, the making of the chain's keysets first.
+			assert.Contains(t, e.ok("audit", "verify", auditLog), "OK      "+auditLog+": 10 records, 8 checkpoints")
 			events, err := audit.QueryFiles(context.Background(), auditLog, audit.Query{})
 			require.NoError(t, err)
 			var actions []string
 			for _, ev := range events {
-				actions = append(actions, string(ev.Action)+"/"+ev.Actor)
+				actions = append(actions, string(ev.Action)+"/"+ev.KeyName+"/"+ev.Actor)
 			}
 			assert.Equal(t, []string{
-				"key.create/ops-alice", "key.create/ops-alice", "key.create/ops-alice", "key.create/ops-alice", "key.create/ops-alice",
-				"key.rotate/ops-alice", "key.rotate/ops-bob", "key.destroy/ops-alice",
+				"key.create/audit-mac/ops-alice", "key.create/audit-sign/ops-alice",
+				"key.create/ks-aead/ops-alice", "key.create/ks-prf/ops-alice", "key.create/ks-daead/ops-alice", "key.create/ks-mac/ops-alice", "key.create/ks-signature/ops-alice",
+				"key.rotate/ks-aead/ops-alice", "key.rotate/ks-aead/ops-bob", "key.destroy/ks-aead/ops-alice",
 			}, actions)
-			assert.Equal(t, "ks-aead", events[7].KeyName)
-			assert.Equal(t, atoi(t, v2), events[7].KeyID)
+			assert.Equal(t, atoi(t, v2), events[9].KeyID)
 		})
 	}
 }

@@ -47,7 +47,7 @@ func (g *globalFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.root, "root", "", "root key `URI` (default $"+envRoot+")")
 	fs.StringVar(&g.store, "store", "", "key store `SPEC`: sqlite:PATH, file:DIR or postgres://... (default $"+envStore+")")
 	fs.StringVar(&g.actor, "actor", "", "who runs the command, for the audit events (default $"+envActor+", else the OS user name, else uid:N)")
-	fs.StringVar(&g.auditPath, "audit", "", "append the key events to this JSON Lines audit `file`")
+	fs.StringVar(&g.auditPath, "audit", "", "append the key events to this tamper-evident audit log `file`, chained with the keysets "+audit.ChainMACKeyset+" and "+audit.ChainSignKeyset+" (made on first use)")
 }
 
 // resolve fills unset flags from the environment.
@@ -211,20 +211,30 @@ func openRoot(ctx context.Context, uri, flagName string) (*kms.RootKey, error) {
 }
 
 // session is what a keys command works with: a keyring over the store and
-// the root key, reporting to the audit file. Close releases it all.
+// the root key, reporting to the chained audit log of -audit. Close
+// releases it all.
 type session struct {
 	store   *openedStore
 	root    *kms.RootKey
-	sink    *audit.FileSink
 	keyring *kms.Keyring
+	audit   *auditLog // nil without -audit
 }
 
-// openSession opens the store, the root key and the audit sink of g, and
-// returns ctx with the actor for the audit events.
+// openSession opens the store, the root key and the audit log of g, and
+// returns ctx with the actor for the audit events. An audit log that
+// cannot be continued makes it fail before the store is opened, when that
+// can be told without the chain's keys, and always before the command does
+// anything.
 func openSession(ctx context.Context, g *globalFlags, mode storeMode) (context.Context, *session, error) {
 	g.resolve()
 	if g.root == "" {
 		return ctx, nil, usagef("no root key: set -root or $%s (as local:///PATH?passphrase_env=VAR)", envRoot)
+	}
+	if g.auditPath != "" {
+		// A plain log is refused before a store is created for nothing.
+		if _, err := probeAuditLog(g.auditPath); err != nil {
+			return ctx, nil, refused(err)
+		}
 	}
 	st, err := openStore(g.store, mode)
 	if err != nil {
@@ -236,39 +246,89 @@ func openSession(ctx context.Context, g *globalFlags, mode storeMode) (context.C
 // openSessionOn is openSession over an open store, which the session then
 // owns.
 func openSessionOn(ctx context.Context, g *globalFlags, st *openedStore) (context.Context, *session, error) {
-	s := &session{store: st}
-	var err error
-	if s.root, err = openRoot(ctx, g.root, "-root"); err != nil {
-		s.Close()
+	ctx, s, err := newSession(ctx, g, st)
+	if err != nil {
 		return ctx, nil, err
 	}
-	opts := kms.KeyringOptions{SubjectKeyset: subjectKeyset}
-	if g.auditPath != "" {
-		if s.sink, err = audit.NewFileSink(g.auditPath, audit.FileOptions{}); err != nil {
-			s.Close()
-			return ctx, nil, err
+	if s.audit != nil {
+		if err := s.audit.start(ctx, s.keyring, st.Store, true); err != nil {
+			s.Close(ctx)
+			return ctx, nil, refused(err)
 		}
-		opts.Audit = s.sink
-	}
-	// The store itself, not its wrapper: the keyring looks for optional
-	// capabilities (kms.SubjectKeyRewrapper) on it.
-	if s.keyring, err = kms.NewKeyring(s.root, st.Store, opts); err != nil {
-		s.Close()
-		return ctx, nil, err
-	}
-	if g.actor != "" {
-		ctx = audit.WithActor(ctx, g.actor)
 	}
 	return ctx, s, nil
 }
 
-// Close closes the keyring, the root key (zeroing a local key), the store
-// and the audit file.
-func (s *session) Close() error {
+// newSession is openSessionOn without starting the audit log: the keyring
+// reports to the log's Relay, which holds its events until start connects
+// it to the chain. keys restore starts the log after the restore (the
+// chain's keysets can only be made in the store then).
+func newSession(ctx context.Context, g *globalFlags, st *openedStore) (context.Context, *session, error) {
+	s := &session{store: st}
+	err := s.openRoot(ctx, g)
+	if err == nil {
+		ctx, err = s.openKeyring(ctx, g)
+	}
+	if err != nil {
+		s.Close(ctx)
+		return ctx, nil, err
+	}
+	return ctx, s, nil
+}
+
+// openRoot opens the root key of g.
+func (s *session) openRoot(ctx context.Context, g *globalFlags) (err error) {
+	s.root, err = openRoot(ctx, g.root, "-root")
+	return err
+}
+
+// openKeyring makes the keyring over the root key and the store, with the
+// audit log's relay as its sink, and returns ctx with the actor.
+func (s *session) openKeyring(ctx context.Context, g *globalFlags) (context.Context, error) {
+	opts := kms.KeyringOptions{SubjectKeyset: subjectKeyset}
+	if g.auditPath != "" {
+		s.audit = &auditLog{path: g.auditPath}
+		opts.Audit = &s.audit.relay
+	}
+	// The store itself, not its wrapper: the keyring looks for optional
+	// capabilities (kms.SubjectKeyRewrapper) on it.
+	var err error
+	if s.keyring, err = kms.NewKeyring(s.root, s.store.Store, opts); err != nil {
+		return ctx, err
+	}
+	if g.actor != "" {
+		ctx = audit.WithActor(ctx, g.actor)
+	}
+	return ctx, nil
+}
+
+// refusal marks an error for an audit log that cannot be continued, found
+// before the log, the store or anything else was changed.
+type refusal struct{ err error }
+
+func (r *refusal) Error() string { return r.err.Error() }
+func (r *refusal) Unwrap() error { return r.err }
+
+// refused says that the command did nothing when err is a refusal, and
+// returns any other error as it is.
+func refused(err error) error {
+	var r *refusal
+	if errors.As(err, &r) {
+		return fmt.Errorf("refused before doing anything: %w", err)
+	}
+	return err
+}
+
+// Close closes the audit log (writing its final checkpoint), the keyring,
+// the root key (zeroing a local key) and the store.
+func (s *session) Close(ctx context.Context) error {
 	if s == nil {
 		return nil
 	}
 	var errs []error
+	if s.audit != nil {
+		errs = append(errs, s.audit.close(ctx))
+	}
 	if s.keyring != nil {
 		errs = append(errs, s.keyring.Close())
 	}
@@ -276,17 +336,12 @@ func (s *session) Close() error {
 		errs = append(errs, s.root.Close())
 	}
 	errs = append(errs, s.store.Close())
-	if s.sink != nil {
-		if err := s.sink.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("closing the audit file: %w", err))
-		}
-	}
 	return errors.Join(errs...)
 }
 
 // closeInto closes s and adds its error to *err, for a deferred call.
-func closeInto(s *session, err *error) {
-	if cerr := s.Close(); cerr != nil {
+func closeInto(ctx context.Context, s *session, err *error) {
+	if cerr := s.Close(ctx); cerr != nil {
 		*err = errors.Join(*err, cerr)
 	}
 }
