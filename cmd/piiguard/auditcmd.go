@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,18 +22,20 @@ var auditCommands = map[string]commandFunc{
 }
 
 // auditVerify checks chained audit logs with the MAC and signature
-// keysets of the key store. It prints a line per log and fails if any log
-// does not verify.
+// keysets of the key store (audit.ChainMACKeyset and audit.ChainSignKeyset
+// unless named). It prints a line per log and fails if any log does not
+// verify. A log of plain events is reported as not chained, not as
+// tampered: it has no MAC to check.
 func (c *cli) auditVerify(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	fs := newFlagSet("audit verify")
 	g := &globalFlags{}
 	fs.StringVar(&g.root, "root", "", "root key `URI` (default $"+envRoot+")")
 	fs.StringVar(&g.store, "store", "", "key store `SPEC`: sqlite:PATH, file:DIR or postgres://... (default $"+envStore+")")
-	macName := fs.String("mac-keyset", "", "the MAC keyset of the chain (`NAME`)")
-	signName := fs.String("sign-keyset", "", "the signature keyset of the checkpoints (`NAME`)")
+	macName := fs.String("mac-keyset", audit.ChainMACKeyset, "the MAC keyset of the chain (`NAME`)")
+	signName := fs.String("sign-keyset", audit.ChainSignKeyset, "the signature keyset of the checkpoints (`NAME`)")
 	every := fs.Int("checkpoint-every", 0, "require a checkpoint after every `N` records, as the chain was configured (0: do not check)")
 	witness := fs.String("witness", "", "the chain's witness `file`: the log must reach its last checkpoint (one LOG only)")
-	pos, ok, err := parseArgs(fs, args, stdout, "-root URI -store SPEC -mac-keyset NAME -sign-keyset NAME [-checkpoint-every N] [-witness FILE] LOG...")
+	pos, ok, err := parseArgs(fs, args, stdout, "[-root URI] [-store SPEC] [-mac-keyset NAME] [-sign-keyset NAME] [-checkpoint-every N] [-witness FILE] LOG...")
 	if !ok {
 		return err
 	}
@@ -40,7 +43,7 @@ func (c *cli) auditVerify(ctx context.Context, args []string, stdout, stderr io.
 	case len(pos) == 0:
 		return usagef("wants at least one LOG")
 	case *macName == "" || *signName == "":
-		return usagef("needs -mac-keyset NAME and -sign-keyset NAME")
+		return usagef("-mac-keyset and -sign-keyset must name keysets")
 	case *every < 0:
 		return usagef("-checkpoint-every must not be negative")
 	case *witness != "" && len(pos) != 1:
@@ -50,7 +53,7 @@ func (c *cli) auditVerify(ctx context.Context, args []string, stdout, stderr io.
 	if err != nil {
 		return err
 	}
-	defer closeInto(s, &err)
+	defer closeInto(ctx, s, &err)
 	mac, err := s.keyring.MAC(ctx, *macName)
 	if err != nil {
 		return err
@@ -71,27 +74,68 @@ func (c *cli) auditVerify(ctx context.Context, args []string, stdout, stderr io.
 			fmt.Fprintf(stderr, "warning: witness %s holds no checkpoint\n", *witness)
 		}
 	}
-	failed := 0
+	var failed, plain int
+	var causes []error // the sentinels of the failures, once each
 	for _, path := range pos {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		rep, err := verifyLog(path, mac, verifier, opts)
-		if err != nil {
+		switch {
+		case errors.Is(err, audit.ErrNotChained):
+			plain++
+			fmt.Fprintf(stdout, "FAILED  %s: %s\n", path, notChained(rep.Lines))
+			continue
+		case err != nil:
 			failed++
-			fmt.Fprintf(stdout, "FAILED  %s: %v (%d records verified before)\n", path, err, rep.Records)
+			fmt.Fprintf(stdout, "FAILED  %s: %v (%s verified before)\n", path, err, count(rep.Records, "record"))
+			for _, cause := range []error{audit.ErrTampered, audit.ErrCorrupt} {
+				if errors.Is(err, cause) && !slices.Contains(causes, cause) {
+					causes = append(causes, cause)
+				}
+			}
 			continue
 		}
 		last := "no checkpoint"
 		if rep.Checkpoints > 0 {
 			last = fmt.Sprintf("last checkpoint at seq %d", rep.LastCheckpoint.Seq)
 		}
-		fmt.Fprintf(stdout, "OK      %s: %d records, %d checkpoints, %s, %d records after it\n", path, rep.Records, rep.Checkpoints, last, rep.Unsealed)
+		fmt.Fprintf(stdout, "OK      %s: %s, %s, %s, %s after it\n", path, count(rep.Records, "record"), count(rep.Checkpoints, "checkpoint"), last, count(rep.Unsealed, "record"))
 	}
-	if failed > 0 {
-		return fmt.Errorf("%d of %d logs failed verification: %w", failed, len(pos), audit.ErrTampered)
+	logs := count(len(pos), "log")
+	var msg string
+	switch {
+	case failed > 0 && plain > 0:
+		msg = fmt.Sprintf("%d of %s failed verification and %d %s not chained", failed, logs, plain, isAre(plain))
+	case failed > 0:
+		msg = fmt.Sprintf("%d of %s failed verification", failed, logs)
+	case plain > 0:
+		msg = fmt.Sprintf("%d of %s %s not chained", plain, logs, isAre(plain))
+	default:
+		return nil
 	}
-	return nil
+	if plain > 0 {
+		causes = append(causes, audit.ErrNotChained)
+	}
+	// The lines above name each log's failure; the sentinels are for
+	// errors.Is, not repeated in the message.
+	return &sentinelError{msg: msg, errs: causes}
+}
+
+// notChained describes a log of lines plain events.
+func notChained(lines int64) string {
+	what := "its 1 line is a plain event"
+	if lines != 1 {
+		what = fmt.Sprintf("its %d lines are plain events", lines)
+	}
+	return "this log is not chained: " + what + " with no MAC (written without a chain), so there is nothing to verify"
+}
+
+func isAre(n int) string {
+	if n == 1 {
+		return "is"
+	}
+	return "are"
 }
 
 func verifyLog(path string, mac tink.MAC, verifier tink.Verifier, opts audit.VerifyOptions) (audit.VerifyReport, error) {
@@ -189,7 +233,7 @@ func (c *cli) auditQuery(ctx context.Context, args []string, stdout, stderr io.W
 		}
 	}
 	if bad > 0 {
-		return fmt.Errorf("%d lines could not be read: %w", bad, audit.ErrCorrupt)
+		return fmt.Errorf("%s could not be read: %w", count(bad, "line"), audit.ErrCorrupt)
 	}
 	return nil
 }

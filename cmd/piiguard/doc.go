@@ -10,8 +10,9 @@
 //	export PIIGUARD_STORE='sqlite:/var/lib/app/keys.db'
 //
 //	piiguard keys init                       # once: the root key file
-//	piiguard keys create fields aead         # a keyset for field encryption
+//	piiguard keys create fields aead         # the first keyset; creates the store
 //	piiguard keys list
+//	piiguard keys rotate fields              # a new primary version
 //	piiguard keys backup /backup/keys-$(date +%F).json
 //	piiguard keys verify-backup /backup/keys-$(date +%F).json
 //
@@ -25,6 +26,10 @@
 // postgres:// (or postgresql://) connection URL, opened with pgx. Commands
 // that only read a store refuse a sqlite: or file: store that does not exist
 // rather than creating an empty one; keys create and keys restore create it.
+//
+// keys init creates a local key file (mode 0600) under a passphrase it
+// checks first, and the folders above it that are missing (mode 0700); it
+// never overwrites a file.
 //
 // keys list and the refusal of keys destroy read the store only: they need
 // no root key.
@@ -41,9 +46,11 @@
 // created atomically with mode 0600; it never replaces a file unless -force
 // is given. keys restore writes a backup into an empty store and verifies
 // it. keys verify (the store) and keys verify-backup (a backup file, with no
-// store at all) unwrap every keyset and exercise every version that is not
-// destroyed; they print one line per version, OK or FAILED, and exit 1 if
-// anything failed.
+// store but for the keys of -audit) unwrap every keyset and exercise every
+// version that is not destroyed; they print one line per version, OK or
+// FAILED, and exit 1 if anything failed. A keyset that cannot be unwrapped
+// at all (made under another root key, or damaged) gets one FAILED line
+// that says so.
 //
 // keys rewrap -to URI moves every keyset to another root key (another file,
 // another backend): only the keysets' data keys are rewrapped, data is not
@@ -56,18 +63,47 @@
 // after keys rotate subjects, it is what lets keys destroy retire the old
 // version, which it refuses while any subject key still depends on it. It
 // prints how many keys it checked, rewrapped and skipped (destroyed during
-// the pass), and can be run again.
+// the pass), and can be run again. A store with no "subjects" keyset holds
+// no subject keys: keys rewrap-subjects then says there is nothing to
+// re-wrap and exits 0. It fails if the store holds subject keys all the
+// same (wrapped by a keyset of another name): there is nothing to re-wrap
+// them under.
 //
 // # Audit
 //
 // Every key command reports its key events (who, which keyset and version,
-// success or failure) to the file given with -audit, in the JSON Lines
-// format of package audit; -actor (default $USER) names who ran it. audit
-// verify checks a chained audit log (MACs, links, signed checkpoints) with
-// keysets of the key store; with -witness it also detects a log truncated
-// before the witness's last checkpoint. audit query prints the events that
-// match as JSON lines, for incident response ("who saw customer X") and
-// privacy requests. Events never hold values, so neither does the output.
+// success or failure) to the file given with -audit: a tamper-evident log
+// in the JSON Lines format of package audit, chained and checkpointed as an
+// audit.Chain writes it. Its MAC and signing keys are the keysets audit-mac
+// and audit-sign of the key store (audit.ChainMACKeyset and
+// audit.ChainSignKeyset), made with the other keys the first time -audit
+// is used; their creation is the log's first record. Each command first
+// verifies the log and then continues it, and writes a signed checkpoint as
+// it ends. A log that does not verify makes the command refuse before it
+// does anything: a log modified or cut in its middle, a log of plain events
+// (written without a chain: use a new file), or a log chained with the keys
+// of another store. keys restore, which needs an empty store, makes the
+// chain's keysets after the restore unless the backup brings them; a log
+// that already holds records is checked with the backup's keysets first.
+// keys verify-backup, which has no store of its own, takes them from
+// -store. Do not disable or destroy versions of audit-mac and audit-sign
+// while logs made with them are kept: audit verify needs them.
+//
+// -actor names who ran a command (default $USER, else the name of the
+// operating system's user, else uid:N with the numeric user ID, so that
+// every key event has an actor).
+//
+// audit verify checks a chained audit log (MACs, links, signed checkpoints)
+// with the keysets audit-mac and audit-sign of the key store (or those
+// -mac-keyset and -sign-keyset name) and prints how many records and
+// checkpoints it verified; with -witness it also detects a log truncated
+// before the witness's last checkpoint. A log of plain events, written
+// without a chain, has no MAC to check: audit verify says that it is not
+// chained, not that it was tampered with, and exits 1.
+//
+// audit query prints the events that match as JSON lines, for incident
+// response ("who saw customer X") and privacy requests. Events never hold
+// values, so neither does the output.
 //
 // # Security
 //
@@ -99,20 +135,36 @@
 //	piiguard keys verify-backup [flags] FILE
 //	piiguard keys rewrap [flags] -to URI
 //	piiguard keys rewrap-subjects [flags]
-//	piiguard audit verify -root URI -store SPEC -mac-keyset NAME -sign-keyset NAME
-//	                      [-checkpoint-every N] [-witness FILE] LOG...
+//	piiguard audit verify [-root URI] [-store SPEC] [-mac-keyset NAME]
+//	                      [-sign-keyset NAME] [-checkpoint-every N]
+//	                      [-witness FILE] LOG...
 //	piiguard audit query [-subject ID] [-actor ID] [-action A,...] [-outcome O]
 //	                     [-decision D] [-record-type T] [-field F]
 //	                     [-since T] [-until T] [-limit N] LOG...
 //	piiguard help
+//
+// First steps:
+//
+//	export PIIGUARD_PASSPHRASE='…'           # from your secret manager
+//	export PIIGUARD_ROOT='local:///var/lib/app/root.key?passphrase_env=PIIGUARD_PASSPHRASE'
+//	export PIIGUARD_STORE='sqlite:/var/lib/app/keys.db'
+//
+//	piiguard keys init                       # once: the root key file
+//	piiguard keys create fields aead         # the first keyset; creates the store
+//	piiguard keys list
+//	piiguard keys rotate fields              # a new primary version
+//	piiguard keys backup /backup/keys-$(date +%F).json
+//	piiguard keys verify-backup /backup/keys-$(date +%F).json
 //
 // Flags of the keys commands (keys init takes -root only):
 //
 //	-root URI     root key (default $PIIGUARD_ROOT)
 //	-store SPEC   key store: sqlite:PATH, file:DIR or postgres://...
 //	              (default $PIIGUARD_STORE)
-//	-actor ID     who runs the command, for the audit events (default $USER)
-//	-audit PATH   append the key events to this JSON Lines audit file
+//	-actor ID     who runs the command, for the audit events
+//	              (default $USER, else the OS user name, else uid:N)
+//	-audit PATH   append the key events to this tamper-evident audit log
+//	              (chained with the keysets audit-mac and audit-sign)
 //
 // Flags may come before or after the arguments. KEYID is a version's key ID
 // as keys list shows it. -action takes actions (reveal, key.rotate, …)
@@ -144,20 +196,36 @@ const usageText = `Usage:
 	piiguard keys verify-backup [flags] FILE
 	piiguard keys rewrap [flags] -to URI
 	piiguard keys rewrap-subjects [flags]
-	piiguard audit verify -root URI -store SPEC -mac-keyset NAME -sign-keyset NAME
-	                      [-checkpoint-every N] [-witness FILE] LOG...
+	piiguard audit verify [-root URI] [-store SPEC] [-mac-keyset NAME]
+	                      [-sign-keyset NAME] [-checkpoint-every N]
+	                      [-witness FILE] LOG...
 	piiguard audit query [-subject ID] [-actor ID] [-action A,...] [-outcome O]
 	                     [-decision D] [-record-type T] [-field F]
 	                     [-since T] [-until T] [-limit N] LOG...
 	piiguard help
+
+First steps:
+
+	export PIIGUARD_PASSPHRASE='…'           # from your secret manager
+	export PIIGUARD_ROOT='local:///var/lib/app/root.key?passphrase_env=PIIGUARD_PASSPHRASE'
+	export PIIGUARD_STORE='sqlite:/var/lib/app/keys.db'
+
+	piiguard keys init                       # once: the root key file
+	piiguard keys create fields aead         # the first keyset; creates the store
+	piiguard keys list
+	piiguard keys rotate fields              # a new primary version
+	piiguard keys backup /backup/keys-$(date +%F).json
+	piiguard keys verify-backup /backup/keys-$(date +%F).json
 
 Flags of the keys commands (keys init takes -root only):
 
 	-root URI     root key (default $PIIGUARD_ROOT)
 	-store SPEC   key store: sqlite:PATH, file:DIR or postgres://...
 	              (default $PIIGUARD_STORE)
-	-actor ID     who runs the command, for the audit events (default $USER)
-	-audit PATH   append the key events to this JSON Lines audit file
+	-actor ID     who runs the command, for the audit events
+	              (default $USER, else the OS user name, else uid:N)
+	-audit PATH   append the key events to this tamper-evident audit log
+	              (chained with the keysets audit-mac and audit-sign)
 
 Flags may come before or after the arguments. KEYID is a version's key ID
 as keys list shows it. -action takes actions (reveal, key.rotate, …)

@@ -36,8 +36,9 @@ var keysCommands = map[string]commandFunc{
 	"rewrap-subjects": (*cli).keysRewrapSubjects,
 }
 
-// keysInit creates a new local root key file. It refuses a weak passphrase
-// and never overwrites a file.
+// keysInit creates a new local root key file, and the folders above it
+// that are missing (mode 0700). It refuses a weak passphrase and never
+// overwrites a file.
 func (c *cli) keysInit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("keys init")
 	root := fs.String("root", "", "the new key file, as local:///PATH?passphrase_env=VAR (default $"+envRoot+")")
@@ -68,6 +69,13 @@ func (c *cli) keysInit(ctx context.Context, args []string, stdout, stderr io.Wri
 	}
 	passphrase := []byte(secret)
 	defer clear(passphrase)
+	// Refuse a weak passphrase before making any folder for the file.
+	if err := kms.CheckPassphrase(passphrase); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("creating the folder of the root key file: %w", err)
+	}
 	d, err := kms.CreateLocalKeyFile(path, passphrase, c.localOptions)
 	if err != nil {
 		return err
@@ -161,7 +169,7 @@ func (c *cli) keysCreate(ctx context.Context, args []string, stdout, stderr io.W
 	if err != nil {
 		return err
 	}
-	defer closeInto(s, &err)
+	defer closeInto(ctx, s, &err)
 	v, err := s.keyring.Create(ctx, pos[0], purpose)
 	if err != nil {
 		return err
@@ -230,7 +238,7 @@ func (c *cli) addVersion(ctx context.Context, name string, primary bool, args []
 	if err != nil {
 		return err
 	}
-	defer closeInto(s, &err)
+	defer closeInto(ctx, s, &err)
 	var v kms.VersionRecord
 	if primary {
 		v, err = s.keyring.Rotate(ctx, pos[0])
@@ -284,7 +292,7 @@ func (c *cli) versionOp(ctx context.Context, name string, args []string, stdout 
 	if err != nil {
 		return err
 	}
-	defer closeInto(s, &err)
+	defer closeInto(ctx, s, &err)
 	done, err := op(ctx, s.keyring, pos[0], id)
 	if err != nil {
 		return err
@@ -345,7 +353,7 @@ func (c *cli) keysDestroy(ctx context.Context, args []string, stdout, stderr io.
 	if err != nil {
 		return err
 	}
-	defer closeInto(s, &err)
+	defer closeInto(ctx, s, &err)
 	if err := s.keyring.Destroy(ctx, name, id); err != nil {
 		return err
 	}
@@ -376,7 +384,7 @@ func (c *cli) keysBackup(ctx context.Context, args []string, stdout, stderr io.W
 	if err != nil {
 		return err
 	}
-	defer closeInto(s, &err)
+	defer closeInto(ctx, s, &err)
 	var buf bytes.Buffer
 	if err := s.keyring.Backup(ctx, &buf); err != nil {
 		return err
@@ -391,11 +399,16 @@ func (c *cli) keysBackup(ctx context.Context, args []string, stdout, stderr io.W
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "backed up %d keysets to %s; check it with: %s keys verify-backup %s\n", len(b.Keysets), file, programName, file)
+	fmt.Fprintf(stdout, "backed up %s to %s; check it with: %s keys verify-backup %s\n", count(len(b.Keysets), "keyset"), file, programName, file)
 	return nil
 }
 
 // keysRestore writes a backup into an empty store, then verifies the store.
+// With -audit, the log is started after the restore: the chain's keysets
+// come with the backup, or are made then (a store must be empty to be
+// restored into). A log that holds records is checked first with the
+// backup's keysets, so that a log the restore could not continue stops the
+// command before it does anything.
 func (c *cli) keysRestore(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	fs, g := keyFlags("keys restore")
 	pos, ok, err := parseArgs(fs, args, stdout, "[flags] FILE")
@@ -410,41 +423,104 @@ func (c *cli) keysRestore(ctx context.Context, args []string, stdout, stderr io.
 		return err
 	}
 	defer f.Close()
-	ctx, s, err := openSession(ctx, g, storeMayCreate)
-	if err != nil {
+	g.resolve()
+	if g.root == "" {
+		return usagef("no root key: set -root or $%s (as local:///PATH?passphrase_env=VAR)", envRoot)
+	}
+	var lines int64
+	if g.auditPath != "" {
+		if lines, err = probeAuditLog(g.auditPath); err != nil {
+			return refused(err)
+		}
+	}
+	// The session is built by hand: the backup's check comes before the
+	// store is opened (and maybe created).
+	s := &session{}
+	defer func() { closeInto(ctx, s, &err) }()
+	if err := s.openRoot(ctx, g); err != nil {
 		return err
 	}
-	defer closeInto(s, &err)
+	if lines > 0 {
+		if err := checkAuditLogWithBackup(ctx, s.root, g.auditPath, f, pos[0]); err != nil {
+			return refused(err)
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+	}
+	if s.store, err = openStore(g.store, storeMayCreate); err != nil {
+		return err
+	}
+	if ctx, err = s.openKeyring(ctx, g); err != nil {
+		return err
+	}
 	n, err := s.keyring.Restore(ctx, f, pos[0])
+	if s.audit != nil {
+		// After a failed restore, the chain's keysets are not made: the
+		// store must stay empty for the next attempt.
+		if aerr := s.audit.start(ctx, s.keyring, s.store.Store, err == nil); aerr != nil {
+			s.audit.unrecordedSaid = true
+			if err != nil {
+				return errors.Join(err, fmt.Errorf("this failed restore is not in the audit log: %w", aerr))
+			}
+			return fmt.Errorf("restored %s, but the restore is not in the audit log: %w", count(n, "keyset"), aerr)
+		}
+	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "restored %d keysets from %s; verifying\n", n, pos[0])
+	fmt.Fprintf(stdout, "restored %s from %s; verifying\n", count(n, "keyset"), pos[0])
 	rep, err := s.keyring.Verify(ctx)
 	return printVerify(stdout, rep, err)
 }
 
 func (c *cli) keysVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return c.keyringOp(ctx, "keys verify", args, stdout, func(ctx context.Context, k *kms.Keyring) error {
-		rep, err := k.Verify(ctx)
+	return c.keyringOp(ctx, "keys verify", args, stdout, func(ctx context.Context, s *session) error {
+		rep, err := s.keyring.Verify(ctx)
 		return printVerify(stdout, rep, err)
 	})
 }
 
 // keysRewrapSubjects re-encrypts every subject key under the primary of
 // the subject keyset, the step between rotating that keyset and destroying
-// its old versions.
+// its old versions. A store without the subject keyset holds no subject
+// key made by piiguard's defaults: there is nothing to do, and it says so
+// and succeeds. If it holds subject keys all the same (wrapped by a keyset
+// of another name), there is no keyset to re-wrap them under: it fails.
 func (c *cli) keysRewrapSubjects(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return c.keyringOp(ctx, "keys rewrap-subjects", args, stdout, func(ctx context.Context, k *kms.Keyring) error {
-		rep, err := k.RewrapSubjectKeys(ctx)
+	return c.keyringOp(ctx, "keys rewrap-subjects", args, stdout, func(ctx context.Context, s *session) error {
+		_, err := s.store.GetKeyset(ctx, subjectKeyset)
+		if errors.Is(err, kms.ErrNotFound) {
+			if rw, ok := s.store.Store.(kms.SubjectKeyRewrapper); ok {
+				some, _, err := rw.ListSubjectKeys(ctx, "", 1)
+				switch {
+				case err != nil:
+					return err
+				case len(some) > 0:
+					return fmt.Errorf("the key store holds subject keys but no %q keyset to re-wrap them under (were they made with another subject keyset?): %w", subjectKeyset, kms.ErrNotFound)
+				}
+				fmt.Fprintf(stdout, "nothing to re-wrap: the key store has no %q keyset, so it holds no subject keys\n", subjectKeyset)
+				return nil
+			}
+			// A store that cannot list its subject keys: the pass says so.
+		} else if err != nil {
+			return err
+		}
+		rep, err := s.keyring.RewrapSubjectKeys(ctx)
+		if err != nil {
+			if rep.Checked > 0 {
+				fmt.Fprintf(stdout, "subject keys before the failure: %d checked, %d rewrapped, %d skipped (destroyed or changed during the pass)\n", rep.Checked, rep.Rewrapped, rep.Skipped)
+			}
+			return err
+		}
 		fmt.Fprintf(stdout, "subject keys: %d checked, %d rewrapped, %d skipped (destroyed or changed during the pass)\n", rep.Checked, rep.Rewrapped, rep.Skipped)
-		return err
+		return nil
 	})
 }
 
 // keyringOp runs a command that takes no arguments but the key flags, on a
-// keyring over an existing store.
-func (c *cli) keyringOp(ctx context.Context, name string, args []string, stdout io.Writer, op func(context.Context, *kms.Keyring) error) (err error) {
+// session over an existing store.
+func (c *cli) keyringOp(ctx context.Context, name string, args []string, stdout io.Writer, op func(context.Context, *session) error) (err error) {
 	fs, g := keyFlags(name)
 	pos, ok, err := parseArgs(fs, args, stdout, "[flags]")
 	if !ok {
@@ -457,12 +533,13 @@ func (c *cli) keyringOp(ctx context.Context, name string, args []string, stdout 
 	if err != nil {
 		return err
 	}
-	defer closeInto(s, &err)
-	return op(ctx, s.keyring)
+	defer closeInto(ctx, s, &err)
+	return op(ctx, s)
 }
 
 // keysVerifyBackup runs the recovery drill on a backup file. It needs the
-// root key only: -store is not used.
+// root key only: -store is used for -audit alone, whose chain's keysets
+// the key store keeps.
 func (c *cli) keysVerifyBackup(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	fs, g := keyFlags("keys verify-backup")
 	pos, ok, err := parseArgs(fs, args, stdout, "[flags] FILE")
@@ -481,17 +558,35 @@ func (c *cli) keysVerifyBackup(ctx context.Context, args []string, stdout, stder
 	if g.root == "" {
 		return usagef("no root key: set -root or $%s (as local:///PATH?passphrase_env=VAR)", envRoot)
 	}
-	ctx, s, err := openSessionOn(ctx, g, &openedStore{Store: kms.NewMemoryStore()})
+	if g.auditPath != "" && g.store == "" {
+		return usagef("-audit needs -store or $%s: the key store keeps the keys of the audit log's chain", envStore)
+	}
+	ctx, s, err := newSession(ctx, g, &openedStore{Store: kms.NewMemoryStore()})
 	if err != nil {
 		return err
 	}
-	defer closeInto(s, &err)
+	defer closeInto(ctx, s, &err)
+	if l := s.audit; l != nil {
+		// The backup is verified in a memory store; the chain's keysets
+		// are the key store's.
+		if l.store, err = openStore(g.store, storeMustExist); err != nil {
+			return err
+		}
+		if l.keys, err = kms.NewKeyring(s.root, l.store.Store, kms.KeyringOptions{SubjectKeyset: subjectKeyset, Audit: &l.relay}); err != nil {
+			return err
+		}
+		if err := l.start(ctx, l.keys, l.store.Store, true); err != nil {
+			return refused(err)
+		}
+	}
 	rep, err := s.keyring.VerifyBackup(ctx, f, pos[0])
 	return printVerify(stdout, rep, err)
 }
 
 // printVerify prints one line per version of a verify report and a
-// summary. It returns err, the error of the verification.
+// summary. It returns err, the error of the verification, with a message of
+// its own when the verification failed: kms names a keyset that could not
+// be unwrapped "version 0".
 func printVerify(w io.Writer, rep *kms.VerifyReport, err error) error {
 	if rep == nil {
 		return err
@@ -499,7 +594,7 @@ func printVerify(w io.Writer, rep *kms.VerifyReport, err error) error {
 	for _, r := range rep.Results {
 		switch {
 		case r.KeyID == 0 && r.Err != nil:
-			fmt.Fprintf(w, "FAILED   keyset %s: cannot be opened: %v\n", r.Keyset, r.Err)
+			fmt.Fprintf(w, "FAILED   keyset %s: %s: %v\n", r.Keyset, unopened(r.Err), r.Err)
 		case r.Err != nil:
 			fmt.Fprintf(w, "FAILED   keyset %s version %d (key ID %d, %s): %v\n", r.Keyset, r.Number, r.KeyID, r.Status, r.Err)
 		case r.Status == kms.StatusDestroyed:
@@ -512,15 +607,30 @@ func printVerify(w io.Writer, rep *kms.VerifyReport, err error) error {
 	if err != nil || !rep.OK() {
 		verdict = "FAILED"
 	}
-	fmt.Fprintf(w, "%s: %d keysets opened, %d versions checked, %d destroyed skipped, %d failures\n",
-		verdict, rep.Keysets, rep.Checked, rep.Skipped, len(rep.Failures))
+	fmt.Fprintf(w, "%s: %s opened, %s checked, %d destroyed skipped, %s\n",
+		verdict, count(rep.Keysets, "keyset"), count(rep.Checked, "version"), rep.Skipped, count(len(rep.Failures), "failure"))
 	if rep.Keysets == 0 && len(rep.Failures) == 0 {
 		fmt.Fprintln(w, "note: there is no keyset to verify; is this the right store?")
 	}
-	if err == nil && !rep.OK() {
-		err = fmt.Errorf("%d failures: %w", len(rep.Failures), kms.ErrVerification)
+	if rep.OK() || (err != nil && !errors.Is(err, kms.ErrVerification)) {
+		return err // nil, or what stopped the drill before its end
 	}
-	return err
+	f := rep.Failures[0]
+	first := fmt.Sprintf("keyset %q version %d (key ID %d)", f.Keyset, f.Number, f.KeyID)
+	if f.KeyID == 0 {
+		first = fmt.Sprintf("keyset %q %s", f.Keyset, unopened(f.Err))
+	}
+	return fmt.Errorf("%w: %s; first: %s", kms.ErrVerification, count(len(rep.Failures), "failure"), first)
+}
+
+// unopened says why a keyset of a verify report could not be opened at
+// all. An invalid ciphertext is what a keyset made under another root key
+// gives (a damaged one too: the error printed after it tells them apart).
+func unopened(err error) string {
+	if errors.Is(err, kms.ErrInvalidCiphertext) {
+		return "cannot be unwrapped with this root key (made under another root key?)"
+	}
+	return "cannot be opened"
 }
 
 // keysRewrap moves every keyset to the root key -to names, then verifies
@@ -547,12 +657,12 @@ func (c *cli) keysRewrap(ctx context.Context, args []string, stdout, stderr io.W
 	if err != nil {
 		return err
 	}
-	defer closeInto(s, &err)
+	defer closeInto(ctx, s, &err)
 	n, err := s.keyring.Rewrap(ctx, newRoot)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "rewrapped %d keysets to %s; verifying\n", n, newRoot.Name())
+	fmt.Fprintf(stdout, "rewrapped %s to %s; verifying\n", count(n, "keyset"), newRoot.Name())
 	rep, verr := s.keyring.Verify(ctx)
 	if err := printVerify(stdout, rep, verr); err != nil {
 		return err

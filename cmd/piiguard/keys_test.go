@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/user"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -37,6 +39,35 @@ func TestKeysInitMakesAKeyFileAndNeverOverwrites(t *testing.T) {
 	// The printed URI opens the new key.
 	out := e.ok("keys", "init", "-root", localURI(filepath.Join(e.dir, "other.key"), passEnv))
 	assert.Contains(t, out, "use it with: -root '"+localURI(filepath.Join(e.dir, "other.key"), passEnv)+"'")
+}
+
+func TestKeysInitCreatesTheFoldersOfTheKeyFile(t *testing.T) {
+	e := newEnv(t, "file")
+	path := filepath.Join(e.dir, "var", "lib", "app", "root.key")
+	uri := localURI(path, passEnv)
+	e.ok("keys", "init", "-root", uri)
+	assert.Equal(t, os.FileMode(0o600), fileMode(t, path))
+	for _, d := range []string{"var", "var/lib", "var/lib/app"} {
+		assert.Equal(t, os.FileMode(0o700), fileMode(t, filepath.Join(e.dir, filepath.FromSlash(d))), d)
+	}
+	before, err := os.ReadFile(path)
+	require.NoError(t, err)
+	_, errOut := e.fail(exitFailed, "keys", "init", "-root", uri)
+	assert.Contains(t, errOut, "already exists")
+	after, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, before, after, "keys init overwrote the key file")
+
+	// A refused passphrase creates no folder.
+	t.Setenv("WEAK_PASS", weakPassword)
+	e.fail(exitFailed, "keys", "init", "-root", localURI(filepath.Join(e.dir, "weak", "root.key"), "WEAK_PASS"))
+	assert.NoDirExists(t, filepath.Join(e.dir, "weak"))
+	// A file where a folder should be is not replaced.
+	_, errOut = e.fail(exitFailed, "keys", "init", "-root", localURI(filepath.Join(path, "root.key"), passEnv))
+	assert.Contains(t, errOut, "root.key")
+	after, err = os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, before, after)
 }
 
 func TestKeysInitRefusals(t *testing.T) {
@@ -101,9 +132,13 @@ func TestKeysLifecycle(t *testing.T) {
 			assert.Regexp(t, `(?m)^ks-aead\s+aead\s+3\s+`+v3+`\s+enabled\s+primary\s+\d{4}-`, list)
 			assert.Regexp(t, `(?m)^ks-signature\s+signature\s+1\s+\d+\s+enabled\s+primary`, list)
 
+			// -audit made the keysets of the audit log's chain, audit-mac
+			// and audit-sign, with the others.
 			out := e.ok("keys", "verify")
-			assert.Len(t, regexp.MustCompile(`(?m)^OK +keyset `).FindAllString(out, -1), 7)
-			assert.Contains(t, out, "OK: 5 keysets opened, 7 versions checked, 0 destroyed skipped, 0 failures")
+			assert.Len(t, regexp.MustCompile(`(?m)^OK +keyset `).FindAllString(out, -1), 9)
+			assert.Contains(t, out, "OK       keyset audit-mac version 1")
+			assert.Contains(t, out, "OK       keyset audit-sign version 1")
+			assert.Contains(t, out, "OK: 7 keysets opened, 9 versions checked, 0 destroyed skipped, 0 failures")
 
 			// Destroy is refused without -yes, and the refusal says what
 			// would be destroyed.
@@ -125,21 +160,23 @@ func TestKeysLifecycle(t *testing.T) {
 
 			out = e.ok("keys", "verify")
 			assert.Contains(t, out, "SKIPPED  keyset ks-aead version 2 (key ID "+v2+", destroyed)")
-			assert.Contains(t, out, "OK: 5 keysets opened, 6 versions checked, 1 destroyed skipped, 0 failures")
+			assert.Contains(t, out, "OK: 7 keysets opened, 8 versions checked, 1 destroyed skipped, 0 failures")
 
-			// The audit file has the key events, with the actor.
+			// The audit file is a chain that verifies, with the key events
+			// and their actor, the making of the chain's keysets first.
+			assert.Contains(t, e.ok("audit", "verify", auditLog), "OK      "+auditLog+": 10 records, 8 checkpoints")
 			events, err := audit.QueryFiles(context.Background(), auditLog, audit.Query{})
 			require.NoError(t, err)
 			var actions []string
 			for _, ev := range events {
-				actions = append(actions, string(ev.Action)+"/"+ev.Actor)
+				actions = append(actions, string(ev.Action)+"/"+ev.KeyName+"/"+ev.Actor)
 			}
 			assert.Equal(t, []string{
-				"key.create/ops-alice", "key.create/ops-alice", "key.create/ops-alice", "key.create/ops-alice", "key.create/ops-alice",
-				"key.rotate/ops-alice", "key.rotate/ops-bob", "key.destroy/ops-alice",
+				"key.create/audit-mac/ops-alice", "key.create/audit-sign/ops-alice",
+				"key.create/ks-aead/ops-alice", "key.create/ks-prf/ops-alice", "key.create/ks-daead/ops-alice", "key.create/ks-mac/ops-alice", "key.create/ks-signature/ops-alice",
+				"key.rotate/ks-aead/ops-alice", "key.rotate/ks-aead/ops-bob", "key.destroy/ks-aead/ops-alice",
 			}, actions)
-			assert.Equal(t, "ks-aead", events[7].KeyName)
-			assert.Equal(t, atoi(t, v2), events[7].KeyID)
+			assert.Equal(t, atoi(t, v2), events[9].KeyID)
 		})
 	}
 }
@@ -261,9 +298,9 @@ func TestVerifyFailsOnATamperedStore(t *testing.T) {
 		require.NoError(t, err)
 
 		out, errOut := e.fail(exitFailed, "keys", "verify")
-		assert.Contains(t, out, "FAILED   keyset fields: cannot be opened")
+		assert.Contains(t, out, "FAILED   keyset fields: cannot be unwrapped with this root key")
 		assert.Contains(t, out, "OK       keyset index version 1")
-		assert.Contains(t, out, "FAILED: 1 keysets opened, 1 versions checked, 0 destroyed skipped, 1 failures")
+		assert.Contains(t, out, "FAILED: 1 keyset opened, 1 version checked, 0 destroyed skipped, 1 failure")
 		assert.Contains(t, errOut, "verification failed")
 	})
 	t.Run("file store canary", func(t *testing.T) {
@@ -310,7 +347,7 @@ func TestRewrapToASecondKeyFile(t *testing.T) {
 			// The new root opens every keyset; the old one none.
 			e.ok("keys", "verify", "-root", newRoot)
 			out, _ = e.fail(exitFailed, "keys", "verify")
-			assert.Contains(t, out, "FAILED   keyset fields: cannot be opened")
+			assert.Contains(t, out, "FAILED   keyset fields: cannot be unwrapped with this root key")
 			e.ok("keys", "rotate", "fields", "-root", newRoot)
 
 			// Running it again is a no-op.
@@ -397,4 +434,133 @@ func TestRewrapSubjectsThenDestroyTheOldVersion(t *testing.T) {
 			})
 		})
 	}
+}
+
+// assertNoDoubledWords fails when a word follows itself in msg.
+func assertNoDoubledWords(t *testing.T, msg string) {
+	t.Helper()
+	words := strings.FieldsFunc(strings.ToLower(msg), func(r rune) bool {
+		return !('a' <= r && r <= 'z' || '0' <= r && r <= '9' || r == '-' || r == '_')
+	})
+	for i := 1; i < len(words); i++ {
+		assert.NotEqual(t, words[i-1], words[i], "%q writes %q twice", msg, words[i])
+	}
+}
+
+func TestAMissingStoreSaysHowToCreateOrRestoreOne(t *testing.T) {
+	for _, kind := range storeKinds {
+		t.Run(kind, func(t *testing.T) {
+			e := newEnv(t, kind)
+			for _, args := range [][]string{
+				{"keys", "list"}, {"keys", "verify"}, {"keys", "rotate", "x"},
+				{"keys", "backup", filepath.Join(e.dir, "b.json")}, {"keys", "destroy", "x", "1"},
+				{"keys", "rewrap-subjects"}, {"audit", "verify", "-mac-keyset", "m", "-sign-keyset", "s", filepath.Join(e.dir, "audit.jsonl")},
+			} {
+				_, errOut := e.fail(exitFailed, args...)
+				assert.Contains(t, errOut, "does not exist", "%q", args)
+				assert.Equal(t, 1, strings.Count(errOut, "piiguard keys create NAME PURPOSE"), "%q: %s", args, errOut)
+				assert.Equal(t, 1, strings.Count(errOut, "piiguard keys restore BACKUP"), "%q: %s", args, errOut)
+				assert.NotContains(t, errOut, "does not exist: not found", "%q says it twice", args)
+				assertNoDoubledWords(t, errOut)
+			}
+		})
+	}
+	_, err := openStore("file:"+filepath.Join(t.TempDir(), "none"), storeMustExist)
+	assert.ErrorIs(t, err, kms.ErrNotFound)
+}
+
+func TestRewrapSubjectsWithoutASubjectKeyset(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	e.ok("keys", "create", "fields", "aead")
+	out, errOut, code := e.run("keys", "rewrap-subjects")
+	require.Equal(t, exitOK, code, "stdout: %s\nstderr: %s", out, errOut)
+	assert.Equal(t, "nothing to re-wrap: the key store has no \"subjects\" keyset, so it holds no subject keys\n", out)
+	assert.Empty(t, errOut)
+	assert.NotContains(t, out, "checked", "no count of a pass that did not run")
+
+	// Subject keys wrapped by another keyset, and no "subjects" keyset:
+	// there is something to re-wrap, and nothing to re-wrap it under.
+	ctx := context.Background()
+	drv, err := kms.OpenLocalKeyFile(filepath.Join(e.dir, "root.key"), []byte(passphrase), kms.LocalOptions{})
+	require.NoError(t, err)
+	root := kms.NewRootKey(drv, kms.RootKeyOptions{Name: "app"})
+	defer root.Close()
+	st, err := openStore(e.store, storeMustExist)
+	require.NoError(t, err)
+	kr, err := kms.NewKeyring(root, st.Store, kms.KeyringOptions{SubjectKeyset: "customers"})
+	require.NoError(t, err)
+	_, err = kr.SubjectKey(ctx, "customer-1")
+	require.NoError(t, err)
+	require.NoError(t, kr.Close())
+	require.NoError(t, st.Close())
+
+	out, errOut = e.fail(exitFailed, "keys", "rewrap-subjects")
+	assert.Empty(t, out)
+	assert.Contains(t, errOut, "holds subject keys but no \"subjects\" keyset")
+	assert.NotContains(t, errOut, "customer-1")
+}
+
+func TestVerifyUnderAnotherRootKeySaysTheKeysetCannotBeUnwrapped(t *testing.T) {
+	const want = "FAILED   keyset fields: cannot be unwrapped with this root key (made under another root key?)"
+	e := newEnv(t, "sqlite")
+	e.ok("keys", "create", "fields", "aead")
+	backup := filepath.Join(e.dir, "b.json")
+	e.ok("keys", "backup", backup)
+	t.Setenv(passEnv2, passphrase2)
+	root2 := localURI(filepath.Join(e.dir, "root2.key"), passEnv2)
+	e.ok("keys", "init", "-root", root2)
+
+	for name, args := range map[string][]string{
+		"another key file":       {"keys", "verify", "-root", root2},
+		"a backup, another key":  {"keys", "verify-backup", backup, "-root", root2},
+		"another key, same path": nil, // below
+	} {
+		t.Run(name, func(t *testing.T) {
+			if args == nil {
+				// The key file replaced by a new one at the same path: the
+				// store names the same root key.
+				require.NoError(t, os.Rename(filepath.Join(e.dir, "root.key"), filepath.Join(e.dir, "root.key.old")))
+				defer os.Rename(filepath.Join(e.dir, "root.key.old"), filepath.Join(e.dir, "root.key"))
+				e.ok("keys", "init")
+				defer os.Remove(filepath.Join(e.dir, "root.key"))
+				args = []string{"keys", "verify"}
+			}
+			out, errOut := e.fail(exitFailed, args...)
+			assert.Contains(t, out, want)
+			assert.Contains(t, out, "FAILED: 0 keysets opened, 0 versions checked, 0 destroyed skipped, 1 failure\n")
+			assert.Contains(t, errOut, "verification failed: 1 failure; first: keyset \"fields\" cannot be unwrapped with this root key")
+			assert.NotContains(t, out+errOut, "version 0")
+		})
+	}
+}
+
+func TestActorDefaultsToUserThenTheOSUserThenTheUID(t *testing.T) {
+	found := func() (*user.User, error) { return &user.User{Username: "os-carol"}, nil }
+	missing := func() (*user.User, error) { return nil, user.UnknownUserIdError(1234) }
+	nameless := func() (*user.User, error) { return &user.User{}, nil }
+	uid := func() int { return 1234 }
+	assert.Equal(t, "ops-alice", actorOf("ops-alice", found, uid))
+	assert.Equal(t, "os-carol", actorOf("", found, uid))
+	assert.Equal(t, "uid:1234", actorOf("", missing, uid))
+	assert.Equal(t, "uid:1234", actorOf("", nameless, uid))
+
+	// Without $USER, key events still name who ran the command.
+	e := newEnv(t, "file")
+	t.Setenv("USER", "")
+	want := "uid:" + strconv.Itoa(os.Getuid())
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		want = u.Username
+	}
+	log := filepath.Join(e.dir, "audit.jsonl")
+	e.ok("keys", "create", "fields", "aead", "-audit", log)
+	events, err := audit.QueryFiles(context.Background(), log, audit.Query{Actions: []audit.Action{audit.ActionKeyCreate}})
+	require.NoError(t, err)
+	require.NotEmpty(t, events)
+	for _, ev := range events {
+		assert.Equal(t, want, ev.Actor, "event %s %s", ev.Action, ev.KeyName)
+	}
+
+	out, _, code := runCLI(t, testCLI(), "keys", "create", "-h")
+	require.Equal(t, exitOK, code)
+	assert.Contains(t, out, "default $USER, else the OS user name, else uid:N")
 }

@@ -171,9 +171,18 @@ func wantArgs(pos []string, names string) error {
 		if want == 0 {
 			return usagef("takes no arguments, got %d", len(pos))
 		}
-		return usagef("wants %s (%d arguments), got %d", names, want, len(pos))
+		return usagef("wants %s (%s), got %d", names, count(want, "argument"), len(pos))
 	}
 	return nil
+}
+
+// count writes n and a noun, in the plural unless n is 1: "1 keyset",
+// "0 keysets", "2 keysets". The nouns of this program take an s.
+func count[N ~int | ~int64 | ~uint64](n N, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // flagErrorRE matches the errors of package flag that name a defined flag.

@@ -245,3 +245,98 @@ func atoi(t *testing.T, s string) uint32 {
 	require.NoError(t, err)
 	return uint32(n)
 }
+
+// docSection returns the text of a section of the doc comment, up to the
+// next section, without the blank lines around it.
+func docSection(t *testing.T, title string) string {
+	t.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), "doc.go", nil, parser.ParseComments|parser.PackageClauseOnly)
+	require.NoError(t, err)
+	_, sec, found := strings.Cut(f.Doc.Text(), "# "+title+"\n")
+	require.True(t, found, "doc.go has no %s section", title)
+	sec, _, _ = strings.Cut(sec, "\n# ")
+	return strings.Trim(sec, "\n")
+}
+
+// firstSteps returns the block of commands under "First steps:" in a help
+// text, and false if there is none.
+func firstSteps(help string) (string, bool) {
+	_, steps, found := strings.Cut(help, "\nFirst steps:\n\n")
+	// The block ends at the first line that is not indented or blank.
+	var b strings.Builder
+	for line := range strings.Lines(steps) {
+		if line != "\n" && !strings.HasPrefix(line, "\t") {
+			break
+		}
+		b.WriteString(line)
+	}
+	return strings.Trim(b.String(), "\n"), found
+}
+
+func TestHelpShowsTheFirstStepsOfTheQuickStart(t *testing.T) {
+	for _, args := range [][]string{{"help"}, {"-h"}, {"keys", "help"}} {
+		out, _, code := runCLI(t, testCLI(), args...)
+		require.Equal(t, exitOK, code)
+		steps, found := firstSteps(out)
+		require.True(t, found, "%q prints no First steps section:\n%s", args, out)
+		for _, env := range []string{"PIIGUARD_PASSPHRASE", "PIIGUARD_ROOT", "PIIGUARD_STORE"} {
+			assert.Contains(t, steps, "export "+env+"=", "%q: the first steps do not set %s", args, env)
+		}
+		// In this order: init, create, list, rotate, backup.
+		rest := steps
+		for _, step := range []string{"piiguard keys init", "piiguard keys create ", "piiguard keys list", "piiguard keys rotate ", "piiguard keys backup "} {
+			i := strings.Index(rest, step)
+			require.GreaterOrEqual(t, i, 0, "%q: the first steps lack %q after the steps before it:\n%s", args, step, steps)
+			rest = rest[i+len(step):]
+		}
+	}
+	// doc.go's Quick start is the same block.
+	steps, _ := firstSteps(usageText)
+	assert.Equal(t, docSection(t, "Quick start"), steps)
+}
+
+// oneInThePluralRE finds a count of one followed by a plural noun.
+var oneInThePluralRE = regexp.MustCompile(`\b1 (lines|keysets|versions|failures|records|checkpoints|logs|keys|arguments)\b`)
+
+func TestMessagesPutOneInTheSingular(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	var all strings.Builder
+	check := func(wantCode int, want string, args ...string) {
+		t.Helper()
+		out, errOut, code := e.run(args...)
+		require.Equal(t, wantCode, code, "%q\nstdout: %s\nstderr: %s", args, out, errOut)
+		assert.Contains(t, out+errOut, want, "%q", args)
+		all.WriteString(out + errOut)
+	}
+	check(exitUsage, "wants NAME (1 argument), got 0", "keys", "rotate")
+	check(exitOK, "created keyset fields", "keys", "create", "fields", "aead")
+	check(exitOK, "OK: 1 keyset opened, 1 version checked, 0 destroyed skipped, 0 failures", "keys", "verify")
+	backup := filepath.Join(e.dir, "b.json")
+	check(exitOK, "backed up 1 keyset to", "keys", "backup", backup)
+	check(exitOK, "OK: 1 keyset opened, 1 version checked", "keys", "verify-backup", backup)
+	check(exitOK, "restored 1 keyset from", "keys", "restore", backup, "-store", storeSpec("file", e.dir, "restored"))
+	t.Setenv(passEnv2, passphrase2)
+	root2 := localURI(filepath.Join(e.dir, "root2.key"), passEnv2)
+	e.ok("keys", "init", "-root", root2)
+	check(exitOK, "rewrapped 1 keyset to", "keys", "rewrap", "-to", root2)
+	check(exitFailed, "1 failure", "keys", "verify") // under the old root key
+
+	e.ok("keys", "create", "audit-mac", "mac", "-root", root2)
+	e.ok("keys", "create", "audit-sign", "signature", "-root", root2)
+	t.Setenv(envRoot, root2)
+	e.root = root2
+	log, _ := chainLog(t, e, 1)
+	check(exitOK, "1 record, 1 checkpoint, last checkpoint at seq 1, 0 records after it",
+		"audit", "verify", log)
+	data, err := os.ReadFile(log)
+	require.NoError(t, err)
+	bad := filepath.Join(e.dir, "bad.jsonl")
+	require.NoError(t, os.WriteFile(bad, []byte(strings.Replace(string(data), `"actor":"u-1"`, `"actor":"u-9"`, 1)), 0o600))
+	check(exitFailed, "1 of 1 log failed verification", "audit", "verify", bad)
+
+	corrupt := filepath.Join(e.dir, "corrupt.jsonl")
+	require.NoError(t, os.WriteFile(corrupt, []byte("{\"v\":1,\"time\":\"not a time\"}\n"), 0o600))
+	check(exitFailed, "1 line could not be read", "audit", "query", corrupt)
+
+	assert.NotRegexp(t, oneInThePluralRE, all.String())
+}

@@ -9,7 +9,9 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"os/user"
 	"slices"
+	"strconv"
 	"strings"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver, for postgres:// stores
@@ -30,6 +32,10 @@ const (
 	envActor = "USER"
 )
 
+// subjectKeyset is the keyset that wraps subject keys, as
+// kms.KeyringOptions.SubjectKeyset defaults it.
+const subjectKeyset = "subjects"
+
 // globalFlags are the flags of every keys command.
 type globalFlags struct {
 	root, store, actor, auditPath string
@@ -40,8 +46,8 @@ type globalFlags struct {
 func (g *globalFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.root, "root", "", "root key `URI` (default $"+envRoot+")")
 	fs.StringVar(&g.store, "store", "", "key store `SPEC`: sqlite:PATH, file:DIR or postgres://... (default $"+envStore+")")
-	fs.StringVar(&g.actor, "actor", "", "who runs the command, for the audit events (default $"+envActor+")")
-	fs.StringVar(&g.auditPath, "audit", "", "append the key events to this JSON Lines audit `file`")
+	fs.StringVar(&g.actor, "actor", "", "who runs the command, for the audit events (default $"+envActor+", else the OS user name, else uid:N)")
+	fs.StringVar(&g.auditPath, "audit", "", "append the key events to this tamper-evident audit log `file`, chained with the keysets "+audit.ChainMACKeyset+" and "+audit.ChainSignKeyset+" (made on first use)")
 }
 
 // resolve fills unset flags from the environment.
@@ -53,8 +59,21 @@ func (g *globalFlags) resolve() {
 		g.store = os.Getenv(envStore)
 	}
 	if g.actor == "" {
-		g.actor = os.Getenv(envActor)
+		g.actor = actorOf(os.Getenv(envActor), user.Current, os.Getuid)
 	}
+}
+
+// actorOf names who runs a command given no -actor: env ($USER) when it is
+// set, else the name of the operating system's current user, else uid:N
+// with the numeric user ID, so that a key event always has an actor.
+func actorOf(env string, current func() (*user.User, error), uid func() int) string {
+	if env != "" {
+		return env
+	}
+	if u, err := current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return "uid:" + strconv.Itoa(uid())
 }
 
 // keyFlags returns the flag set of a keys command with the global flags.
@@ -144,7 +163,11 @@ func mustExist(path string, mode storeMode, dir bool) error {
 	fi, err := os.Stat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("key store %q does not exist: %w", path, kms.ErrNotFound)
+		return &sentinelError{
+			msg: fmt.Sprintf("key store %q does not exist: create it with '%s keys create NAME PURPOSE' (its first keyset) or restore a backup into it with '%s keys restore BACKUP'",
+				path, programName, programName),
+			errs: []error{kms.ErrNotFound},
+		}
 	case err != nil:
 		return fmt.Errorf("key store %q: %w", path, err)
 	case dir && !fi.IsDir():
@@ -188,20 +211,30 @@ func openRoot(ctx context.Context, uri, flagName string) (*kms.RootKey, error) {
 }
 
 // session is what a keys command works with: a keyring over the store and
-// the root key, reporting to the audit file. Close releases it all.
+// the root key, reporting to the chained audit log of -audit. Close
+// releases it all.
 type session struct {
 	store   *openedStore
 	root    *kms.RootKey
-	sink    *audit.FileSink
 	keyring *kms.Keyring
+	audit   *auditLog // nil without -audit
 }
 
-// openSession opens the store, the root key and the audit sink of g, and
-// returns ctx with the actor for the audit events.
+// openSession opens the store, the root key and the audit log of g, and
+// returns ctx with the actor for the audit events. An audit log that
+// cannot be continued makes it fail before the store is opened, when that
+// can be told without the chain's keys, and always before the command does
+// anything.
 func openSession(ctx context.Context, g *globalFlags, mode storeMode) (context.Context, *session, error) {
 	g.resolve()
 	if g.root == "" {
 		return ctx, nil, usagef("no root key: set -root or $%s (as local:///PATH?passphrase_env=VAR)", envRoot)
+	}
+	if g.auditPath != "" {
+		// A plain log is refused before a store is created for nothing.
+		if _, err := probeAuditLog(g.auditPath); err != nil {
+			return ctx, nil, refused(err)
+		}
 	}
 	st, err := openStore(g.store, mode)
 	if err != nil {
@@ -213,39 +246,89 @@ func openSession(ctx context.Context, g *globalFlags, mode storeMode) (context.C
 // openSessionOn is openSession over an open store, which the session then
 // owns.
 func openSessionOn(ctx context.Context, g *globalFlags, st *openedStore) (context.Context, *session, error) {
-	s := &session{store: st}
-	var err error
-	if s.root, err = openRoot(ctx, g.root, "-root"); err != nil {
-		s.Close()
+	ctx, s, err := newSession(ctx, g, st)
+	if err != nil {
 		return ctx, nil, err
 	}
-	opts := kms.KeyringOptions{}
-	if g.auditPath != "" {
-		if s.sink, err = audit.NewFileSink(g.auditPath, audit.FileOptions{}); err != nil {
-			s.Close()
-			return ctx, nil, err
+	if s.audit != nil {
+		if err := s.audit.start(ctx, s.keyring, st.Store, true); err != nil {
+			s.Close(ctx)
+			return ctx, nil, refused(err)
 		}
-		opts.Audit = s.sink
-	}
-	// The store itself, not its wrapper: the keyring looks for optional
-	// capabilities (kms.SubjectKeyRewrapper) on it.
-	if s.keyring, err = kms.NewKeyring(s.root, st.Store, opts); err != nil {
-		s.Close()
-		return ctx, nil, err
-	}
-	if g.actor != "" {
-		ctx = audit.WithActor(ctx, g.actor)
 	}
 	return ctx, s, nil
 }
 
-// Close closes the keyring, the root key (zeroing a local key), the store
-// and the audit file.
-func (s *session) Close() error {
+// newSession is openSessionOn without starting the audit log: the keyring
+// reports to the log's Relay, which holds its events until start connects
+// it to the chain. keys restore starts the log after the restore (the
+// chain's keysets can only be made in the store then).
+func newSession(ctx context.Context, g *globalFlags, st *openedStore) (context.Context, *session, error) {
+	s := &session{store: st}
+	err := s.openRoot(ctx, g)
+	if err == nil {
+		ctx, err = s.openKeyring(ctx, g)
+	}
+	if err != nil {
+		s.Close(ctx)
+		return ctx, nil, err
+	}
+	return ctx, s, nil
+}
+
+// openRoot opens the root key of g.
+func (s *session) openRoot(ctx context.Context, g *globalFlags) (err error) {
+	s.root, err = openRoot(ctx, g.root, "-root")
+	return err
+}
+
+// openKeyring makes the keyring over the root key and the store, with the
+// audit log's relay as its sink, and returns ctx with the actor.
+func (s *session) openKeyring(ctx context.Context, g *globalFlags) (context.Context, error) {
+	opts := kms.KeyringOptions{SubjectKeyset: subjectKeyset}
+	if g.auditPath != "" {
+		s.audit = &auditLog{path: g.auditPath}
+		opts.Audit = &s.audit.relay
+	}
+	// The store itself, not its wrapper: the keyring looks for optional
+	// capabilities (kms.SubjectKeyRewrapper) on it.
+	var err error
+	if s.keyring, err = kms.NewKeyring(s.root, s.store.Store, opts); err != nil {
+		return ctx, err
+	}
+	if g.actor != "" {
+		ctx = audit.WithActor(ctx, g.actor)
+	}
+	return ctx, nil
+}
+
+// refusal marks an error for an audit log that cannot be continued, found
+// before the log, the store or anything else was changed.
+type refusal struct{ err error }
+
+func (r *refusal) Error() string { return r.err.Error() }
+func (r *refusal) Unwrap() error { return r.err }
+
+// refused says that the command did nothing when err is a refusal, and
+// returns any other error as it is.
+func refused(err error) error {
+	var r *refusal
+	if errors.As(err, &r) {
+		return fmt.Errorf("refused before doing anything: %w", err)
+	}
+	return err
+}
+
+// Close closes the audit log (writing its final checkpoint), the keyring,
+// the root key (zeroing a local key) and the store.
+func (s *session) Close(ctx context.Context) error {
 	if s == nil {
 		return nil
 	}
 	var errs []error
+	if s.audit != nil {
+		errs = append(errs, s.audit.close(ctx))
+	}
 	if s.keyring != nil {
 		errs = append(errs, s.keyring.Close())
 	}
@@ -253,17 +336,23 @@ func (s *session) Close() error {
 		errs = append(errs, s.root.Close())
 	}
 	errs = append(errs, s.store.Close())
-	if s.sink != nil {
-		if err := s.sink.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("closing the audit file: %w", err))
-		}
-	}
 	return errors.Join(errs...)
 }
 
 // closeInto closes s and adds its error to *err, for a deferred call.
-func closeInto(s *session, err *error) {
-	if cerr := s.Close(); cerr != nil {
+func closeInto(ctx context.Context, s *session, err *error) {
+	if cerr := s.Close(ctx); cerr != nil {
 		*err = errors.Join(*err, cerr)
 	}
 }
+
+// sentinelError is an error whose message says it all: it wraps sentinels
+// for errors.Is without repeating their text ("does not exist: not
+// found").
+type sentinelError struct {
+	msg  string
+	errs []error
+}
+
+func (e *sentinelError) Error() string   { return e.msg }
+func (e *sentinelError) Unwrap() []error { return e.errs }
