@@ -232,8 +232,10 @@
 // expired rows. OpenSQLite uses the embedded modernc.org/sqlite driver in
 // WAL mode with a busy timeout and secure_delete; for PostgreSQL, open the
 // database with a driver ("pgx" of github.com/jackc/pgx/v5/stdlib) and use
-// NewSQLStore. The associated data binds each ciphertext to its row: a
-// value copied to another row does not decrypt (ErrStore).
+// NewSQLStore, with a StoreOptions.Label (kms/sqlstore.PostgresLabel) so
+// that store errors name the database without the connection string's
+// password. The associated data binds each ciphertext to its row: a value
+// copied to another row does not decrypt (ErrStore).
 //
 // # Access and audit
 //
