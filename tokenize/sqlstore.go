@@ -16,6 +16,7 @@ import (
 
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, the embedded default
 
+	"github.com/piiguard/piiguard/internal/fsutil"
 	"github.com/piiguard/piiguard/internal/sqlq"
 )
 
@@ -119,8 +120,10 @@ const sqlitePragmas = "_pragma=busy_timeout(10000)" +
 // at path with the embedded modernc.org/sqlite driver, and creates its
 // table. Close the store to close the database.
 //
-// Errors from the database name the file: opts.Label is set to path unless
-// it is set already.
+// A file it creates has mode 0600 (owner only, whatever the umask), as
+// have the -wal and -shm files SQLite makes beside it; an existing file
+// keeps its mode. Errors from the database name the file: opts.Label is
+// set to path unless it is set already.
 func OpenSQLite(path string, opts StoreOptions) (*SQLStore, error) {
 	fail := func(err error) error { return &Error{Kind: "vault", Op: "open sqlite", Err: err} }
 	if path == "" {
@@ -133,6 +136,9 @@ func OpenSQLite(path string, opts StoreOptions) (*SQLStore, error) {
 	if opts.Label == "" {
 		opts.Label = path
 	}
+	// SQLite would create the file with mode 0644 (less the umask). A
+	// failure here (a missing directory, say) is SQLite's to report.
+	_, _ = fsutil.CreatePrivate(abs)
 	dsn := "file:" + (&url.URL{Path: filepath.ToSlash(abs)}).EscapedPath() + "?" + sqlitePragmas
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {

@@ -96,6 +96,13 @@
 //	sqlstore: sqlite "/var/lib/app/keys.db": put keyset "customers": permission denied: attempt to write a readonly database (8)
 //	sqlstore: postgres "db.example.com:5432/app": get keyset "customers": unavailable: failed to connect to …
 //
+// # Files
+//
+// OpenSQLite creates a new database file with mode 0600, so SQLite's -wal
+// and -shm files beside it get 0600 too; the file holds only encrypted
+// keys, but no one else has reason to read it. An existing file keeps its
+// mode.
+//
 // # Security considerations
 //
 // Everything stored is either encrypted (the keysets under their data keys,

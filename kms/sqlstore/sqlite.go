@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/piiguard/piiguard/internal/fsutil"
 	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/kms/internal/errtext"
 
@@ -39,7 +40,10 @@ const sqliteBusyTimeout = 10 * time.Second
 // timeout so that several Stores and processes can share the file, and
 // creates the tables. Close the Store to close the database.
 //
-// Errors from the database name the file (Options.Label is path).
+// A file it creates has mode 0600 (owner only, whatever the umask), as
+// have the -wal and -shm files SQLite makes beside it; an existing file
+// keeps its mode. Errors from the database name the file (Options.Label is
+// path).
 func OpenSQLite(path string) (*Store, error) {
 	if path == "" {
 		return nil, errtext.Tagged(kms.ErrInvalidArgument, "sqlstore: open sqlite: empty path")
@@ -48,6 +52,9 @@ func OpenSQLite(path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: open sqlite %q: %w", path, kms.ErrInvalidArgument)
 	}
+	// SQLite would create the file with mode 0644 (less the umask). A
+	// failure here (a missing directory, say) is SQLite's to report.
+	_, _ = fsutil.CreatePrivate(abs)
 	// A file: URI, with the path escaped so that '?', '#' and '%' in it
 	// stay part of the name.
 	dsn := "file:" + (&url.URL{Path: filepath.ToSlash(abs)}).EscapedPath() + "?" + sqlitePragmas
