@@ -9,17 +9,21 @@ FUZZTIME ?= 10s
 # Every test that needs nothing but Go: vet, gofmt, the race-enabled test
 # suite (examples/ programs included).
 test: vet fmt
-	$(GO) test -race -count=1 ./...
+	@echo "== go test -race -count=1 ./..."
+	@$(GO) test -race -count=1 ./...
 
 # A C compiler for cgo (kms/pkcs11, and -race); installed if missing.
 cc:
 	@bash scripts/ensure-cc.sh
 
 vet: cc
-	$(GO) vet ./...
-	$(GO) vet -tags integration ./...
+	@echo "== go vet ./... (compiles every package; silent unless it finds something)"
+	@$(GO) vet ./...
+	@echo "== go vet -tags integration ./..."
+	@$(GO) vet -tags integration ./...
 
 fmt:
+	@echo "== gofmt -l ."
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 # The integration tests against real services (PostgreSQL 15, SoftHSM2,
