@@ -14,19 +14,23 @@ NESTED := kms/awskms/localkms
 # Every test that needs nothing but Go: vet, gofmt, the race-enabled test
 # suite (examples/ programs and the nested modules included).
 test: vet fmt
-	$(GO) test -race -count=1 ./...
-	for m in $(NESTED); do (cd $$m && $(GO) test -race -count=1 ./...) || exit 1; done
+	@echo "== go test -race -count=1 ./..."
+	@$(GO) test -race -count=1 ./...
+	@for m in $(NESTED); do echo "== (cd $$m && go test -race -count=1 ./...)"; (cd $$m && $(GO) test -race -count=1 ./...) || exit 1; done
 
 # A C compiler for cgo (kms/pkcs11, and -race); installed if missing.
 cc:
 	@bash scripts/ensure-cc.sh
 
 vet: cc
-	$(GO) vet ./...
-	$(GO) vet -tags integration ./...
-	for m in $(NESTED); do (cd $$m && $(GO) vet ./...) || exit 1; done
+	@echo "== go vet ./... (compiles every package; silent unless it finds something)"
+	@$(GO) vet ./...
+	@echo "== go vet -tags integration ./..."
+	@$(GO) vet -tags integration ./...
+	@for m in $(NESTED); do echo "== (cd $$m && go vet ./...)"; (cd $$m && $(GO) vet ./...) || exit 1; done
 
 fmt:
+	@echo "== gofmt -l ."
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 # The integration tests against real services (PostgreSQL 15, SoftHSM2,

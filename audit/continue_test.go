@@ -32,6 +32,16 @@ func TestVerifySaysAPlainLogIsNotChained(t *testing.T) {
 	assert.NotContains(t, err.Error(), "tampered")
 }
 
+func TestVerifyNotChainedCountsLinesInWords(t *testing.T) {
+	k := newTestKeys(t)
+	l, err := testEvent(0).MarshalJSON()
+	require.NoError(t, err)
+	_, err = audit.Verify(bytes.NewReader(join([][]byte{l})), k.MAC, k.Verifier, audit.VerifyOptions{})
+	require.ErrorIs(t, err, audit.ErrNotChained)
+	assert.Contains(t, err.Error(), "its one line is a plain event with no MAC")
+	assert.NotContains(t, err.Error(), "1 lines")
+}
+
 // TestVerifyPlainEventBeforeAChainIsTampering: a plain event put in front of
 // a chained log is an insertion, not a sign that the log is unchained.
 func TestVerifyPlainEventBeforeAChainIsTampering(t *testing.T) {

@@ -21,7 +21,8 @@
 //     explicit fsync policy (SyncEveryWrite, the default, or SyncOnFlush).
 //   - SlogSink: log/slog records, for hosts that ship logs centrally.
 //   - SQLSink: a table in SQLite (modernc.org/sqlite, driver "sqlite") or
-//     PostgreSQL (pgx stdlib, driver "pgx"), chosen by Dialect.
+//     PostgreSQL (pgx stdlib, driver "pgx"), chosen by Dialect; its errors
+//     name the database when SQLOptions.Label does.
 //   - AsyncSink: a bounded buffer in front of another sink, with a policy for
 //     a full buffer: Block, DropAndCount or Fail. Its goroutine takes a
 //     stream of events in batches (AsyncOptions.Linger), so that Record

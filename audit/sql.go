@@ -47,6 +47,14 @@ type SQLOptions struct {
 	// SkipCreateTable leaves the table and its indexes alone, for
 	// databases whose schema is managed by migrations (see SQLSchema).
 	SkipCreateTable bool
+	// Label names the database in the messages of the errors that come
+	// from it (`audit: sqlite "/var/lib/app/audit.db": storing SQL row: …`):
+	// an SQLite file's path, or PostgreSQL's host, port and database name
+	// (kms/sqlstore.PostgresLabel derives them from a connection string).
+	// It is printed, so it must hold no password: never pass the
+	// connection string itself. Default: none, and errors do not name the
+	// database.
+	Label string
 }
 
 // SQLSink stores an audit stream in a table of a database/sql database: one
@@ -63,6 +71,7 @@ type SQLSink struct {
 	db      *sql.DB
 	dialect Dialect
 	table   string
+	label   string
 	insert  *sql.Stmt
 	closed  atomic.Bool
 }
@@ -118,21 +127,30 @@ func NewSQLSink(ctx context.Context, db *sql.DB, d Dialect, opts SQLOptions) (*S
 	if err != nil {
 		return nil, err
 	}
+	s := &SQLSink{db: db, dialect: d, table: opts.Table, label: opts.Label}
 	if !opts.SkipCreateTable {
 		for _, stmt := range schema {
 			if _, err := db.ExecContext(ctx, stmt); err != nil {
-				return nil, fmt.Errorf("audit: creating SQL table: %w", err)
+				return nil, s.dbErr("creating SQL table", err)
 			}
 		}
 	}
-	s := &SQLSink{db: db, dialect: d, table: opts.Table}
 	cols := "kind, seq, " + eventColumns + ", line"
 	n := strings.Count(cols, ",") + 1
 	q := fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", s.table, cols, s.placeholders(1, n))
 	if s.insert, err = db.PrepareContext(ctx, q); err != nil {
-		return nil, fmt.Errorf("audit: preparing SQL insert: %w", err)
+		return nil, s.dbErr("preparing SQL insert", err)
 	}
 	return s, nil
+}
+
+// dbErr wraps an error of the database: "audit: ", the dialect and label
+// when there is a label, and what was being done.
+func (s *SQLSink) dbErr(what string, err error) error {
+	if s.label == "" {
+		return fmt.Errorf("audit: %s: %w", what, err)
+	}
+	return fmt.Errorf("audit: %s %q: %s: %w", s.dialect, s.label, what, err)
 }
 
 // placeholders returns n parameter markers numbered from first.
@@ -195,7 +213,7 @@ func (s *SQLSink) store(ctx context.Context, kind lineKind, seq uint64, e *Event
 		e.RequestID, e.TraceID, e.Error,
 		string(line))
 	if err != nil {
-		return fmt.Errorf("audit: storing SQL row: %w", err)
+		return s.dbErr("storing SQL row", err)
 	}
 	return nil
 }
@@ -269,7 +287,7 @@ func (s *SQLSink) Query(ctx context.Context, q Query) ([]Event, error) {
 	}
 	rows, err := s.db.QueryContext(ctx, stmt, args...)
 	if err != nil {
-		return nil, fmt.Errorf("audit: querying SQL: %w", err)
+		return nil, s.dbErr("querying SQL", err)
 	}
 	defer rows.Close()
 	var out []Event
@@ -282,7 +300,7 @@ func (s *SQLSink) Query(ctx context.Context, q Query) ([]Event, error) {
 			&e.RecordType, &e.Field, &e.Class, &e.SubjectID, &e.Decision, &e.Reason,
 			&e.KeyName, &keyID, &e.RequestID, &e.TraceID, &e.Error)
 		if err != nil {
-			return out, fmt.Errorf("audit: reading SQL row: %w", err)
+			return out, s.dbErr("reading SQL row", err)
 		}
 		if ns != 0 {
 			e.Time = time.Unix(0, ns).UTC()
@@ -291,7 +309,7 @@ func (s *SQLSink) Query(ctx context.Context, q Query) ([]Event, error) {
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
-		return out, fmt.Errorf("audit: reading SQL rows: %w", err)
+		return out, s.dbErr("reading SQL rows", err)
 	}
 	return out, nil
 }
@@ -303,14 +321,14 @@ func (s *SQLSink) Lines(ctx context.Context) iter.Seq2[[]byte, error] {
 	return func(yield func([]byte, error) bool) {
 		rows, err := s.db.QueryContext(ctx, "SELECT line FROM "+s.table+" ORDER BY id")
 		if err != nil {
-			yield(nil, fmt.Errorf("audit: querying SQL: %w", err))
+			yield(nil, s.dbErr("querying SQL", err))
 			return
 		}
 		defer rows.Close()
 		for rows.Next() {
 			var line sql.RawBytes
 			if err := rows.Scan(&line); err != nil {
-				yield(nil, fmt.Errorf("audit: reading SQL row: %w", err))
+				yield(nil, s.dbErr("reading SQL row", err))
 				return
 			}
 			if !yield(line, nil) {
@@ -318,7 +336,7 @@ func (s *SQLSink) Lines(ctx context.Context) iter.Seq2[[]byte, error] {
 			}
 		}
 		if err := rows.Err(); err != nil {
-			yield(nil, fmt.Errorf("audit: reading SQL rows: %w", err))
+			yield(nil, s.dbErr("reading SQL rows", err))
 		}
 	}
 }
@@ -329,5 +347,8 @@ func (s *SQLSink) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
-	return s.insert.Close()
+	if err := s.insert.Close(); err != nil {
+		return s.dbErr("closing SQL insert", err)
+	}
+	return nil
 }

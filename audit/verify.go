@@ -129,9 +129,13 @@ func VerifyLines(lines iter.Seq2[[]byte, error], mac tink.MAC, verifier tink.Ver
 		}
 	}
 	if v.plain > 0 {
+		what := fmt.Sprintf("its %d lines are plain events", v.plain)
+		if v.plain == 1 {
+			what = "its one line is a plain event"
+		}
 		return v.report(), &VerifyError{
 			Line:   1,
-			Reason: fmt.Sprintf("this log is not chained: its %d lines are plain events with no MAC (written without a Chain), so there is nothing to verify", v.plain),
+			Reason: "this log is not chained: " + what + " with no MAC (written without a Chain), so there is nothing to verify",
 			Err:    ErrNotChained,
 		}
 	}

@@ -167,7 +167,8 @@ func (e *KeyError) Error() string {
 		what = "subject key"
 	}
 	if e.KeyID != 0 {
-		what += fmt.Sprintf(" version %d", e.KeyID)
+		// A Tink key ID, not a version number (1, 2, …).
+		what += fmt.Sprintf(" key ID %d", e.KeyID)
 	}
 	return fmt.Sprintf("kms: %s %s: %v", e.Op, what, e.Err)
 }

@@ -430,15 +430,16 @@ func (k *Keyring) Promote(ctx context.Context, name string, keyID uint32) error 
 }
 
 func setPrimary(rec *KeysetRecord, m *keyset.Manager, id uint32, now time.Time) error {
+	// The KeyError around these errors names the key ID.
 	v := rec.Version(id)
 	if v == nil {
-		return fmt.Errorf("%w: no version %d", ErrNotFound, id)
+		return fmt.Errorf("%w: no version has this key ID", ErrNotFound)
 	}
 	switch v.Status {
 	case StatusDisabled:
-		return fmt.Errorf("%w: version %d is disabled and cannot be primary", ErrDisabled, id)
+		return fmt.Errorf("%w: a disabled version cannot be primary", ErrDisabled)
 	case StatusDestroyed:
-		return fmt.Errorf("%w: version %d", ErrDestroyed, id)
+		return ErrDestroyed
 	}
 	if err := m.SetPrimary(id); err != nil {
 		return fmt.Errorf("%w: %w", ErrBackend, err)
@@ -496,15 +497,16 @@ func (k *Keyring) Destroy(ctx context.Context, name string, keyID uint32) error 
 
 func (k *Keyring) setStatus(ctx context.Context, op, name string, id uint32, to Status) error {
 	return k.modify(ctx, op, name, func(rec *KeysetRecord, m *keyset.Manager) error {
+		// The KeyError around these errors names the key ID.
 		v := rec.Version(id)
 		if v == nil {
-			return fmt.Errorf("%w: no version %d", ErrNotFound, id)
+			return fmt.Errorf("%w: no version has this key ID", ErrNotFound)
 		}
 		if v.Status == StatusDestroyed {
-			return fmt.Errorf("%w: version %d", ErrDestroyed, id)
+			return ErrDestroyed
 		}
 		if v.Primary && to != StatusEnabled {
-			return fmt.Errorf("%w: version %d is the primary; rotate first", ErrInvalidArgument, id)
+			return fmt.Errorf("%w: it is the primary version; rotate first", ErrInvalidArgument)
 		}
 		if v.Status == to {
 			return nil

@@ -18,6 +18,7 @@ import (
 	"sync"
 
 	"github.com/piiguard/piiguard/internal/fsutil"
+	"github.com/piiguard/piiguard/kms/internal/errtext"
 )
 
 // LocalOptions configures CreateLocalKeyFile and OpenLocalKeyFile. The zero
@@ -97,14 +98,14 @@ var _ Driver = (*LocalDriver)(nil)
 // The passphrase is not kept; the caller may zero it after the call.
 func CreateLocalKeyFile(path string, passphrase []byte, opts LocalOptions) (*LocalDriver, error) {
 	if path == "" {
-		return nil, fmt.Errorf("kms: create root key file: empty path: %w", ErrInvalidArgument)
+		return nil, errtext.Tagged(ErrInvalidArgument, "kms: create root key file: empty path")
 	}
 	if reason := weakness(passphrase); reason != "" {
-		return nil, fmt.Errorf("kms: create root key file %q: passphrase refused: %s: %w", path, reason, ErrWeakPassphrase)
+		return nil, fmt.Errorf("kms: create root key file %q: %w: %s", path, ErrWeakPassphrase, reason)
 	}
 	params, err := opts.kdfParams()
 	if err != nil {
-		return nil, fmt.Errorf("kms: create root key file %q: %w: %w", path, err, ErrInvalidArgument)
+		return nil, errtext.Tagged(ErrInvalidArgument, "kms: create root key file %q: %w", path, err)
 	}
 	// Fail before spending time on the KDF; the link below is what
 	// guarantees no overwrite.
@@ -140,7 +141,7 @@ func CreateLocalKeyFile(path string, passphrase []byte, opts LocalOptions) (*Loc
 func OpenLocalKeyFile(path string, passphrase []byte, opts LocalOptions) (*LocalDriver, error) {
 	_ = opts
 	if path == "" {
-		return nil, fmt.Errorf("kms: open root key file: empty path: %w", ErrInvalidArgument)
+		return nil, errtext.Tagged(ErrInvalidArgument, "kms: open root key file: empty path")
 	}
 	data, err := readKeyFile(path)
 	if err != nil {
@@ -334,7 +335,9 @@ func writeNewFile(path string, data []byte) error {
 }
 
 // fileErr classifies a file system error. The message keeps the system's
-// reason (for example "permission denied"), which holds no secret.
+// reason (for example "no such file or directory"), which holds no secret,
+// unless it only repeats the sentinel's words ("permission denied"); the
+// error wraps both.
 func fileErr(op, path string, err error) error {
 	sentinel := ErrBackend
 	switch {
@@ -348,6 +351,9 @@ func fileErr(op, path string, err error) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		err = pe.Err
+	}
+	if errtext.Says(err, sentinel) {
+		return errtext.Tagged(err, "kms: %s root key file %q: %w", op, path, sentinel)
 	}
 	return fmt.Errorf("kms: %s root key file %q: %w (%w)", op, path, sentinel, err)
 }

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/piiguard/piiguard/kms/internal/errtext"
 )
 
 // Built-in URI schemes, known to every URLMux.
@@ -111,10 +113,10 @@ func (m *URLMux) Schemes() []string {
 func (m *URLMux) OpenRootKey(ctx context.Context, uri string) (*RootKey, error) {
 	u, err := url.Parse(uri)
 	if err != nil {
-		return nil, fmt.Errorf("kms: open root key: malformed URI: %w", ErrInvalidArgument)
+		return nil, errtext.Tagged(ErrInvalidArgument, "kms: open root key: malformed URI")
 	}
 	if u.Scheme == "" {
-		return nil, fmt.Errorf("kms: open root key: URI has no scheme: %w", ErrInvalidArgument)
+		return nil, errtext.Tagged(ErrInvalidArgument, "kms: open root key: URI has no scheme")
 	}
 	opener := m.opener(u.Scheme)
 	if opener == nil {
@@ -200,7 +202,7 @@ func (o *LocalOpener) OpenRootKey(ctx context.Context, u *url.URL) (Driver, erro
 		return nil, err
 	}
 	bad := func(reason string) error {
-		return fmt.Errorf("kms: local root key URI %s: %w", reason, ErrInvalidArgument)
+		return errtext.Tagged(ErrInvalidArgument, "kms: local root key URI %s", reason)
 	}
 	switch {
 	case u.User != nil:

@@ -42,6 +42,9 @@ func validSubjectID(id string) error {
 	return nil
 }
 
+// subjectErr returns err as a *KeyError about a subject key, unless it is
+// one already. op is the bare operation ("get", "destroy"): KeyError.Error
+// adds "subject key" after it.
 func subjectErr(op, subjectID string, err error) error {
 	var ke *KeyError
 	if errors.As(err, &ke) {
@@ -63,11 +66,13 @@ func subjectErr(op, subjectID string, err error) error {
 // A destroyed subject key is never recreated: SubjectKey then fails with an
 // error wrapping ErrDestroyed.
 func (k *Keyring) SubjectKey(ctx context.Context, subjectID string) (tink.AEAD, error) {
+	const op = "get"
 	if err := validSubjectID(subjectID); err != nil {
-		return nil, subjectErr("subject key", "", err)
+		return nil, subjectErr(op, "", err)
 	}
-	if err := k.check("subject key", subjectID); err != nil {
-		return nil, err
+	if k.closed.Load() {
+		// Not k.check: its KeyError would print the subject ID.
+		return nil, subjectErr(op, subjectID, ErrClosed)
 	}
 	if sk, ok := k.subjects.fresh(subjectID); ok {
 		return sk.aead, nil
@@ -80,11 +85,11 @@ func (k *Keyring) SubjectKey(ctx context.Context, subjectID string) (tink.AEAD, 
 	})
 	if created {
 		if aerr := k.report(ctx, audit.Event{Action: audit.ActionSubjectKeyCreate, SubjectID: subjectID}, err); aerr != nil && err == nil {
-			err = fmt.Errorf("subject key created, but the audit event was not recorded: %w", aerr)
+			err = fmt.Errorf("created, but the audit event was not recorded: %w", aerr)
 		}
 	}
 	if err != nil {
-		return nil, subjectErr("subject key", subjectID, err)
+		return nil, subjectErr(op, subjectID, err)
 	}
 	return sk.aead, nil
 }
@@ -107,7 +112,7 @@ func (k *Keyring) loadSubject(ctx context.Context, subjectID string) (*subjectKe
 		}
 		return sk, err == nil, err
 	}
-	return nil, false, fmt.Errorf("%w: subject key keeps changing", ErrConflict)
+	return nil, false, fmt.Errorf("%w: the stored record keeps changing", ErrConflict)
 }
 
 func (k *Keyring) openSubject(ctx context.Context, rec *SubjectKeyRecord) (*subjectKey, error) {
@@ -184,20 +189,21 @@ func (k *Keyring) subjectWrapper(ctx context.Context, keysetName string) (tink.A
 // KeyringOptions.SubjectCacheMaxAge. Subject keys are not part of Backup
 // (see Backup), so no key backup brings a destroyed subject key back.
 func (k *Keyring) DestroySubjectKey(ctx context.Context, subjectID string) error {
+	const op = "destroy"
 	if err := validSubjectID(subjectID); err != nil {
-		return subjectErr("destroy subject key", "", err)
+		return subjectErr(op, "", err)
 	}
-	if err := k.check("destroy subject key", subjectID); err != nil {
-		return err
+	if k.closed.Load() {
+		return subjectErr(op, subjectID, ErrClosed)
 	}
 	err := k.store.DestroySubjectKey(ctx, subjectID, nowUTC(k.now))
 	k.subjects.invalidate(subjectID)
 	aerr := k.report(ctx, audit.Event{Action: audit.ActionSubjectKeyDestroy, SubjectID: subjectID}, err)
 	if err != nil {
-		return subjectErr("destroy subject key", subjectID, err)
+		return subjectErr(op, subjectID, err)
 	}
 	if aerr != nil {
-		return subjectErr("destroy subject key", subjectID, fmt.Errorf("done, but the audit event was not recorded: %w", aerr))
+		return subjectErr(op, subjectID, fmt.Errorf("done, but the audit event was not recorded: %w", aerr))
 	}
 	return nil
 }

@@ -230,10 +230,13 @@
 // others read its token. An expired token is replaced by a new one. Delete
 // removes a token, Erase removes a value's token, PurgeExpired removes
 // expired rows. OpenSQLite uses the embedded modernc.org/sqlite driver in
-// WAL mode with a busy timeout and secure_delete; for PostgreSQL, open the
-// database with a driver ("pgx" of github.com/jackc/pgx/v5/stdlib) and use
-// NewSQLStore. The associated data binds each ciphertext to its row: a
-// value copied to another row does not decrypt (ErrStore).
+// WAL mode with a busy timeout and secure_delete, and creates a new file
+// with mode 0600; for PostgreSQL, open the database with a driver ("pgx" of
+// github.com/jackc/pgx/v5/stdlib) and use NewSQLStore, with a
+// StoreOptions.Label (kms/sqlstore.PostgresLabel) so that store errors name
+// the database without the connection string's password. The associated
+// data binds each ciphertext to its row: a value copied to another row does
+// not decrypt (ErrStore).
 //
 // # Access and audit
 //

@@ -16,6 +16,7 @@ import (
 
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, the embedded default
 
+	"github.com/piiguard/piiguard/internal/fsutil"
 	"github.com/piiguard/piiguard/internal/sqlq"
 )
 
@@ -54,6 +55,14 @@ type StoreOptions struct {
 	// first use, for database roles that may not run DDL: run Migrate with
 	// a privileged role instead.
 	NoAutoMigrate bool
+	// Label names the database in the messages of the errors that come
+	// from it (`token store error: sqlite "/var/lib/app/tokens.db": …`): an
+	// SQLite file's path, or PostgreSQL's host, port and database name
+	// (kms/sqlstore.PostgresLabel derives them from a connection string).
+	// It is printed, so it must hold no password: never pass the
+	// connection string itself. Default: none, and errors name only the
+	// dialect. OpenSQLite sets it to the file's path.
+	Label string
 }
 
 // DefaultTable is the default name of the token table.
@@ -110,6 +119,11 @@ const sqlitePragmas = "_pragma=busy_timeout(10000)" +
 // OpenSQLite opens (creating if needed) an SQLite token store in the file
 // at path with the embedded modernc.org/sqlite driver, and creates its
 // table. Close the store to close the database.
+//
+// A file it creates has mode 0600 (owner only, whatever the umask), as
+// have the -wal and -shm files SQLite makes beside it; an existing file
+// keeps its mode. Errors from the database name the file: opts.Label is
+// set to path unless it is set already.
 func OpenSQLite(path string, opts StoreOptions) (*SQLStore, error) {
 	fail := func(err error) error { return &Error{Kind: "vault", Op: "open sqlite", Err: err} }
 	if path == "" {
@@ -119,10 +133,16 @@ func OpenSQLite(path string, opts StoreOptions) (*SQLStore, error) {
 	if err != nil {
 		return nil, fail(errf(ErrInvalidOptions, "bad path"))
 	}
+	if opts.Label == "" {
+		opts.Label = path
+	}
+	// SQLite would create the file with mode 0644 (less the umask). A
+	// failure here (a missing directory, say) is SQLite's to report.
+	_, _ = fsutil.CreatePrivate(abs)
 	dsn := "file:" + (&url.URL{Path: filepath.ToSlash(abs)}).EscapedPath() + "?" + sqlitePragmas
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
-		return nil, fail(errf(ErrStore, "%v", err))
+		return nil, fail(errf(ErrStore, "%s %q: %v", SQLite, opts.Label, err))
 	}
 	s, err := NewSQLStore(db, SQLite, opts)
 	if err != nil {
@@ -143,7 +163,10 @@ func (s *SQLStore) Close() error {
 	if s.closed.Swap(true) || !s.owned {
 		return nil
 	}
-	return s.db.Close()
+	if err := s.db.Close(); err != nil {
+		return &Error{Kind: "vault", Op: "close", Err: s.classify(context.Background(), err)}
+	}
+	return nil
 }
 
 // Migrate creates the table and its indexes if they do not exist. It is
@@ -219,9 +242,10 @@ func (s *SQLStore) ready(ctx context.Context) error {
 	return nil
 }
 
-// classify wraps a driver error in ErrStore, or returns the context's
-// error if the context ended. Drivers do not echo bound parameters, and
-// every value here is bound.
+// classify wraps a driver error in ErrStore, naming the dialect and the
+// database (StoreOptions.Label), or returns the context's error if the
+// context ended. Drivers do not echo bound parameters, and every value here
+// is bound.
 func (s *SQLStore) classify(ctx context.Context, err error) error {
 	if err == nil {
 		return nil
@@ -236,7 +260,10 @@ func (s *SQLStore) classify(ctx context.Context, err error) error {
 	if errors.As(err, &te) || errors.Is(err, ErrStore) {
 		return err
 	}
-	return fmt.Errorf("%w: %s: %v", ErrStore, s.dialect, err)
+	if s.opts.Label == "" {
+		return fmt.Errorf("%w: %s: %v", ErrStore, s.dialect, err)
+	}
+	return fmt.Errorf("%w: %s %q: %v", ErrStore, s.dialect, s.opts.Label, err)
 }
 
 // q rewrites ? placeholders to $n for PostgreSQL and names the table

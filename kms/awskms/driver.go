@@ -17,6 +17,7 @@ import (
 	awskmsapi "github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/internal/errtext"
 )
 
 // EncryptionContextKey is the encryption context key under which Wrap and
@@ -122,7 +123,7 @@ func New(ctx context.Context, keyID string, opts Options) (*Driver, error) {
 		cfg.Credentials = opts.Credentials
 	}
 	if cfg.Region == "" {
-		return nil, fmt.Errorf("awskms: key %q: no AWS region: set Options.Region, the URI's region parameter, a key ARN or AWS_REGION: %w", keyID, kms.ErrInvalidArgument)
+		return nil, errtext.Tagged(kms.ErrInvalidArgument, "awskms: key %q: no AWS region: set Options.Region, the URI's region parameter, a key ARN or AWS_REGION", keyID)
 	}
 	client := awskmsapi.NewFromConfig(cfg, func(o *awskmsapi.Options) {
 		o.Retryer = aws.NopRetryer{}
@@ -252,7 +253,7 @@ func encryptionContext(ad []byte) map[string]string {
 // alias name or alias ARN; it refuses what cannot be one.
 func checkKeyID(keyID string) error {
 	bad := func(reason string) error {
-		return fmt.Errorf("awskms: key ID %s: %w", reason, kms.ErrInvalidArgument)
+		return errtext.Tagged(kms.ErrInvalidArgument, "awskms: key ID %s", reason)
 	}
 	switch {
 	case keyID == "":
@@ -284,10 +285,10 @@ func arnRegion(keyID string) string {
 func checkEndpoint(endpoint string) error {
 	u, err := url.Parse(endpoint)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("awskms: endpoint must be an http or https URL: %w", kms.ErrInvalidArgument)
+		return errtext.Tagged(kms.ErrInvalidArgument, "awskms: endpoint must be an http or https URL")
 	}
 	if u.User != nil {
-		return fmt.Errorf("awskms: endpoint must not carry user information: %w", kms.ErrInvalidArgument)
+		return errtext.Tagged(kms.ErrInvalidArgument, "awskms: endpoint must not carry user information")
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/internal/errtext"
 )
 
 // Scheme is the URI scheme of AWS KMS root keys:
@@ -52,7 +53,7 @@ func (o *Opener) OpenRootKey(ctx context.Context, u *url.URL) (kms.Driver, error
 func (o *Opener) parse(u *url.URL) (string, Options, error) {
 	opts := o.Options
 	bad := func(reason string) error {
-		return fmt.Errorf("awskms: URI %s: %w", reason, kms.ErrInvalidArgument)
+		return errtext.Tagged(kms.ErrInvalidArgument, "awskms: URI %s", reason)
 	}
 	switch {
 	case u.User != nil:

@@ -78,7 +78,7 @@ func New(ctx context.Context, keyName string, opts Options) (*Driver, error) {
 		return nil, err
 	}
 	if !keyNameRE.MatchString(keyName) {
-		return nil, fmt.Errorf("gcpkms: key name must be projects/P/locations/L/keyRings/R/cryptoKeys/K: %w", kms.ErrInvalidArgument)
+		return nil, errtext.Tagged(kms.ErrInvalidArgument, "gcpkms: key name must be projects/P/locations/L/keyRings/R/cryptoKeys/K")
 	}
 	d := &Driver{name: keyName, client: opts.Client}
 	if d.client == nil {

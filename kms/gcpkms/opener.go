@@ -2,11 +2,11 @@ package gcpkms
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 	"strings"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/internal/errtext"
 )
 
 // Scheme is the URI scheme of Cloud KMS root keys:
@@ -43,7 +43,7 @@ func (o *Opener) OpenRootKey(ctx context.Context, u *url.URL) (kms.Driver, error
 
 func parseURI(u *url.URL) (string, error) {
 	bad := func(reason string) error {
-		return fmt.Errorf("gcpkms: URI %s: %w", reason, kms.ErrInvalidArgument)
+		return errtext.Tagged(kms.ErrInvalidArgument, "gcpkms: URI %s", reason)
 	}
 	switch {
 	case u.User != nil:

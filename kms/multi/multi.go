@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/internal/errtext"
 )
 
 // Backend is one root key of a multi-backend root key.
@@ -82,7 +83,7 @@ var _ kms.Driver = (*Driver)(nil)
 // backends' drivers.
 func New(backends []Backend, opts Options) (*Driver, error) {
 	bad := func(reason string) error {
-		return fmt.Errorf("multi: new: %s: %w", reason, kms.ErrInvalidArgument)
+		return errtext.Tagged(kms.ErrInvalidArgument, "multi: new: %s", reason)
 	}
 	if len(backends) == 0 || len(backends) > maxEntries {
 		return nil, bad(fmt.Sprintf("needs 1 to %d backends, has %d", maxEntries, len(backends)))

@@ -17,6 +17,7 @@ import (
 	p11 "github.com/miekg/pkcs11"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/internal/errtext"
 )
 
 // Config opens a root key in a PKCS#11 token. ModulePath, TokenLabel,
@@ -143,7 +144,7 @@ func Open(ctx context.Context, cfg Config) (*Driver, error) {
 
 func (c *Config) validate() error {
 	bad := func(reason string) error {
-		return fmt.Errorf("pkcs11: config: %s: %w", reason, kms.ErrInvalidArgument)
+		return errtext.Tagged(kms.ErrInvalidArgument, "pkcs11: config: %s", reason)
 	}
 	switch {
 	case c.ModulePath == "":
@@ -544,7 +545,7 @@ func (d *Driver) findKey(c *p11.Ctx, h p11.SessionHandle, missing error) (p11.Ob
 	case 1:
 		return objs[0], nil
 	}
-	return 0, fmt.Errorf("several AES keys are labelled %q: %w", d.label, kms.ErrInvalidArgument)
+	return 0, errtext.Tagged(kms.ErrInvalidArgument, "several AES keys are labelled %q", d.label)
 }
 
 // createKey generates the key in the token, unless it appeared meanwhile.
@@ -595,7 +596,7 @@ func (d *Driver) checkKey(c *p11.Ctx, h p11.SessionHandle, key p11.ObjectHandle)
 		return mapErr(stageOther, "C_GetAttributeValue", err)
 	}
 	bad := func(reason string) error {
-		return fmt.Errorf("key %q %s: %w", d.label, reason, kms.ErrInvalidArgument)
+		return errtext.Tagged(kms.ErrInvalidArgument, "key %q %s", d.label, reason)
 	}
 	for _, a := range attrs {
 		switch a.Type {

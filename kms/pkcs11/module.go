@@ -14,6 +14,7 @@ import (
 	p11 "github.com/miekg/pkcs11"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/internal/errtext"
 )
 
 // A PKCS#11 library is process-wide state: C_Initialize may be called once
@@ -81,11 +82,11 @@ func acquireModule(path string) (*module, error) {
 		}
 		return nil, fmt.Errorf("pkcs11: module %q: %w", path, kms.ErrInvalidArgument)
 	} else if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("pkcs11: module %q is not a regular file: %w", path, kms.ErrInvalidArgument)
+		return nil, errtext.Tagged(kms.ErrInvalidArgument, "pkcs11: module %q is not a regular file", path)
 	}
 	ctx := p11.New(path)
 	if ctx == nil {
-		return nil, fmt.Errorf("pkcs11: module %q cannot be loaded as a PKCS#11 library: %w", path, kms.ErrInvalidArgument)
+		return nil, errtext.Tagged(kms.ErrInvalidArgument, "pkcs11: module %q cannot be loaded as a PKCS#11 library", path)
 	}
 	pinKey := make([]byte, 32)
 	_, _ = rand.Read(pinKey)

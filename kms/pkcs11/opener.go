@@ -2,10 +2,10 @@ package pkcs11
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/internal/errtext"
 )
 
 // Opener opens pkcs11: root key URIs (see the package documentation) on a
@@ -79,7 +79,7 @@ func (o *Opener) config(p *URI) (Config, error) {
 		cfg.PIN = o.PIN
 	}
 	if cfg.PIN.IsZero() {
-		return Config{}, fmt.Errorf("pkcs11: root key URI needs pin-source=env:NAME or pin-source=file:/path (or an Opener.PIN): %w", kms.ErrInvalidArgument)
+		return Config{}, errtext.Tagged(kms.ErrInvalidArgument, "pkcs11: root key URI needs pin-source=env:NAME or pin-source=file:/path (or an Opener.PIN)")
 	}
 	return cfg, nil
 }

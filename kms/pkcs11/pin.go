@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/internal/errtext"
 )
 
 // PIN is a token's user PIN. It never shows itself: String, GoString,
@@ -58,19 +59,19 @@ const maxPINFile = 1024
 func readPINSource(src string) (PIN, error) {
 	kind, arg, ok := strings.Cut(src, ":")
 	if !ok || arg == "" {
-		return PIN{}, fmt.Errorf("pkcs11: pin-source must be env:NAME or file:/absolute/path: %w", kms.ErrInvalidArgument)
+		return PIN{}, errtext.Tagged(kms.ErrInvalidArgument, "pkcs11: pin-source must be env:NAME or file:/absolute/path")
 	}
 	switch kind {
 	case "env":
 		v, ok := os.LookupEnv(arg)
 		if !ok || v == "" {
-			return PIN{}, fmt.Errorf("pkcs11: pin-source names environment variable %.64q, which is unset or empty: %w", arg, kms.ErrInvalidArgument)
+			return PIN{}, errtext.Tagged(kms.ErrInvalidArgument, "pkcs11: pin-source names environment variable %.64q, which is unset or empty", arg)
 		}
 		return NewPIN(v), nil
 	case "file":
 		path := strings.TrimPrefix(arg, "//") // file:///abs and file:/abs
 		if !filepath.IsAbs(path) {
-			return PIN{}, fmt.Errorf("pkcs11: pin-source file must be an absolute path: %w", kms.ErrInvalidArgument)
+			return PIN{}, errtext.Tagged(kms.ErrInvalidArgument, "pkcs11: pin-source file must be an absolute path")
 		}
 		f, err := os.Open(path)
 		if err != nil {
@@ -83,17 +84,19 @@ func readPINSource(src string) (PIN, error) {
 		}
 		defer clear(b)
 		if len(b) > maxPINFile {
-			return PIN{}, fmt.Errorf("pkcs11: PIN file %q is larger than %d bytes: %w", path, maxPINFile, kms.ErrInvalidArgument)
+			return PIN{}, errtext.Tagged(kms.ErrInvalidArgument, "pkcs11: PIN file %q is larger than %d bytes", path, maxPINFile)
 		}
 		s := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
 		if s == "" {
-			return PIN{}, fmt.Errorf("pkcs11: PIN file %q is empty: %w", path, kms.ErrInvalidArgument)
+			return PIN{}, errtext.Tagged(kms.ErrInvalidArgument, "pkcs11: PIN file %q is empty", path)
 		}
 		return NewPIN(s), nil
 	}
-	return PIN{}, fmt.Errorf("pkcs11: pin-source must be env:NAME or file:/absolute/path: %w", kms.ErrInvalidArgument)
+	return PIN{}, errtext.Tagged(kms.ErrInvalidArgument, "pkcs11: pin-source must be env:NAME or file:/absolute/path")
 }
 
+// pinFileErr classifies a failure to read a PIN file; the error wraps the
+// system's error too.
 func pinFileErr(path string, err error) error {
 	sentinel := kms.ErrInvalidArgument
 	switch {
@@ -106,5 +109,9 @@ func pinFileErr(path string, err error) error {
 	if errors.As(err, &pe) {
 		err = pe.Err
 	}
-	return fmt.Errorf("pkcs11: read PIN file %q: %v: %w", path, err, sentinel)
+	if errtext.Says(err, sentinel) {
+		// "permission denied", once.
+		return errtext.Tagged(err, "pkcs11: read PIN file %q: %w", path, sentinel)
+	}
+	return fmt.Errorf("pkcs11: read PIN file %q: %w (%w)", path, sentinel, err)
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/internal/errtext"
 )
 
 // Scheme is the URI scheme of PKCS#11 root keys, to register an Opener
@@ -57,7 +58,7 @@ func ParseURI(s string) (*URI, error) {
 }
 
 func uriErr(reason string) error {
-	return fmt.Errorf("pkcs11: root key URI %s: %w", reason, kms.ErrInvalidArgument)
+	return errtext.Tagged(kms.ErrInvalidArgument, "pkcs11: root key URI %s", reason)
 }
 
 // parseURL parses a pkcs11: URI that url.Parse has split.

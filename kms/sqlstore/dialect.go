@@ -8,6 +8,7 @@ import (
 
 	"github.com/piiguard/piiguard/internal/sqlq"
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/internal/errtext"
 )
 
 // Dialect is the SQL database behind a Store. Its zero value is invalid.
@@ -53,7 +54,7 @@ func checkTime(what string, t time.Time) error {
 		return nil
 	}
 	if y := t.UTC().Year(); y < 1 || y > 9999 {
-		return fmt.Errorf("%s: year %d outside 1–9999: %w", what, y, kms.ErrInvalidArgument)
+		return errtext.Tagged(kms.ErrInvalidArgument, "%s: year %d outside 1–9999", what, y)
 	}
 	return nil
 }

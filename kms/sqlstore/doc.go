@@ -91,7 +91,21 @@
 //
 // Messages name keysets but never subject IDs (which may be personal data),
 // and never key bytes: every value is a bound parameter, which drivers do
-// not echo.
+// not echo. An error that came from the database names it, after the
+// prefix, when the Store has a label (Options.Label): OpenSQLite labels a
+// Store with its file's path; give New the label of a PostgreSQL database
+// with PostgresLabel, which keeps the host, port and database name of a
+// connection string and drops its user, password and parameters:
+//
+//	sqlstore: sqlite "/var/lib/app/keys.db": put keyset "customers": permission denied: attempt to write a readonly database (8)
+//	sqlstore: postgres "db.example.com:5432/app": get keyset "customers": unavailable: failed to connect to …
+//
+// # Files
+//
+// OpenSQLite creates a new database file with mode 0600, so SQLite's -wal
+// and -shm files beside it get 0600 too; the file holds only encrypted
+// keys, but no one else has reason to read it. An existing file keeps its
+// mode.
 //
 // # Security considerations
 //

@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/internal/errtext"
 )
 
 // sqlStater is implemented by PostgreSQL driver errors (pgconn.PgError,
@@ -40,14 +41,24 @@ const (
 )
 
 // wrapErr returns err classified under one kms sentinel (or the context's
-// error), prefixed with "sqlstore: " and what was being done. The driver's
-// message is kept: drivers do not echo bound parameters, and this package
-// binds every value.
+// error), prefixed with "sqlstore: ", the database (prefix) and what was
+// being done. The driver's message is kept: drivers do not echo bound
+// parameters, and this package binds every value.
 func (s *Store) wrapErr(ctx context.Context, op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	return fmt.Errorf("sqlstore: %s: %w", op, classify(ctx, s.dialect, err))
+	return fmt.Errorf("%s%s: %w", s.prefix(), op, classify(ctx, s.dialect, err))
+}
+
+// prefix begins the message of an error that came from the database:
+// "sqlstore: ", and the dialect and Options.Label when there is a label
+// (`sqlstore: sqlite "/var/lib/app/keys.db": `).
+func (s *Store) prefix() string {
+	if s.opts.Label == "" {
+		return "sqlstore: "
+	}
+	return fmt.Sprintf("sqlstore: %s %q: ", s.dialect, s.opts.Label)
 }
 
 // classify returns err wrapping the sentinel that describes it.
@@ -60,6 +71,11 @@ func classify(ctx context.Context, d Dialect, err error) error {
 	if sentinel := sentinelFor(d, err); sentinel != nil {
 		if errors.Is(err, sentinel) {
 			return err
+		}
+		if errtext.Says(err, sentinel) {
+			// "sql: database is closed", not "closed: sql: database is
+			// closed".
+			return errtext.Tagged(sentinel, "%w", err)
 		}
 		return fmt.Errorf("%w: %w", sentinel, err)
 	}

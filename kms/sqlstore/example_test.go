@@ -50,3 +50,18 @@ func ExampleOpenSQLite() {
 	// writer b conflicts: true
 	// no subject key yet: true
 }
+
+// A Store over a PostgreSQL pool names its database in errors when given a
+// label; PostgresLabel makes one from the connection string without its
+// user, password or parameters.
+func ExamplePostgresLabel() {
+	dsn := "postgres://app:s3cret@db.example.com:5432/customers?sslmode=verify-full"
+	fmt.Println(sqlstore.PostgresLabel(dsn))
+	fmt.Println(sqlstore.PostgresLabel("host=db.example.com dbname=customers password=s3cret"))
+	// A Store would be made with:
+	//	db, err := sql.Open("pgx", dsn)
+	//	store, err := sqlstore.New(db, sqlstore.Postgres, sqlstore.Options{Label: sqlstore.PostgresLabel(dsn)})
+	// Output:
+	// db.example.com:5432/customers
+	// db.example.com/customers
+}

@@ -155,7 +155,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.migrate(ctx); err != nil {
-		return fmt.Errorf("sqlstore: %w", err)
+		return fmt.Errorf("%s%w", s.prefix(), err)
 	}
 	s.schemaOK.Store(true)
 	return nil

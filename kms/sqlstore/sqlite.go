@@ -10,7 +10,9 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/piiguard/piiguard/internal/fsutil"
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/internal/errtext"
 
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 )
@@ -37,22 +39,30 @@ const sqliteBusyTimeout = 10 * time.Second
 // with the pure-Go modernc.org/sqlite driver, in WAL mode with a busy
 // timeout so that several Stores and processes can share the file, and
 // creates the tables. Close the Store to close the database.
+//
+// A file it creates has mode 0600 (owner only, whatever the umask), as
+// have the -wal and -shm files SQLite makes beside it; an existing file
+// keeps its mode. Errors from the database name the file (Options.Label is
+// path).
 func OpenSQLite(path string) (*Store, error) {
 	if path == "" {
-		return nil, fmt.Errorf("sqlstore: open sqlite: empty path: %w", kms.ErrInvalidArgument)
+		return nil, errtext.Tagged(kms.ErrInvalidArgument, "sqlstore: open sqlite: empty path")
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: open sqlite %q: %w", path, kms.ErrInvalidArgument)
 	}
+	// SQLite would create the file with mode 0644 (less the umask). A
+	// failure here (a missing directory, say) is SQLite's to report.
+	_, _ = fsutil.CreatePrivate(abs)
 	// A file: URI, with the path escaped so that '?', '#' and '%' in it
 	// stay part of the name.
 	dsn := "file:" + (&url.URL{Path: filepath.ToSlash(abs)}).EscapedPath() + "?" + sqlitePragmas
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: open sqlite %q: %w", path, classify(context.Background(), SQLite, err))
+		return nil, fmt.Errorf("sqlstore: %s %q: open: %w", SQLite, path, classify(context.Background(), SQLite, err))
 	}
-	s, err := New(db, SQLite, Options{})
+	s, err := New(db, SQLite, Options{Label: path})
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -62,7 +72,7 @@ func OpenSQLite(path string) (*Store, error) {
 	// is not shared yet, so its lock is not needed either.
 	if err := migrateSQLiteFile(s); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("sqlstore: open sqlite %q: %w", path, err)
+		return nil, fmt.Errorf("%sopen: %w", s.prefix(), err)
 	}
 	s.schemaOK.Store(true)
 	return s, nil

@@ -29,6 +29,14 @@ type Options struct {
 	// run Migrate (or the migrations of your own tooling) with a privileged
 	// role instead. The Store then only checks the schema version.
 	NoAutoMigrate bool
+	// Label names the database in the messages of the errors that come
+	// from it (`sqlstore: postgres "db.example.com:5432/app": get keyset …`):
+	// the SQLite file's path, or PostgreSQL's host, port and database name,
+	// which PostgresLabel derives from a connection string. It is printed
+	// (quoted), so it must hold no password: never pass the connection
+	// string itself. Default: none, and errors do not name the database.
+	// OpenSQLite sets it to the file's path.
+	Label string
 }
 
 var prefixRE = regexp.MustCompile(`^([a-z_][a-z0-9_]{0,31})?$`)
@@ -84,7 +92,7 @@ func (s *Store) Close() error {
 		return nil
 	}
 	if err := s.db.Close(); err != nil {
-		return fmt.Errorf("sqlstore: close: %w", classify(context.Background(), s.dialect, err))
+		return s.wrapErr(context.Background(), "close", err)
 	}
 	return nil
 }
@@ -113,7 +121,7 @@ func (s *Store) begin(ctx context.Context, op string) error {
 		err = s.migrate(ctx)
 	}
 	if err != nil {
-		return fmt.Errorf("sqlstore: %s: %w", op, err)
+		return fmt.Errorf("%s%s: %w", s.prefix(), op, err)
 	}
 	s.schemaOK.Store(true)
 	return nil

@@ -56,7 +56,7 @@ var (
 
 func newClient(address string, opts Options) (*client, error) {
 	bad := func(reason string) error {
-		return fmt.Errorf("vaulttransit: address %s: %w", reason, kms.ErrInvalidArgument)
+		return errtext.Tagged(kms.ErrInvalidArgument, "vaulttransit: address %s", reason)
 	}
 	u, err := url.Parse(address)
 	switch {
@@ -71,15 +71,15 @@ func newClient(address string, opts Options) (*client, error) {
 	if token == "" && opts.TokenEnv != "" {
 		v, ok := os.LookupEnv(opts.TokenEnv)
 		if !ok || v == "" {
-			return nil, fmt.Errorf("vaulttransit: token environment variable %.64q is unset or empty: %w", opts.TokenEnv, kms.ErrInvalidArgument)
+			return nil, errtext.Tagged(kms.ErrInvalidArgument, "vaulttransit: token environment variable %.64q is unset or empty", opts.TokenEnv)
 		}
 		token = v
 	}
 	if token == "" {
-		return nil, fmt.Errorf("vaulttransit: no Vault token: set Options.Token, Options.TokenEnv or the URI's token_env: %w", kms.ErrInvalidArgument)
+		return nil, errtext.Tagged(kms.ErrInvalidArgument, "vaulttransit: no Vault token: set Options.Token, Options.TokenEnv or the URI's token_env")
 	}
 	if strings.ContainsAny(token, "\r\n\x00") {
-		return nil, fmt.Errorf("vaulttransit: the Vault token has a line break or NUL: %w", kms.ErrInvalidArgument)
+		return nil, errtext.Tagged(kms.ErrInvalidArgument, "vaulttransit: the Vault token has a line break or NUL")
 	}
 	c := &client{base: &url.URL{Scheme: u.Scheme, Host: u.Host}, namespace: opts.Namespace, token: token}
 	if opts.HTTPClient != nil {
@@ -221,11 +221,11 @@ func classify(op string, status int, errs []string) error {
 // checkMount checks a mount path ("transit", "secrets/transit").
 func checkMount(mount string) error {
 	if mount == "" {
-		return fmt.Errorf("vaulttransit: empty mount path: %w", kms.ErrInvalidArgument)
+		return errtext.Tagged(kms.ErrInvalidArgument, "vaulttransit: empty mount path")
 	}
 	for _, part := range strings.Split(mount, "/") {
 		if !mountPartRE.MatchString(part) || part == "." || part == ".." {
-			return fmt.Errorf("vaulttransit: mount path %.100q is malformed: %w", mount, kms.ErrInvalidArgument)
+			return errtext.Tagged(kms.ErrInvalidArgument, "vaulttransit: mount path %.100q is malformed", mount)
 		}
 	}
 	return nil
@@ -234,7 +234,7 @@ func checkMount(mount string) error {
 // checkName checks a Transit key name.
 func checkName(name string) error {
 	if len(name) > 256 || !nameRE.MatchString(name) {
-		return fmt.Errorf("vaulttransit: key name %.100q is malformed (letters, digits, '_', '-', '.'): %w", name, kms.ErrInvalidArgument)
+		return errtext.Tagged(kms.ErrInvalidArgument, "vaulttransit: key name %.100q is malformed (letters, digits, '_', '-', '.')", name)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/internal/errtext"
 )
 
 // Scheme is the URI scheme of Vault Transit root keys:
@@ -51,7 +52,7 @@ func (o *Opener) OpenRootKey(ctx context.Context, u *url.URL) (kms.Driver, error
 func (o *Opener) parse(u *url.URL) (address, mount, name string, opts Options, err error) {
 	opts = o.Options
 	bad := func(reason string) error {
-		return fmt.Errorf("vaulttransit: URI %s: %w", reason, kms.ErrInvalidArgument)
+		return errtext.Tagged(kms.ErrInvalidArgument, "vaulttransit: URI %s", reason)
 	}
 	switch {
 	case u.User != nil:

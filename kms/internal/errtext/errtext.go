@@ -1,10 +1,13 @@
-// Package errtext holds the helpers the cloud KMS backends (awskms, gcpkms,
-// vaulttransit) share to put a service's own words into an error without
-// letting them run wild: one line, bounded length, valid UTF-8.
+// Package errtext holds the helpers kms and its backends (awskms, gcpkms,
+// vaulttransit, pkcs11, multi, sqlstore) share to word their errors: a
+// service's own words put into an error without letting them run wild (one
+// line, bounded length, valid UTF-8), and a sentinel wrapped without being
+// said twice.
 package errtext
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"unicode/utf8"
 )
@@ -43,4 +46,29 @@ func RootCause(err error) error {
 		}
 		err = next
 	}
+}
+
+// Tagged returns an error that reads as the formatted message alone and
+// wraps sentinel, so that errors.Is and kms.ErrorCode still find it, as
+// well as every error the format wraps with %w. Use it where the message
+// already says what is wrong, so that the sentinel's words after it (":
+// invalid argument", "(permission denied)") would only say it again.
+func Tagged(sentinel error, format string, args ...any) error {
+	return &tagged{msg: fmt.Errorf(format, args...), sentinel: sentinel}
+}
+
+type tagged struct {
+	msg      error // the message, and what it wraps
+	sentinel error // wrapped, not printed
+}
+
+func (e *tagged) Error() string   { return e.msg.Error() }
+func (e *tagged) Unwrap() []error { return []error{e.sentinel, e.msg} }
+
+// Says reports whether the message of err already holds the words of
+// sentinel (case-insensitively), as "sql: database is closed" holds
+// "closed" and a file system's "permission denied" holds
+// kms.ErrPermissionDenied's: printing the sentinel before it would repeat it.
+func Says(err, sentinel error) bool {
+	return strings.Contains(strings.ToLower(err.Error()), strings.ToLower(sentinel.Error()))
 }

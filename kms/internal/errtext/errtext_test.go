@@ -35,6 +35,22 @@ func TestRootCause(t *testing.T) {
 	assert.Same(t, base, RootCause(base))
 }
 
+func TestTaggedWrapsTheSentinelWithoutSayingIt(t *testing.T) {
+	sentinel := errors.New("invalid argument")
+	cause := errors.New("no such file or directory")
+	err := Tagged(sentinel, "open %q: %w", "x", cause)
+	assert.Equal(t, `open "x": no such file or directory`, err.Error())
+	assert.ErrorIs(t, err, sentinel)
+	assert.ErrorIs(t, err, cause, "what the format wraps stays wrapped")
+	assert.ErrorIs(t, fmt.Errorf("outer: %w", err), sentinel)
+}
+
+func TestSays(t *testing.T) {
+	assert.True(t, Says(errors.New("sql: database is closed"), errors.New("closed")))
+	assert.True(t, Says(errors.New("ERROR: Permission denied for table t"), errors.New("permission denied")))
+	assert.False(t, Says(errors.New("sql: no rows in result set"), errors.New("not found")))
+}
+
 func FuzzSafe(f *testing.F) {
 	f.Add("plain")
 	f.Add("a\xffb\n" + strings.Repeat("ü", 200))

@@ -1,0 +1,126 @@
+package kms_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/piiguard/piiguard/kms"
+)
+
+// Messages say each thing once, and call a key ID a key ID.
+
+func TestVersionErrorsNameTheKeyID(t *testing.T) {
+	f := newFixture(t, kms.KeyringOptions{})
+	v, err := f.kr.Create(ctx, "k", kms.PurposeAEAD)
+	require.NoError(t, err)
+	for op, call := range map[string]func(uint32) error{
+		"disable": func(id uint32) error { return f.kr.Disable(ctx, "k", id) },
+		"enable":  func(id uint32) error { return f.kr.Enable(ctx, "k", id) },
+		"destroy": func(id uint32) error { return f.kr.Destroy(ctx, "k", id) },
+		"promote": func(id uint32) error { return f.kr.Promote(ctx, "k", id) },
+	} {
+		err := call(12345)
+		require.ErrorIs(t, err, kms.ErrNotFound, op)
+		assert.Equal(t, `kms: `+op+` keyset "k" key ID 12345: not found: no version has this key ID`, err.Error())
+		var ke *kms.KeyError
+		require.ErrorAs(t, err, &ke, op)
+		assert.Equal(t, uint32(12345), ke.KeyID, op)
+	}
+
+	err = f.kr.Disable(ctx, "k", v.ID)
+	require.ErrorIs(t, err, kms.ErrInvalidArgument)
+	id := strconv.FormatUint(uint64(v.ID), 10)
+	assert.Equal(t, `kms: disable keyset "k" key ID `+id+`: invalid argument: it is the primary version; rotate first`, err.Error())
+	assert.NotContains(t, err.Error(), "version "+id)
+
+	v2, err := f.kr.Rotate(ctx, "k")
+	require.NoError(t, err)
+	require.NoError(t, f.kr.Disable(ctx, "k", v.ID))
+	err = f.kr.Promote(ctx, "k", v.ID)
+	require.ErrorIs(t, err, kms.ErrDisabled)
+	assert.Equal(t, `kms: promote keyset "k" key ID `+id+`: key disabled: a disabled version cannot be primary`, err.Error())
+	require.NoError(t, f.kr.Destroy(ctx, "k", v.ID))
+	err = f.kr.Enable(ctx, "k", v.ID)
+	require.ErrorIs(t, err, kms.ErrDestroyed)
+	assert.Equal(t, `kms: enable keyset "k" key ID `+id+`: key destroyed`, err.Error())
+	require.NoError(t, f.kr.Promote(ctx, "k", v2.ID))
+}
+
+func TestSubjectKeyErrorsSaySubjectKeyOnce(t *testing.T) {
+	f := newFixture(t, kms.KeyringOptions{})
+	_, err := f.kr.SubjectKey(ctx, "")
+	require.ErrorIs(t, err, kms.ErrInvalidArgument)
+	assert.Equal(t, "kms: get subject key: invalid argument: subject ID must be 1 to 256 bytes", err.Error())
+	err = f.kr.DestroySubjectKey(ctx, "bad\x00id")
+	require.ErrorIs(t, err, kms.ErrInvalidArgument)
+	assert.Equal(t, "kms: destroy subject key: invalid argument: subject ID holds a control character", err.Error())
+
+	// A closed keyring: the subject ID, which may be personal data, stays
+	// out of the message, as in every subject key error.
+	require.NoError(t, f.kr.Close())
+	const subject = "alice@example.com"
+	_, err = f.kr.SubjectKey(ctx, subject)
+	require.ErrorIs(t, err, kms.ErrClosed)
+	assert.Equal(t, "kms: get subject key: closed", err.Error())
+	err = f.kr.DestroySubjectKey(ctx, subject)
+	require.ErrorIs(t, err, kms.ErrClosed)
+	assert.Equal(t, "kms: destroy subject key: closed", err.Error())
+	var ke *kms.KeyError
+	require.ErrorAs(t, err, &ke)
+	assert.True(t, ke.Subject)
+	assert.Equal(t, subject, ke.Keyset, "the field keeps the subject ID for callers")
+}
+
+func TestRootKeyErrorsDoNotRepeatTheSentinel(t *testing.T) {
+	t.Setenv("PIIGUARD_TEST_EMPTY", "")
+	path := filepath.ToSlash(filepath.Join(t.TempDir(), "root.key"))
+	if path[0] != '/' {
+		path = "/" + path
+	}
+	var m kms.URLMux
+	for uri, want := range map[string]string{
+		"":                    "kms: open root key: URI has no scheme",
+		"%zz://x":             "kms: open root key: malformed URI",
+		"local://" + path:     "needs passphrase_env",
+		"local://host" + path: "must name an absolute path",
+		"local://" + path + "?passphrase_env=PIIGUARD_TEST_EMPTY": `names environment variable "PIIGUARD_TEST_EMPTY", which is unset or empty`,
+	} {
+		_, err := m.OpenRootKey(ctx, uri)
+		require.ErrorIs(t, err, kms.ErrInvalidArgument, uri)
+		assert.Equal(t, kms.CodeInvalidArgument, kms.ErrorCode(err), uri)
+		assert.Contains(t, err.Error(), want, uri)
+		assert.False(t, strings.HasSuffix(err.Error(), ": invalid argument"), "%q: %v", uri, err)
+	}
+
+	_, err := kms.CreateLocalKeyFile(filepath.Join(t.TempDir(), "root.key"), []byte("short"), fastKDF)
+	require.ErrorIs(t, err, kms.ErrWeakPassphrase)
+	assert.Contains(t, err.Error(), ": weak passphrase: fewer than ")
+	assert.Equal(t, 1, strings.Count(err.Error(), "passphrase"), "%v", err)
+	_, err = kms.CreateLocalKeyFile("", []byte(testPassphrase), fastKDF)
+	assert.Equal(t, "kms: create root key file: empty path", err.Error())
+	assert.ErrorIs(t, err, kms.ErrInvalidArgument)
+}
+
+func TestUnreadableRootKeyFileSaysPermissionDeniedOnce(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root reads any file; fileErr's own test covers the message")
+	}
+	path := filepath.Join(t.TempDir(), "root.key")
+	d, err := kms.CreateLocalKeyFile(path, []byte(testPassphrase), fastKDF)
+	require.NoError(t, err)
+	require.NoError(t, d.Close())
+	require.NoError(t, os.Chmod(path, 0))
+	_, err = kms.OpenLocalKeyFile(path, []byte(testPassphrase), kms.LocalOptions{})
+	if errors.Is(err, kms.ErrPermissionDenied) {
+		assert.Equal(t, 1, strings.Count(err.Error(), "permission denied"), "%v", err)
+	} else {
+		t.Skipf("the platform let the file be read: %v", err)
+	}
+}
