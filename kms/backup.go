@@ -87,47 +87,57 @@ func WriteBackup(w io.Writer, created time.Time, keysets []*KeysetRecord) error 
 // errors. A truncated or malformed backup is an error wrapping ErrCorrupt; a
 // backup from a newer version of piiguard wraps ErrUnsupportedVersion.
 func ReadBackup(r io.Reader, name string) (*BackupFile, error) {
+	b, err := readBackup(r, name)
+	if err != nil {
+		return nil, fmt.Errorf("kms: %w", err)
+	}
+	return b, nil
+}
+
+// readBackup is ReadBackup with errors that do not start with "kms: ", for
+// the keyring's operations, whose KeyError says it.
+func readBackup(r io.Reader, name string) (*BackupFile, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxBackupSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("kms: backup %q: %w: %w", name, ErrUnavailable, err)
+		return nil, fmt.Errorf("backup %q: %w: %w", name, ErrUnavailable, err)
 	}
 	if len(data) > maxBackupSize {
-		return nil, fmt.Errorf("kms: backup %q: %w: larger than %d bytes", name, ErrCorrupt, maxBackupSize)
+		return nil, fmt.Errorf("backup %q: %w: larger than %d bytes", name, ErrCorrupt, maxBackupSize)
 	}
 	var head struct {
 		Format  string `json:"format"`
 		Version int    `json:"version"`
 	}
 	if err := json.Unmarshal(data, &head); err != nil {
-		return nil, fmt.Errorf("kms: backup %q: %w: %s", name, ErrCorrupt, jsonProblem(err))
+		return nil, fmt.Errorf("backup %q: %w: %s", name, ErrCorrupt, jsonProblem(err))
 	}
 	if head.Format != backupFormat {
-		return nil, fmt.Errorf("kms: backup %q: %w: not a piiguard key backup", name, ErrCorrupt)
+		return nil, fmt.Errorf("backup %q: %w: not a piiguard key backup", name, ErrCorrupt)
 	}
 	if head.Version > backupVersion {
-		return nil, fmt.Errorf("kms: backup %q: %w: version %d (this piiguard reads up to %d)", name, ErrUnsupportedVersion, head.Version, backupVersion)
+		return nil, fmt.Errorf("backup %q: %w: version %d (this piiguard reads up to %d)", name, ErrUnsupportedVersion, head.Version, backupVersion)
 	}
 	if head.Version < 1 {
-		return nil, fmt.Errorf("kms: backup %q: %w: version %d", name, ErrCorrupt, head.Version)
+		return nil, fmt.Errorf("backup %q: %w: version %d", name, ErrCorrupt, head.Version)
 	}
 	var b backupJSON
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&b); err != nil {
-		return nil, fmt.Errorf("kms: backup %q: %w: %s", name, ErrCorrupt, jsonProblem(err))
+		return nil, fmt.Errorf("backup %q: %w: %s", name, ErrCorrupt, jsonProblem(err))
 	}
 	sum, err := backupChecksum(b.Keysets)
 	if err != nil || sum != b.Checksum {
-		return nil, fmt.Errorf("kms: backup %q: %w: checksum does not match", name, ErrCorrupt)
+		return nil, fmt.Errorf("backup %q: %w: checksum does not match", name, ErrCorrupt)
 	}
 	out := &BackupFile{Created: b.Created}
 	seen := map[string]bool{}
 	for _, j := range b.Keysets {
 		if err := j.validate(); err != nil {
-			return nil, fmt.Errorf("kms: backup %q: %w: %w", name, ErrCorrupt, err)
+			return nil, fmt.Errorf("backup %q: %w: %w", name, ErrCorrupt, err)
 		}
 		if seen[j.Name] {
-			return nil, fmt.Errorf("kms: backup %q: %w: keyset %q appears twice", name, ErrCorrupt, j.Name)
+			return nil, fmt.Errorf("backup %q: %w: keyset %q appears twice", name, ErrCorrupt, j.Name)
 		}
 		seen[j.Name] = true
 		rec := j.record()
@@ -197,7 +207,7 @@ func (k *Keyring) restore(ctx context.Context, r io.Reader, name string) (int, e
 	if err := k.check("restore", ""); err != nil {
 		return 0, err
 	}
-	b, err := ReadBackup(r, name)
+	b, err := readBackup(r, name)
 	if err != nil {
 		return 0, err
 	}
@@ -304,7 +314,7 @@ func (k *Keyring) VerifyBackup(ctx context.Context, r io.Reader, name string) (*
 		if err := k.check("verify backup", ""); err != nil {
 			return nil, err
 		}
-		b, err := ReadBackup(r, name)
+		b, err := readBackup(r, name)
 		if err != nil {
 			return nil, err
 		}
@@ -349,7 +359,15 @@ func (k *Keyring) verify(ctx context.Context, recs []*KeysetRecord, missing []st
 	}
 	if !rep.OK() {
 		f := rep.Failures[0]
-		return rep, fmt.Errorf("%w: %d failures; first: keyset %q version %d: %w", ErrVerification, len(rep.Failures), f.Keyset, f.KeyID, f.Err)
+		what := fmt.Sprintf("keyset %q", f.Keyset)
+		if f.KeyID != 0 {
+			what += fmt.Sprintf(" key ID %d", f.KeyID)
+		}
+		failures := "1 failure"
+		if n := len(rep.Failures); n != 1 {
+			failures = fmt.Sprintf("%d failures", n)
+		}
+		return rep, fmt.Errorf("%w: %s; first: %s: %w", ErrVerification, failures, what, f.Err)
 	}
 	return rep, nil
 }

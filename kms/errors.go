@@ -160,6 +160,10 @@ type KeyError struct {
 }
 
 func (e *KeyError) Error() string {
+	if e.Keyset == "*" || e.Keyset == "" && !e.Subject {
+		// An operation on every keyset (backup, restore, verify).
+		return fmt.Sprintf("kms: %s: %v", e.Op, e.Err)
+	}
 	what := fmt.Sprintf("keyset %q", e.Keyset)
 	if e.Subject {
 		// Subject IDs may be personal data: the message leaves them out;

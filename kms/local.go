@@ -18,7 +18,7 @@ import (
 	"sync"
 
 	"github.com/piiguard/piiguard/internal/fsutil"
-	"github.com/piiguard/piiguard/kms/internal/errtext"
+	"github.com/piiguard/piiguard/internal/errtext"
 )
 
 // LocalOptions configures CreateLocalKeyFile and OpenLocalKeyFile. The zero

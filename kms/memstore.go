@@ -147,7 +147,7 @@ func (s *MemoryStore) GetSubjectKey(ctx context.Context, subjectID string) (*Sub
 	defer s.mu.Unlock()
 	r, ok := s.subjects[subjectID]
 	if !ok {
-		return nil, fmt.Errorf("kms: subject key: %w", ErrNotFound)
+		return nil, ErrNotFound
 	}
 	c := *r
 	c.EncryptedKey = bytes.Clone(r.EncryptedKey)
@@ -162,7 +162,7 @@ func (s *MemoryStore) PutSubjectKey(ctx context.Context, rec *SubjectKeyRecord) 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.subjects[rec.SubjectID]; ok {
-		return fmt.Errorf("kms: subject key: %w", ErrAlreadyExists)
+		return ErrAlreadyExists
 	}
 	c := *rec
 	c.EncryptedKey = bytes.Clone(rec.EncryptedKey)
@@ -179,7 +179,7 @@ func (s *MemoryStore) DestroySubjectKey(ctx context.Context, subjectID string, a
 	defer s.mu.Unlock()
 	r, ok := s.subjects[subjectID]
 	if !ok {
-		return fmt.Errorf("kms: subject key: %w", ErrNotFound)
+		return ErrNotFound
 	}
 	if r.Destroyed.IsZero() {
 		clear(r.EncryptedKey)
@@ -233,9 +233,9 @@ func (s *MemoryStore) ReplaceSubjectKey(ctx context.Context, rec *SubjectKeyReco
 	r, ok := s.subjects[rec.SubjectID]
 	switch {
 	case !ok:
-		return fmt.Errorf("kms: subject key: %w", ErrNotFound)
+		return ErrNotFound
 	case !r.Destroyed.IsZero() || !bytes.Equal(r.EncryptedKey, old):
-		return fmt.Errorf("kms: subject key: destroyed or changed since it was read: %w", ErrConflict)
+		return fmt.Errorf("destroyed or changed since it was read: %w", ErrConflict)
 	}
 	clear(r.EncryptedKey)
 	r.Keyset, r.EncryptedKey = rec.Keyset, bytes.Clone(rec.EncryptedKey)

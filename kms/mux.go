@@ -13,7 +13,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/piiguard/piiguard/kms/internal/errtext"
+	"github.com/piiguard/piiguard/internal/errtext"
 )
 
 // Built-in URI schemes, known to every URLMux.

@@ -124,3 +124,38 @@ func TestUnreadableRootKeyFileSaysPermissionDeniedOnce(t *testing.T) {
 		t.Skipf("the platform let the file be read: %v", err)
 	}
 }
+
+// TestMemoryStoreSubjectKeyErrorsSaySubjectKeyOnce: the store's own errors
+// no longer repeat what the keyring's KeyError says.
+func TestMemoryStoreSubjectKeyErrorsSaySubjectKeyOnce(t *testing.T) {
+	f := newFixture(t, kms.KeyringOptions{})
+	err := f.kr.DestroySubjectKey(ctx, "nobody")
+	require.ErrorIs(t, err, kms.ErrNotFound)
+	assert.Equal(t, 1, strings.Count(err.Error(), "subject key"), err.Error())
+	assert.Equal(t, 1, strings.Count(err.Error(), "kms:"), err.Error())
+}
+
+// TestVerifyErrorNamesTheKeysetOnceAndCountsInWords: a keyset that does not
+// unwrap is not "version 0", and one failure is "1 failure".
+func TestVerifyErrorNamesTheKeysetOnceAndCountsInWords(t *testing.T) {
+	f := newFixture(t, kms.KeyringOptions{})
+	require.NoError(t, f.kr.Ensure(ctx, "fields", kms.PurposeAEAD))
+	other, err := kms.NewKeyring(newRoot(t, "other"), f.store, kms.KeyringOptions{})
+	require.NoError(t, err)
+	_, err = other.Verify(ctx)
+	require.ErrorIs(t, err, kms.ErrVerification)
+	assert.Contains(t, err.Error(), `1 failure; first: keyset "fields": `)
+	assert.NotContains(t, err.Error(), "version 0")
+	assert.NotContains(t, err.Error(), "1 failures")
+}
+
+// TestVerifyBackupErrorSaysKMSOnce: a damaged backup's error reads
+// "kms: verify backup: backup …", not "kms: … keyset "*": kms: backup …".
+func TestVerifyBackupErrorSaysKMSOnce(t *testing.T) {
+	f := newFixture(t, kms.KeyringOptions{})
+	_, err := f.kr.VerifyBackup(ctx, strings.NewReader(`{"format":"piiguard.keybackup"`), "b.json")
+	require.ErrorIs(t, err, kms.ErrCorrupt)
+	assert.Equal(t, `kms: verify backup: backup "b.json": corrupt: truncated`, err.Error())
+	_, err = kms.ReadBackup(strings.NewReader(`{`), "b.json")
+	assert.Equal(t, `kms: backup "b.json": corrupt: truncated`, err.Error(), "ReadBackup on its own says kms once too")
+}

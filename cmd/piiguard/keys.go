@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/piiguard/piiguard/internal/errtext"
 	"github.com/piiguard/piiguard/internal/fsutil"
 	"github.com/piiguard/piiguard/kms"
 )
@@ -65,7 +66,7 @@ func (c *cli) keysInit(ctx context.Context, args []string, stdout, stderr io.Wri
 	}
 	secret, set := os.LookupEnv(env)
 	if !set || secret == "" {
-		return fmt.Errorf("environment variable %.64q, which should hold the passphrase, is unset or empty: %w", env, kms.ErrInvalidArgument)
+		return errtext.Tagged(kms.ErrInvalidArgument, "environment variable %.64q, which should hold the passphrase, is unset or empty", env)
 	}
 	passphrase := []byte(secret)
 	defer clear(passphrase)
@@ -341,7 +342,7 @@ func (c *cli) keysDestroy(ctx context.Context, args []string, stdout, stderr io.
 	case v.Status == kms.StatusDestroyed:
 		return fmt.Errorf("keyset %q version %d (key ID %d) is already destroyed: %w", name, v.Number, id, kms.ErrDestroyed)
 	case v.Primary:
-		return fmt.Errorf("keyset %q version %d (key ID %d) is the primary and cannot be destroyed; rotate or promote another version first: %w", name, v.Number, id, kms.ErrInvalidArgument)
+		return errtext.Tagged(kms.ErrInvalidArgument, "keyset %q version %d (key ID %d) is the primary and cannot be destroyed; rotate or promote another version first", name, v.Number, id)
 	}
 	if !*yes {
 		return usagef("not confirmed: this would destroy version %d (key ID %d, %s, created %s) of keyset %q (%s) for good: "+

@@ -17,6 +17,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver, for postgres:// stores
 
 	"github.com/piiguard/piiguard/audit"
+	"github.com/piiguard/piiguard/internal/errtext"
 	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/kms/awskms"
 	"github.com/piiguard/piiguard/kms/gcpkms"
@@ -142,9 +143,11 @@ func openStore(spec string, mode storeMode) (*openedStore, error) {
 		if err != nil {
 			// pgx parses the URL lazily; sql.Open only fails for an
 			// unknown driver. Its message is not echoed all the same.
-			return nil, fmt.Errorf("open PostgreSQL store: %w", kms.ErrInvalidArgument)
+			return nil, errtext.Tagged(kms.ErrInvalidArgument, "open PostgreSQL store: the connection URL is not valid")
 		}
-		s, err := sqlstore.New(db, sqlstore.Postgres, sqlstore.Options{})
+		// Errors name the database by host, port and name: never the
+		// URL, which may hold a password.
+		s, err := sqlstore.New(db, sqlstore.Postgres, sqlstore.Options{Label: sqlstore.PostgresLabel(spec)})
 		if err != nil {
 			db.Close()
 			return nil, err
@@ -171,9 +174,9 @@ func mustExist(path string, mode storeMode, dir bool) error {
 	case err != nil:
 		return fmt.Errorf("key store %q: %w", path, err)
 	case dir && !fi.IsDir():
-		return fmt.Errorf("key store %q is not a directory: %w", path, kms.ErrInvalidArgument)
+		return errtext.Tagged(kms.ErrInvalidArgument, "key store %q is not a directory", path)
 	case !dir && fi.IsDir():
-		return fmt.Errorf("key store %q is a directory, not an SQLite file: %w", path, kms.ErrInvalidArgument)
+		return errtext.Tagged(kms.ErrInvalidArgument, "key store %q is a directory, not an SQLite file", path)
 	}
 	return nil
 }

@@ -152,9 +152,6 @@ func openKeys(ctx context.Context, out, errOut io.Writer, dataDir string, stored
 			}
 		}
 	}()
-	if err := createPrivate(storePath); err != nil {
-		return k, err
-	}
 	if k.store, err = sqlstore.OpenSQLite(storePath); err != nil {
 		return k, err
 	}

@@ -308,7 +308,9 @@ func openCustomers(ctx context.Context, path string) (*sql.DB, int, error) {
 }
 
 // createPrivate creates an empty file with mode 0600 if path does not
-// exist, so that SQLite does not create it world-readable.
+// exist, so that SQLite does not create it (and its -wal and -shm files)
+// readable by all. (kms/sqlstore.OpenSQLite does the same for the key
+// store; this example keeps its own copy so that it can be copied whole.)
 func createPrivate(path string) error {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if errors.Is(err, fs.ErrExist) {

@@ -17,7 +17,7 @@ import (
 	awskmsapi "github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/piiguard/piiguard/kms"
-	"github.com/piiguard/piiguard/kms/internal/errtext"
+	"github.com/piiguard/piiguard/internal/errtext"
 )
 
 // EncryptionContextKey is the encryption context key under which Wrap and

@@ -13,7 +13,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/piiguard/piiguard/kms"
-	"github.com/piiguard/piiguard/kms/internal/errtext"
+	"github.com/piiguard/piiguard/internal/errtext"
 )
 
 // errorClasses maps AWS KMS error codes to kms sentinels. Codes not listed

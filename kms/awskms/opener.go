@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/piiguard/piiguard/kms"
-	"github.com/piiguard/piiguard/kms/internal/errtext"
+	"github.com/piiguard/piiguard/internal/errtext"
 )
 
 // Scheme is the URI scheme of AWS KMS root keys:

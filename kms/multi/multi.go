@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/piiguard/piiguard/kms"
-	"github.com/piiguard/piiguard/kms/internal/errtext"
+	"github.com/piiguard/piiguard/internal/errtext"
 )
 
 // Backend is one root key of a multi-backend root key.

@@ -17,7 +17,7 @@ import (
 	p11 "github.com/miekg/pkcs11"
 
 	"github.com/piiguard/piiguard/kms"
-	"github.com/piiguard/piiguard/kms/internal/errtext"
+	"github.com/piiguard/piiguard/internal/errtext"
 )
 
 // Config opens a root key in a PKCS#11 token. ModulePath, TokenLabel,

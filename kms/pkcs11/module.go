@@ -14,7 +14,7 @@ import (
 	p11 "github.com/miekg/pkcs11"
 
 	"github.com/piiguard/piiguard/kms"
-	"github.com/piiguard/piiguard/kms/internal/errtext"
+	"github.com/piiguard/piiguard/internal/errtext"
 )
 
 // A PKCS#11 library is process-wide state: C_Initialize may be called once

@@ -5,7 +5,7 @@ import (
 	"net/url"
 
 	"github.com/piiguard/piiguard/kms"
-	"github.com/piiguard/piiguard/kms/internal/errtext"
+	"github.com/piiguard/piiguard/internal/errtext"
 )
 
 // Opener opens pkcs11: root key URIs (see the package documentation) on a

@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	"github.com/piiguard/piiguard/kms"
-	"github.com/piiguard/piiguard/kms/internal/errtext"
+	"github.com/piiguard/piiguard/internal/errtext"
 )
 
 // PIN is a token's user PIN. It never shows itself: String, GoString,

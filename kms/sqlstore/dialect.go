@@ -8,7 +8,7 @@ import (
 
 	"github.com/piiguard/piiguard/internal/sqlq"
 	"github.com/piiguard/piiguard/kms"
-	"github.com/piiguard/piiguard/kms/internal/errtext"
+	"github.com/piiguard/piiguard/internal/errtext"
 )
 
 // Dialect is the SQL database behind a Store. Its zero value is invalid.

@@ -12,7 +12,7 @@ import (
 	"syscall"
 
 	"github.com/piiguard/piiguard/kms"
-	"github.com/piiguard/piiguard/kms/internal/errtext"
+	"github.com/piiguard/piiguard/internal/errtext"
 )
 
 // sqlStater is implemented by PostgreSQL driver errors (pgconn.PgError,

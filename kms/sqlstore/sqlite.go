@@ -12,7 +12,7 @@ import (
 
 	"github.com/piiguard/piiguard/internal/fsutil"
 	"github.com/piiguard/piiguard/kms"
-	"github.com/piiguard/piiguard/kms/internal/errtext"
+	"github.com/piiguard/piiguard/internal/errtext"
 
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 )

@@ -13,7 +13,7 @@ import (
 	"strings"
 
 	"github.com/piiguard/piiguard/kms"
-	"github.com/piiguard/piiguard/kms/internal/errtext"
+	"github.com/piiguard/piiguard/internal/errtext"
 )
 
 // Options configures a Driver or an Admin.

@@ -12,7 +12,7 @@ import (
 	"sync/atomic"
 
 	"github.com/piiguard/piiguard/kms"
-	"github.com/piiguard/piiguard/kms/internal/errtext"
+	"github.com/piiguard/piiguard/internal/errtext"
 )
 
 // Driver is a kms.Driver over one Vault Transit key of an AEAD type

@@ -1,5 +1,5 @@
-// Package errtext holds the helpers kms and its backends (awskms, gcpkms,
-// vaulttransit, pkcs11, multi, sqlstore) share to word their errors: a
+// Package errtext holds the helpers piiguard's packages (kms and its
+// backends, the SQL stores, cmd/piiguard) share to word their errors: a
 // service's own words put into an error without letting them run wild (one
 // line, bounded length, valid UTF-8), and a sentinel wrapped without being
 // said twice.
