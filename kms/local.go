@@ -17,8 +17,8 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/piiguard/piiguard/internal/fsutil"
 	"github.com/piiguard/piiguard/internal/errtext"
+	"github.com/piiguard/piiguard/internal/fsutil"
 )
 
 // LocalOptions configures CreateLocalKeyFile and OpenLocalKeyFile. The zero

@@ -6,8 +6,8 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/internal/errtext"
+	"github.com/piiguard/piiguard/kms"
 )
 
 // Scheme is the URI scheme of AWS KMS root keys:

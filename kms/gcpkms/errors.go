@@ -8,8 +8,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/internal/errtext"
+	"github.com/piiguard/piiguard/kms"
 )
 
 // fail turns an error of the Cloud KMS client into one that wraps a kms

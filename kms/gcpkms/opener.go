@@ -5,8 +5,8 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/internal/errtext"
+	"github.com/piiguard/piiguard/kms"
 )
 
 // Scheme is the URI scheme of Cloud KMS root keys:

@@ -14,8 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/internal/errtext"
+	"github.com/piiguard/piiguard/kms"
 )
 
 // Backend is one root key of a multi-backend root key.

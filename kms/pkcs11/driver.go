@@ -16,8 +16,8 @@ import (
 
 	p11 "github.com/miekg/pkcs11"
 
-	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/internal/errtext"
+	"github.com/piiguard/piiguard/kms"
 )
 
 // Config opens a root key in a PKCS#11 token. ModulePath, TokenLabel,

@@ -13,8 +13,8 @@ import (
 
 	p11 "github.com/miekg/pkcs11"
 
-	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/internal/errtext"
+	"github.com/piiguard/piiguard/kms"
 )
 
 // A PKCS#11 library is process-wide state: C_Initialize may be called once

@@ -4,8 +4,8 @@ import (
 	"context"
 	"net/url"
 
-	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/internal/errtext"
+	"github.com/piiguard/piiguard/kms"
 )
 
 // Opener opens pkcs11: root key URIs (see the package documentation) on a

@@ -6,9 +6,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/piiguard/piiguard/internal/errtext"
 	"github.com/piiguard/piiguard/internal/sqlq"
 	"github.com/piiguard/piiguard/kms"
-	"github.com/piiguard/piiguard/internal/errtext"
 )
 
 // Dialect is the SQL database behind a Store. Its zero value is invalid.

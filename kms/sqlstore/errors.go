@@ -11,8 +11,8 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/internal/errtext"
+	"github.com/piiguard/piiguard/kms"
 )
 
 // sqlStater is implemented by PostgreSQL driver errors (pgconn.PgError,

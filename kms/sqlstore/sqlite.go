@@ -10,9 +10,9 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/piiguard/piiguard/internal/errtext"
 	"github.com/piiguard/piiguard/internal/fsutil"
 	"github.com/piiguard/piiguard/kms"
-	"github.com/piiguard/piiguard/internal/errtext"
 
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 )

@@ -12,8 +12,8 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/internal/errtext"
+	"github.com/piiguard/piiguard/kms"
 )
 
 // Options configures a Driver or an Admin.

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"sync/atomic"
 
-	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/internal/errtext"
+	"github.com/piiguard/piiguard/kms"
 )
 
 // Driver is a kms.Driver over one Vault Transit key of an AEAD type

@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/internal/errtext"
+	"github.com/piiguard/piiguard/kms"
 )
 
 // Scheme is the URI scheme of Vault Transit root keys:
