@@ -197,73 +197,62 @@ func context[T text](s T, start, end int, kind Kind, hint string) polarity {
 	if afterPol != noContext && (before < 0 || after < before) {
 		return afterPol
 	}
-	if beforePol != noContext {
-		return beforePol
-	}
-	if a, b, ok := csvHeader(s, start); ok {
-		return lastKeyword(s, a, b, lex)
-	}
-	return noContext
+	return beforePol
 }
 
-// maxCSVLine bounds the CSV header heuristic: the header and the row must
-// both be within this many bytes before a value, which a Scanner keeps.
+// maxCSVLine bounds the CSV header heuristic: the header and the row
+// must each be shorter, so that a Scanner, which keeps lookBehind bytes,
+// sees them both.
 const maxCSVLine = 512
 
-// csvHeader finds the header of the CSV column holding s[start]: the line
-// above is a header when it has as many commas as the value's line, none
-// of its cells quoted and none starting with a digit; the cell at the
-// value's column is its header. It returns that cell's bounds.
-func csvHeader[T text](s T, start int) (a, b int, ok bool) {
-	lo := max(0, start-maxCSVLine)
-	ls := start // the start of the value's line
+// csvHeader finds the header of the CSV column holding s[start], where
+// ls is the start of the value's line and hs of the line above: that line
+// is a header when no cell of it is quoted or starts with a digit and it
+// has as many cells as the value's line. It returns what the header's
+// cell says.
+func csvHeader[T text](s T, hs, ls, start int, lex *lexicon) polarity {
+	if hs < 0 || ls-hs > maxCSVLine || start-ls > maxCSVLine || hs >= ls {
+		return noContext
+	}
 	col := 0
-	for ls > lo && s[ls-1] != '\n' {
-		if s[ls-1] == ',' {
+	for i := ls; i < start; i++ {
+		switch s[i] {
+		case ',':
 			col++
+		case '"':
+			return noContext
 		}
-		if s[ls-1] == '"' {
-			return 0, 0, false
+	}
+	// the header's cell at col
+	n, cell, a, b := 0, hs, -1, -1
+	for i := hs; i < ls; i++ {
+		if s[i] == '"' || i == cell && isDigit(s[i]) {
+			return noContext
 		}
-		ls--
-	}
-	if ls == lo || ls == 0 {
-		return 0, 0, false
-	}
-	le := start // the end of the value's line, for its comma count
-	commas := col
-	for le < len(s) && le-start < maxCSVLine && s[le] != '\n' {
-		if s[le] == ',' {
-			commas++
-		}
-		le++
-	}
-	if commas == 0 || le-start >= maxCSVLine {
-		return 0, 0, false
-	}
-	hs := ls - 1 // the header's line: s[hs:ls-1]
-	for hs > lo && s[hs-1] != '\n' {
-		hs--
-	}
-	if hs == lo && hs != 0 {
-		return 0, 0, false
-	}
-	n, cell := 0, hs
-	for i := hs; i <= ls-1; i++ {
-		if i < ls-1 && s[i] != ',' {
-			if i == cell && isDigit(s[i]) || s[i] == '"' {
-				return 0, 0, false
+		if s[i] == ',' || s[i] == '\n' {
+			if n == col {
+				a, b = cell, i
 			}
-			continue
+			n++
+			cell = i + 1
 		}
-		if n == col {
-			a, b = cell, i
+	}
+	if a < 0 || n < 2 {
+		return noContext // one column is no table
+	}
+	p := lastKeyword(s, a, b, lex)
+	if p == noContext {
+		return noContext
+	}
+	// as many cells in the row as in the header
+	cells := col + 1
+	for i := start; i < len(s) && i-ls < maxCSVLine && s[i] != '\n'; i++ {
+		if s[i] == ',' {
+			cells++
 		}
-		n++
-		cell = i + 1
 	}
-	if n != commas+1 {
-		return 0, 0, false
+	if cells != n {
+		return noContext
 	}
-	return a, b, true
+	return p
 }

@@ -67,6 +67,14 @@ var monthNames = []string{"january", "february", "march", "april", "may", "june"
 // monthAt reads a month's name, full or in three letters (and "Sept"), at
 // s[j] and returns its number and the end, or 0.
 func monthAt[T text](s T, j int) (int, int) {
+	if j >= len(s) {
+		return 0, 0
+	}
+	switch s[j] | 0x20 { // the first letters of the months: most words stop here
+	case 'j', 'f', 'm', 'a', 's', 'o', 'n', 'd':
+	default:
+		return 0, 0
+	}
 	var w [9]byte
 	n := 0
 	for n < len(w) && j+n < len(s) && s[j+n]|0x20 >= 'a' && s[j+n]|0x20 <= 'z' {

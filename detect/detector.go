@@ -107,7 +107,7 @@ func (d *Detector) FindField(name, value string) []Span {
 
 // findAll scans all of s.
 func findAll[T text](d *Detector, dst []Span, s T, hint string) []Span {
-	sc := scan[T]{d: d, s: s, hint: hint, limit: len(s), out: dst}
+	sc := scan[T]{d: d, s: s, hint: hint, limit: len(s), out: dst, above: -1}
 	sc.run(0)
 	return sc.out
 }

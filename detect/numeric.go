@@ -131,10 +131,12 @@ func rightFree[T text](s T, e int) bool {
 	return true
 }
 
-// readNumber reads the run of digit groups at s[i] into t and returns
-// false when there is none.
+// readNumber reads the run of digit groups at s[i], where a value may
+// start (leftFree), into t and returns false when there is none.
 func readNumber[T text](s T, i int, t *numTok) bool {
-	*t = numTok{start: i}
+	// reset what is read below; dig and groups are written before read
+	t.start, t.end, t.plus, t.rightOK, t.isoT, t.nd, t.ng = i, i, false, false, false, 0, 0
+	t.leftOK = true // the caller checked leftFree
 	j := i
 	if n := charAt(s, j, '+'); n > 0 {
 		if _, dn := digitAt(s, j+n); dn == 0 {
@@ -143,7 +145,6 @@ func readNumber[T text](s T, i int, t *numTok) bool {
 		t.plus = true
 		j += n
 	}
-	t.leftOK = leftFree(s, i)
 	var sep byte
 	for t.ng < maxGroups && j-i < maxTokenBytes {
 		g := group{sep: sep, d0: t.nd, start: j}
@@ -307,8 +308,8 @@ func (sc *scan[T]) numeric(i int) int {
 	if e, ok := sc.wordDate(i); ok {
 		return e
 	}
-	var t numTok
-	if !readNumber(s, i, &t) {
+	t := &sc.tok
+	if !readNumber(s, i, t) {
 		return i + 1
 	}
 	// chunks: runs of groups not split by a space
@@ -329,7 +330,7 @@ func (sc *scan[T]) numeric(i int) int {
 			if nd > 19 || (k == 0 && !t.leftOK) || (m == nc && !t.rightOK && !t.isoT) {
 				continue
 			}
-			c := cand{t: &t, g0: g0, g1: g1, start: t.groups[g0].start, end: t.groups[g1-1].end,
+			c := cand{t: t, g0: g0, g1: g1, start: t.groups[g0].start, end: t.groups[g1-1].end,
 				d: t.dig[t.groups[g0].d0:t.groups[g1-1].d1], plus: k == 0 && t.plus}
 			if c.plus {
 				c.start = t.start

@@ -209,7 +209,7 @@ func (sc *scan[T]) phoneNational(c *cand) (float64, bool) {
 		if p.ndd != "" && len(d) > len(p.ndd) && string(d[:len(p.ndd)]) == p.ndd {
 			ok, mobile = p.valid(d[len(p.ndd):])
 		}
-		if !ok && (p.ndd == "" || p.ndd == "1" || p.region == "CN") {
+		if !ok && (p.ndd == "" || p.ndd == "1" || p.region == "CN" && len(d) == 11 && d[0] == '1') {
 			ok, mobile = p.valid(d)
 			if ok && p.region == "CN" && !mobile {
 				ok = false // a Chinese landline needs its trunk 0 and area code

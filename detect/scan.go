@@ -17,6 +17,7 @@ const (
 	tAt    // '@': the middle of an e-mail address
 	tColon // ':': inside an IPv6 address
 	tWide  // 0xEF: the first byte of a full-width digit, '+' or '('
+	tLine  // '\n': a new line (CSV rows find their header on the line above)
 )
 
 var triggers = func() (t [256]uint8) {
@@ -30,6 +31,7 @@ var triggers = func() (t [256]uint8) {
 	t['@'] = tAt
 	t[':'] = tColon
 	t[0xEF] = tWide
+	t['\n'] = tLine
 	return t
 }()
 
@@ -37,8 +39,8 @@ var triggers = func() (t [256]uint8) {
 // a Writer keep this much text on either side of what they process, so
 // that they find exactly what Find finds over the whole text.
 const (
-	lookBehind = 160 // context before a value (64), back-scans (64), boundary checks
-	lookAhead  = 512 // the longest value (an e-mail address of 254 bytes) and the context after it
+	lookBehind = 2*maxCSVLine + 64 // a CSV header and row, context before a value, back-scans
+	lookAhead  = maxCSVLine + 512  // a CSV row, the longest value (an e-mail address of 254 bytes) and the context after it
 )
 
 // scan is the state of one scan over s.
@@ -48,7 +50,10 @@ type scan[T text] struct {
 	hint  string // a field name standing before all of s (FindField)
 	limit int    // candidates start before limit
 	lo    int    // the end of the last span: no span starts before it
+	line  int    // the start of the current line
+	above int    // the start of the line above, or -1
 	out   []Span
+	tok   numTok // the number being read, kept here to stay off the heap
 }
 
 // run scans candidates that start in [i, limit) and returns where the
@@ -76,6 +81,8 @@ func (sc *scan[T]) run(i int) int {
 			if kinds.has(IP) {
 				next = sc.ipv6(i)
 			}
+		case tLine:
+			sc.above, sc.line = sc.line, i+1
 		}
 		i = max(next, i+1)
 	}
@@ -94,7 +101,13 @@ func (sc *scan[T]) emit(start, end int, k Kind, conf float64, rec string) bool {
 
 // ctx returns what the words around s[start:end] say about kind.
 func (sc *scan[T]) ctx(start, end int, k Kind) polarity {
-	return context(sc.s, start, end, k, sc.hint)
+	if p := context(sc.s, start, end, k, sc.hint); p != noContext {
+		return p
+	}
+	if sc.above >= 0 && start >= sc.line {
+		return csvHeader(sc.s, sc.above, sc.line, start, lexicons[k])
+	}
+	return noContext
 }
 
 // score applies context to a base confidence: a positive word raises it
