@@ -153,12 +153,12 @@ func lastKeyword[T text](s T, a, b int, lex *lexicon) polarity {
 	return p
 }
 
-// context returns what the nearest context word of kind around
+// contextWords returns what the nearest context word of kind around
 // s[start:end] says: the words of its own clause first (up to ctxBefore
 // bytes before it and ctxAfter after it, not past a comma, a semicolon or
 // the end of the line), then the header of its CSV column, then hint, a
 // field name given by the caller (FindField).
-func context[T text](s T, start, end int, kind Kind, hint string) polarity {
+func contextWords[T text](s T, start, end int, kind Kind, hint string) polarity {
 	lex := lexicons[kind]
 	if hint != "" {
 		if p := lastKeyword(hint, 0, len(hint), lex); p != noContext {

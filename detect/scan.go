@@ -101,7 +101,7 @@ func (sc *scan[T]) emit(start, end int, k Kind, conf float64, rec string) bool {
 
 // ctx returns what the words around s[start:end] say about kind.
 func (sc *scan[T]) ctx(start, end int, k Kind) polarity {
-	if p := context(sc.s, start, end, k, sc.hint); p != noContext {
+	if p := contextWords(sc.s, start, end, k, sc.hint); p != noContext {
 		return p
 	}
 	if sc.above >= 0 && start >= sc.line {
