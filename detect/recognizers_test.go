@@ -43,6 +43,7 @@ func TestRecognizersFindValidValues(t *testing.T) {
 		{"NINO AB 12 34 56 C", "nino:AB 12 34 56 C"},
 		{"マイナンバー：1234 5678 9018", "mynumber:1234 5678 9018"},
 		{"DOB: 1985-03-12", "dob:1985-03-12"},
+		{`"birth_date":"1985-03-12T00:00:00Z"`, "dob:1985-03-12"},
 		{"出生日期：1985年3月12日", "dob:1985年3月12日"},
 		{"born March 12, 1985", "dob:March 12, 1985"},
 		{"护照号码：E12345678", "passport:E12345678"},
@@ -55,21 +56,22 @@ func TestRecognizersRejectLookalikes(t *testing.T) {
 	t.Parallel()
 	d := Default()
 	for _, text := range []string{
-		"order #4111111111111111",          // Luhn-valid, but an order number
-		"ref 4111111111111112",             // fails the Luhn check
-		"id 110105194912310021",            // wrong GB 11643 check character
-		"SSN 666-12-3456",                  // area 666
-		"SSN 912-12-3456",                  // area 9xx
-		"SSN 123-00-4567",                  // group 00
-		"SSN 123-45-0000",                  // serial 0000
-		"NINO QQ123456C",                   // Q is never a first letter
-		"NINO GB123456A",                   // GB is not issued
-		"IBAN GB83 WEST 1234 5698 7654 32", // mod 97
-		"1985-03-12",                       // a date without "born"
-		"E12345678",                        // a passport shape without "passport"
-		"version 10.2.0.1",                 // a version, not an address
-		"v1.2.3.4 and 1.2.3.4.5",           // dotted runs
-		"listening on 127.0.0.1:8080",      // loopback
+		"order #4111111111111111",                // Luhn-valid, but an order number
+		"ref 4111111111111112",                   // fails the Luhn check
+		"id 110105194912310021",                  // wrong GB 11643 check character
+		"SSN 666-12-3456",                        // area 666
+		"SSN 912-12-3456",                        // area 9xx
+		"SSN 123-00-4567",                        // group 00
+		"SSN 123-45-0000",                        // serial 0000
+		"NINO QQ123456C",                         // Q is never a first letter
+		"NINO GB123456A",                         // GB is not issued
+		"IBAN GB83 WEST 1234 5698 7654 32",       // mod 97
+		"1985-03-12",                             // a date without "born"
+		"birthday party at 2024-05-01T18:30:00Z", // a date-time that is not midnight
+		"E12345678",                              // a passport shape without "passport"
+		"version 10.2.0.1",                       // a version, not an address
+		"v1.2.3.4 and 1.2.3.4.5",                 // dotted runs
+		"listening on 127.0.0.1:8080",            // loopback
 		"at 12:34:56 from 00:1a:2b:3c:4d:5e",
 		"icon@2x.png lodash@4.17.21 @alice",
 		"request 550e8400-e29b-41d4-a716-446655440000",
