@@ -13,6 +13,7 @@ import (
 
 	"github.com/piiguard/piiguard/audit"
 	"github.com/piiguard/piiguard/internal/luhn"
+	"github.com/piiguard/piiguard/internal/phone"
 	"github.com/piiguard/piiguard/tokenize/internal/ff1"
 )
 
@@ -402,7 +403,7 @@ func (f Format) parseToken(domain, s string) (fpeJob, error) {
 			return bad("tokens are E.164 numbers")
 		}
 		d := s[1:]
-		cc := countryCodeLen(d)
+		cc := phone.CountryCodeLen(d)
 		return f.phoneJob(domain, d, cc)
 	case fmtCNRID:
 		if len(s) != luhn.GB11643Len || !allDigits(s[:17]) {

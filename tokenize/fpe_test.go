@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/piiguard/piiguard/internal/luhn"
+	"github.com/piiguard/piiguard/internal/phone"
 	"github.com/piiguard/piiguard/kms"
 )
 
@@ -263,7 +264,7 @@ func TestCountryCodeLen(t *testing.T) {
 		"14155550100": 1, "74951234567": 1, "442079460800": 2, "8613800138000": 2, "35312345678": 3,
 		"97150123456": 3, "2125551234": 3, "27115551234": 2, "8522345678": 3, "": 0, "35": 2,
 	} {
-		assert.Equal(t, want, countryCodeLen(d), d)
+		assert.Equal(t, want, phone.CountryCodeLen(d), d)
 	}
 }
 

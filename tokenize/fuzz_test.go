@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/piiguard/piiguard/internal/luhn"
+	"github.com/piiguard/piiguard/internal/phone"
 )
 
 // FuzzTokenParsers feeds arbitrary strings to every token parser: none may
@@ -103,7 +104,7 @@ func FuzzFPERoundTrip(f *testing.F) {
 					t.Fatal("a marked card token is not recognised")
 				}
 			case "phone":
-				cc := 1 + countryCodeLen(back[1:])
+				cc := 1 + phone.CountryCodeLen(back[1:])
 				if len(tok) != len(back) || tok[:cc] != back[:cc] {
 					t.Fatal("phone token lost its shape")
 				}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/piiguard/piiguard/audit"
 	"github.com/piiguard/piiguard/internal/normalize"
+	"github.com/piiguard/piiguard/internal/phone"
 )
 
 // Default keyset names, used when Options.Keyset (and, for a Vault,
@@ -117,11 +118,8 @@ func newBase(kind, defaultKeyset string, opts Options) (base, error) {
 		b.opts.Clock = time.Now
 	}
 	if cc := opts.DefaultCountryCode; cc != "" {
-		d := cc
-		if d[0] == '+' {
-			d = d[1:]
-		}
-		if len(d) < 1 || len(d) > 3 || !allDigits(d) || d[0] == '0' {
+		d, ok := phone.CallingCode(cc)
+		if !ok {
 			return b, b.fail("new", "", errf(ErrInvalidOptions, "DefaultCountryCode is not a calling code such as \"44\""))
 		}
 		b.opts.DefaultCountryCode = d
