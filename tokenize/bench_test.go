@@ -42,7 +42,7 @@ func BenchmarkHMAC(b *testing.B) {
 		}
 	})
 	b.Run("token-fixed", func(b *testing.B) {
-		h, err := NewHMAC(loadFixedKeys(b), Options{Kinds: map[string]string{"crm": KindExact}})
+		h, err := NewHMAC(loadFixedKeys(b), HMACOptions{Kinds: map[string]string{"crm": KindExact}})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -54,7 +54,7 @@ func BenchmarkHMAC(b *testing.B) {
 		}
 	})
 	b.Run("token-fixed-email-normalised", func(b *testing.B) {
-		h, err := NewHMAC(loadFixedKeys(b), Options{})
+		h, err := NewHMAC(loadFixedKeys(b), HMACOptions{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -66,7 +66,7 @@ func BenchmarkHMAC(b *testing.B) {
 		}
 	})
 	b.Run("token-batch-of-100-per-value", func(b *testing.B) {
-		h, err := NewHMAC(loadFixedKeys(b), Options{Kinds: map[string]string{"crm": KindExact}})
+		h, err := NewHMAC(loadFixedKeys(b), HMACOptions{Kinds: map[string]string{"crm": KindExact}})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -87,7 +87,7 @@ func BenchmarkHMAC(b *testing.B) {
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n*len(vals)), "ns/value")
 	})
 	b.Run("token-keyring", func(b *testing.B) {
-		h, err := NewHMAC(newKeyring(b, kms.KeyringOptions{}), Options{Kinds: map[string]string{"crm": KindExact}})
+		h, err := NewHMAC(newKeyring(b, kms.KeyringOptions{}), HMACOptions{Kinds: map[string]string{"crm": KindExact}})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -117,7 +117,7 @@ func BenchmarkHMACOverhead(b *testing.B) {
 			if c.source == "keyring" {
 				keys = newKeyring(b, kms.KeyringOptions{})
 			}
-			h, err := NewHMAC(keys, Options{Kinds: map[string]string{"crm": KindExact}})
+			h, err := NewHMAC(keys, HMACOptions{Kinds: map[string]string{"crm": KindExact}})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -183,7 +183,7 @@ func BenchmarkHMACOverhead(b *testing.B) {
 func BenchmarkHMACEndToEnd(b *testing.B) {
 	const domain = "email"
 	kr := newKeyring(b, kms.KeyringOptions{})
-	h, err := NewHMAC(kr, Options{})
+	h, err := NewHMAC(kr, HMACOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -263,7 +263,7 @@ func pairedRatio(b *testing.B, chunk int, op, base func() error) {
 }
 
 func BenchmarkSIV(b *testing.B) {
-	s, err := NewSIV(newKeyring(b, kms.KeyringOptions{}), allowAll(Options{}))
+	s, err := NewSIV(newKeyring(b, kms.KeyringOptions{}), allowAll(SIVOptions{}))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -290,7 +290,7 @@ func BenchmarkSIV(b *testing.B) {
 }
 
 func BenchmarkFPE(b *testing.B) {
-	f, err := NewFPE(newKeyring(b, kms.KeyringOptions{}), testFormats, allowAll(Options{}))
+	f, err := NewFPE(newKeyring(b, kms.KeyringOptions{}), testFormats, allowAll(FPEOptions{}))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -365,7 +365,7 @@ func BenchmarkVaultSQLite(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	v, err := NewVault(kr, st, allowAll(Options{}))
+	v, err := NewVault(kr, st, allowAll(VaultOptions{}))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -20,6 +20,11 @@
 //     token store (SQLite embedded, or PostgreSQL), with optional time to
 //     live and metadata, and deletion for erasure requests.
 //
+// Each constructor takes the key source it needs and an options struct of
+// its own (HMACOptions, SIVOptions, FPEOptions, VaultOptions) holding only
+// what that kind reads; their zero values give the defaults, except that a
+// nil Authorize hook refuses every detokenization.
+//
 // All four implement pii.Tokenizer (Tokenize, Detokenize, IsToken), so that
 // a struct field tagged `pii:"card,token=NAME"` is tokenized in place by
 // pii's Seal and detokenized by its Open; and all four have batch methods
@@ -36,10 +41,10 @@
 //
 // HMAC, SIV and vaulted tokens are made from the value's canonical form
 // (Normalize), so that values a person calls equal tokenize equally: the
-// domain's kind — Options.Kinds[domain], else the domain's own name when it
-// is one of pii's kinds, else "exact" — picks the normaliser shared with
-// pii's blind indexes (e-mail lower-cased, phone numbers in E.164, card
-// numbers as digits, …). Detokenize returns the canonical form. FPE tokens
+// domain's kind — the options' Kinds[domain], else the domain's own name
+// when it is one of pii's kinds, else "exact" — picks the normaliser
+// shared with pii's blind indexes (e-mail lower-cased, phone numbers in
+// E.164, card numbers as digits, …). Detokenize returns the canonical form. FPE tokens
 // are normalised by their Format instead.
 //
 // # Token grammars, version 1
@@ -179,7 +184,7 @@
 //   - FPE: a format-preserving token cannot say which version made it, and
 //     FF1 decrypts under a wrong key without an error, into a wrong value of
 //     the right shape. So the version is configuration, never guessed:
-//     Options.FPEKeyID pins it, and when it is zero the keyset must have one
+//     FPEOptions.KeyID pins it, and when it is zero the keyset must have one
 //     enabled version — after a rotation every call fails with ErrKeyVersion
 //     until a version is pinned. To rotate: pin the current version; add a
 //     version (kms.Keyring.AddVersion, or Rotate); migrate each stored token
@@ -240,17 +245,17 @@
 //
 // # Access and audit
 //
-// Detokenizing reveals personal data, so it is guarded: Options.Authorize is
-// asked (with the caller's context and the domain) before every
-// detokenization and lookup, and refuses with ErrDenied. It is the seam for
-// access checks (package access, or the host's own); a nil hook refuses
-// everything, and AllowAll allows everything — a deliberate choice, for
-// example when package pii already checks access before Open. Every value
-// tokenized or detokenized, and every token deleted or erased, is reported
-// to Options.Audit as an audit.Event (ActionTokenize, ActionDetokenize,
-// ActionErase; the domain in Field, the keyset and key version in KeyName
-// and KeyID; a failure's class in Error), one event per value in batches
-// too. An event never holds a value or a token. If the sink fails, the call
+// Detokenizing reveals personal data, so it is guarded: the Authorize hook
+// of SIVOptions, FPEOptions and VaultOptions is asked (with the caller's
+// context and the domain) before every detokenization and lookup, and
+// refuses with ErrDenied. It is the seam for access checks (package access,
+// or the host's own); a nil hook refuses everything, and AllowAll allows
+// everything — a deliberate choice, for example when package pii already
+// checks access before Open. Every value tokenized or detokenized, and
+// every token deleted or erased, is reported to the options' Audit sink as
+// an audit.Event (ActionTokenize, ActionDetokenize, ActionErase; the domain
+// in Field, the keyset and key version in KeyName and KeyID; a failure's
+// class in Error), one event per value in batches too. An event never holds a value or a token. If the sink fails, the call
 // fails, and a detokenization returns no value.
 //
 // # Security: what each kind leaks

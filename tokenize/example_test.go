@@ -41,7 +41,7 @@ func exampleKeyring() *kms.Keyring {
 // distinct customers without holding their e-mail addresses.
 func ExampleHMAC() {
 	ctx := context.Background()
-	h, err := tokenize.NewHMAC(exampleKeyring(), tokenize.Options{
+	h, err := tokenize.NewHMAC(exampleKeyring(), tokenize.HMACOptions{
 		Kinds: map[string]string{"crm": "email", "analytics": "email"},
 	})
 	if err != nil {
@@ -68,7 +68,7 @@ func ExampleHMAC() {
 func ExampleHMAC_LookupTokens() {
 	ctx := context.Background()
 	kr := exampleKeyring()
-	h, _ := tokenize.NewHMAC(kr, tokenize.Options{})
+	h, _ := tokenize.NewHMAC(kr, tokenize.HMACOptions{})
 	before, _ := h.Tokenize(ctx, "email", "lucy@example.com")
 	if _, err := kr.Rotate(ctx, tokenize.DefaultHMACKeyset); err != nil {
 		log.Fatal(err)
@@ -81,7 +81,7 @@ func ExampleHMAC_LookupTokens() {
 // SIV tokens: deterministic and reversible, bound to their domain.
 func ExampleSIV() {
 	ctx := context.Background()
-	s, err := tokenize.NewSIV(exampleKeyring(), tokenize.Options{
+	s, err := tokenize.NewSIV(exampleKeyring(), tokenize.SIVOptions{
 		Authorize: func(ctx context.Context, domain string) error {
 			return nil // ask your access control here
 		},
@@ -109,7 +109,7 @@ func ExampleFPE_card() {
 	f, err := tokenize.NewFPE(exampleKeyring(), map[string]tokenize.Format{
 		"card":     tokenize.Card(tokenize.CardOptions{Marked: true}),
 		"card-raw": tokenize.Card(tokenize.CardOptions{}),
-	}, tokenize.Options{Authorize: tokenize.AllowAll})
+	}, tokenize.FPEOptions{Authorize: tokenize.AllowAll})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func ExampleFPE_phoneAndResidentID() {
 		"phone": tokenize.Phone(),
 		"cnid":  tokenize.ChineseResidentID(tokenize.IDOptions{}),
 		"ref":   tokenize.Base62().Keep(2, 0),
-	}, tokenize.Options{Authorize: tokenize.AllowAll, DefaultCountryCode: "44"})
+	}, tokenize.FPEOptions{Authorize: tokenize.AllowAll, DefaultCountryCode: "44"})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -166,7 +166,7 @@ func ExampleVault() {
 		log.Fatal(err)
 	}
 	defer store.Close()
-	v, err := tokenize.NewVault(exampleKeyring(), store, tokenize.Options{Authorize: tokenize.AllowAll})
+	v, err := tokenize.NewVault(exampleKeyring(), store, tokenize.VaultOptions{Authorize: tokenize.AllowAll})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -109,7 +109,7 @@ func Card(o CardOptions) Format {
 }
 
 // Phone is the format of phone numbers. Values are normalised to E.164
-// ("+442079460800"; Options.DefaultCountryCode applies to numbers written
+// ("+442079460800"; FPEOptions.DefaultCountryCode applies to numbers written
 // without a country code, and numbers whose country cannot be told are
 // refused), digits, spaces and "+-()./" allowed. The country calling code is
 // kept and the national number (at least 6 digits) encrypted; tokens are
@@ -296,7 +296,7 @@ func phoneDigits(s, defaultCountry string) (string, int, error) {
 	}
 	e := normalize.Phone(s, defaultCountry)
 	if !strings.HasPrefix(e, "+") {
-		return "", 0, errf(ErrInvalidValue, "the phone number has no country code (write it with \"+\", or set Options.DefaultCountryCode)")
+		return "", 0, errf(ErrInvalidValue, "the phone number has no country code (write it with \"+\", or set DefaultCountryCode)")
 	}
 	d := e[1:]
 	if len(d) > 15 {

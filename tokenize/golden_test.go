@@ -87,12 +87,11 @@ var goldenInputs = struct {
 
 func TestGoldenTokens(t *testing.T) {
 	keys := loadFixedKeys(t)
-	opts := allowAll(Options{DefaultCountryCode: "44"})
-	h, err := NewHMAC(keys, opts)
+	h, err := NewHMAC(keys, HMACOptions{DefaultCountryCode: "44"})
 	require.NoError(t, err)
-	s, err := NewSIV(keys, opts)
+	s, err := NewSIV(keys, allowAll(SIVOptions{DefaultCountryCode: "44"}))
 	require.NoError(t, err)
-	f, err := NewFPE(keys, testFormats, opts)
+	f, err := NewFPE(keys, testFormats, allowAll(FPEOptions{DefaultCountryCode: "44"}))
 	require.NoError(t, err)
 
 	if *update {

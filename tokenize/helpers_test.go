@@ -234,15 +234,23 @@ func assertNoLeak(t testing.TB, s string, secrets ...string) {
 	}
 }
 
-// allowAll is Options with every detokenization allowed.
-func allowAll(o Options) Options {
-	o.Authorize = AllowAll
+// allowAll returns the options o of a SIV, FPE or Vault with every
+// detokenization allowed.
+func allowAll[O SIVOptions | FPEOptions | VaultOptions](o O) O {
+	switch p := any(&o).(type) {
+	case *SIVOptions:
+		p.Authorize = AllowAll
+	case *FPEOptions:
+		p.Authorize = AllowAll
+	case *VaultOptions:
+		p.Authorize = AllowAll
+	}
 	return o
 }
 
 // newSQLiteVault returns a vault over a new SQLite file in a temporary
 // directory, and the directory.
-func newSQLiteVault(t testing.TB, keys VaultKeys, opts Options) (*Vault, string) {
+func newSQLiteVault(t testing.TB, keys VaultKeys, opts VaultOptions) (*Vault, string) {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := OpenSQLite(filepath.Join(dir, "tokens.db"), StoreOptions{})

@@ -53,12 +53,11 @@ type prfLeaser interface {
 	LeasePRF(ctx context.Context, name string) (*prf.Set, kms.Lease, error)
 }
 
-// NewHMAC returns an HMAC tokenizer over the PRF keyset Options.Keyset
-// (default DefaultHMACKeyset) of keys. It reads Keyset, Audit, Kinds,
-// DefaultCountryCode and Clock; it makes no call to keys.
-func NewHMAC(keys PRFKeys, opts Options) (*HMAC, error) {
-	b, err := newBase("hmac", DefaultHMACKeyset, opts)
-	if err != nil {
+// NewHMAC returns an HMAC tokenizer over the PRF keyset opts.Keyset
+// (default DefaultHMACKeyset) of keys. It makes no call to keys.
+func NewHMAC(keys PRFKeys, opts HMACOptions) (*HMAC, error) {
+	b := base{kind: "hmac", keyset: opts.Keyset, kinds: opts.Kinds, country: opts.DefaultCountryCode, audit: opts.Audit, clock: opts.Clock}
+	if err := b.init(DefaultHMACKeyset); err != nil {
 		return nil, err
 	}
 	if keys == nil {
@@ -214,7 +213,7 @@ func (t *HMAC) findDomain(st *hmacState, keyID uint32, domain string) (*hmacDoma
 	if err != nil {
 		return nil, errf(ErrKeyVersion, "deriving the domain key with version %d failed", keyID)
 	}
-	d := &hmacDomain{name: domain, norm: t.normalizer(t.kindOf(domain))}
+	d := &hmacDomain{name: domain, norm: normalizer(t.kindOf(domain), t.country)}
 	domainTag(&d.tag, domain)
 	h := append(d.head[:0], hmacPrefix...)
 	h = appendKeyID(h, keyID)
@@ -320,10 +319,10 @@ func (d *hmacDomain) mac(dst *[macLen]byte, value string) {
 }
 
 // Tokenize returns the token of value in domain, made with the keyset's
-// primary version. value is normalised first (see Options.Kinds).
+// primary version. value is normalised first (see HMACOptions.Kinds).
 func (t *HMAC) Tokenize(ctx context.Context, domain, value string) (string, error) {
 	tok, id, err := t.tokenize(ctx, domain, value)
-	if err == nil && t.opts.Audit == nil {
+	if err == nil && t.audit == nil {
 		return tok, nil // nothing to record
 	}
 	if err := t.finish(ctx, audit.ActionTokenize, "tokenize", t.keyset, domain, id, err); err != nil {

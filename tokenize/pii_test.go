@@ -60,9 +60,9 @@ func TestPIITokenFields(t *testing.T) {
 	kr := newTestKeyring(t)
 	fpe, err := tokenize.NewFPE(kr, map[string]tokenize.Format{
 		"card": tokenize.Card(tokenize.CardOptions{Marked: true}),
-	}, tokenize.Options{Authorize: tokenize.AllowAll}) // pii checks access before Open
+	}, tokenize.FPEOptions{Authorize: tokenize.AllowAll}) // pii checks access before Open
 	require.NoError(t, err)
-	siv, err := tokenize.NewSIV(kr, tokenize.Options{Authorize: tokenize.AllowAll})
+	siv, err := tokenize.NewSIV(kr, tokenize.SIVOptions{Authorize: tokenize.AllowAll})
 	require.NoError(t, err)
 	p, err := pii.New(kr, pii.Options{Checker: access.InsecureAllowAll, Tokenizers: map[string]pii.Tokenizer{"fpe": fpe, "siv": siv}})
 	require.NoError(t, err)
@@ -97,7 +97,7 @@ func TestPIIVaultTokenField(t *testing.T) {
 	st, err := tokenize.OpenSQLite(t.TempDir()+"/tokens.db", tokenize.StoreOptions{})
 	require.NoError(t, err)
 	defer st.Close()
-	v, err := tokenize.NewVault(kr, st, tokenize.Options{Authorize: tokenize.AllowAll})
+	v, err := tokenize.NewVault(kr, st, tokenize.VaultOptions{Authorize: tokenize.AllowAll})
 	require.NoError(t, err)
 	p, err := pii.New(kr, pii.Options{Checker: access.InsecureAllowAll, Tokenizers: map[string]pii.Tokenizer{"vault": v}})
 	require.NoError(t, err)
@@ -122,7 +122,7 @@ func TestPIIRefusesUnrecognizableTokens(t *testing.T) {
 	kr := newTestKeyring(t)
 	fpe, err := tokenize.NewFPE(kr, map[string]tokenize.Format{
 		"card": tokenize.Card(tokenize.CardOptions{}),
-	}, tokenize.Options{Authorize: tokenize.AllowAll})
+	}, tokenize.FPEOptions{Authorize: tokenize.AllowAll})
 	require.NoError(t, err)
 	require.False(t, fpe.RecognizesTokens("card"))
 	p, err := pii.New(kr, pii.Options{Checker: access.InsecureAllowAll, Tokenizers: map[string]pii.Tokenizer{"fpe": fpe}})
@@ -142,7 +142,7 @@ func TestPIIRefusesUnrecognizableTokens(t *testing.T) {
 func TestPIIKeepsIrreversibleTokens(t *testing.T) {
 	ctx := context.Background()
 	kr := newTestKeyring(t)
-	h, err := tokenize.NewHMAC(kr, tokenize.Options{})
+	h, err := tokenize.NewHMAC(kr, tokenize.HMACOptions{})
 	require.NoError(t, err)
 	p, err := pii.New(kr, pii.Options{Checker: access.InsecureAllowAll, Tokenizers: map[string]pii.Tokenizer{"hmac": h}})
 	require.NoError(t, err)

@@ -17,7 +17,7 @@ func TestSQLStoreErrorsNameTheDatabase(t *testing.T) {
 	st, err := OpenSQLite(path, StoreOptions{})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = st.Close() })
-	v, err := NewVault(loadFixedKeys(t), st, allowAll(Options{}))
+	v, err := NewVault(loadFixedKeys(t), st, allowAll(VaultOptions{}))
 	require.NoError(t, err)
 	want := fmt.Sprintf("token store error: sqlite %q: ", path)
 

@@ -21,7 +21,7 @@ func TestOpenSQLiteCreatesOwnerOnlyFiles(t *testing.T) {
 	st, err := OpenSQLite(path, StoreOptions{})
 	require.NoError(t, err)
 	defer st.Close()
-	v, err := NewVault(loadFixedKeys(t), st, allowAll(Options{}))
+	v, err := NewVault(loadFixedKeys(t), st, allowAll(VaultOptions{}))
 	require.NoError(t, err)
 	_, err = v.Tokenize(ctx, "email", "lucy@example.com")
 	require.NoError(t, err)

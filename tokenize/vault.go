@@ -46,17 +46,20 @@ type Vault struct {
 	keys        VaultKeys
 	store       *SQLStore
 	indexKeyset string
+	ttl         time.Duration // VaultOptions.TTL
 }
 
 // NewVault returns a vault over store whose values are encrypted with the
-// AEAD keyset Options.Keyset (default DefaultVaultKeyset) and indexed with
-// the PRF keyset Options.IndexKeyset (default DefaultVaultIndexKeyset) of
-// keys. It reads every Options field but FPEKeyID; it makes no call to keys
-// or store.
-func NewVault(keys VaultKeys, store *SQLStore, opts Options) (*Vault, error) {
-	b, err := newBase("vault", DefaultVaultKeyset, opts)
-	if err != nil {
+// AEAD keyset opts.Keyset (default DefaultVaultKeyset) and indexed with
+// the PRF keyset opts.IndexKeyset (default DefaultVaultIndexKeyset) of
+// keys. It makes no call to keys or store.
+func NewVault(keys VaultKeys, store *SQLStore, opts VaultOptions) (*Vault, error) {
+	b := base{kind: "vault", keyset: opts.Keyset, authz: opts.Authorize, kinds: opts.Kinds, country: opts.DefaultCountryCode, audit: opts.Audit, clock: opts.Clock}
+	if err := b.init(DefaultVaultKeyset); err != nil {
 		return nil, err
+	}
+	if opts.TTL < 0 {
+		return nil, b.fail("new", "", errf(ErrInvalidOptions, "negative TTL"))
 	}
 	if keys == nil || store == nil {
 		return nil, b.fail("new", "", errf(ErrInvalidOptions, "nil key source or store"))
@@ -65,12 +68,12 @@ func NewVault(keys VaultKeys, store *SQLStore, opts Options) (*Vault, error) {
 	if ix == "" {
 		ix = DefaultVaultIndexKeyset
 	}
-	return &Vault{base: b, keys: keys, store: store, indexKeyset: ix}, nil
+	return &Vault{base: b, keys: keys, store: store, indexKeyset: ix, ttl: opts.TTL}, nil
 }
 
 // EntryOptions are the optional parts of a vaulted token.
 type EntryOptions struct {
-	// TTL is how long the token lives; zero means Options.TTL. After it,
+	// TTL is how long the token lives; zero means VaultOptions.TTL. After it,
 	// Detokenize fails with ErrExpiredToken, tokenizing the value again
 	// makes a new token, and PurgeExpired deletes the row.
 	TTL time.Duration
@@ -81,7 +84,7 @@ type EntryOptions struct {
 }
 
 // now returns the current time in Unix microseconds.
-func (v *Vault) now() int64 { return v.opts.Clock().UnixMicro() }
+func (v *Vault) now() int64 { return v.clock().UnixMicro() }
 
 // indexes returns the blind indexes of a canonical value in domain under
 // every enabled version of the index keyset, the primary's first, and the
@@ -159,8 +162,8 @@ func newVaultToken(domain string) (string, error) {
 }
 
 // Tokenize returns the token of value in domain, making and storing one if
-// the domain has none for it (with Options.TTL). value is normalised first
-// (see Options.Kinds); Detokenize returns the normalised form.
+// the domain has none for it (with VaultOptions.TTL). value is normalised first
+// (see VaultOptions.Kinds); Detokenize returns the normalised form.
 func (v *Vault) Tokenize(ctx context.Context, domain, value string) (string, error) {
 	return v.TokenizeWith(ctx, domain, value, EntryOptions{})
 }
@@ -184,7 +187,7 @@ func (v *Vault) tokenize(ctx context.Context, domain, value string, o EntryOptio
 		return "", 0, errf(ErrInvalidOptions, "negative TTL")
 	}
 	if o.TTL == 0 {
-		o.TTL = v.opts.TTL
+		o.TTL = v.ttl
 	}
 	val, err := v.canonical(domain, value)
 	if err != nil {
@@ -268,12 +271,12 @@ func (v *Vault) newRow(ctx context.Context, domain, val string, meta []byte, ttl
 		}
 	}
 	if ttl > 0 {
-		r.expires = v.opts.Clock().Add(ttl).UnixMicro()
+		r.expires = v.clock().Add(ttl).UnixMicro()
 	}
 	return r, nil
 }
 
-// TokenizeBatch tokenizes values in domain, in order, with Options.TTL. It
+// TokenizeBatch tokenizes values in domain, in order, with VaultOptions.TTL. It
 // fails on the first value that cannot be tokenized, saying which (by
 // index); the tokens made before it stay in the store.
 func (v *Vault) TokenizeBatch(ctx context.Context, domain string, values []string) ([]string, error) {
@@ -289,7 +292,7 @@ func (v *Vault) TokenizeBatch(ctx context.Context, domain string, values []strin
 }
 
 // Detokenize returns the (normalised) value of a token of domain, after
-// asking Options.Authorize. Errors: ErrMalformedToken, ErrWrongDomain,
+// asking VaultOptions.Authorize. Errors: ErrMalformedToken, ErrWrongDomain,
 // ErrUnknownToken (not in the store: never made, deleted or purged),
 // ErrExpiredToken, ErrDenied, or a kms error when the value's key version
 // is disabled or destroyed.
@@ -303,7 +306,7 @@ func (v *Vault) Detokenize(ctx context.Context, domain, token string) (string, e
 
 // Lookup returns the entry of a token of domain: its value (to Reveal),
 // metadata, times and key version. It is a detokenization: asked of
-// Options.Authorize and audited as one.
+// VaultOptions.Authorize and audited as one.
 func (v *Vault) Lookup(ctx context.Context, domain, token string) (*Entry, error) {
 	return v.lookup(ctx, "lookup", domain, token)
 }
@@ -409,7 +412,7 @@ func classifyRowOpen(err error) error {
 }
 
 // DetokenizeBatch detokenizes tokens of domain, in order, asking
-// Options.Authorize once and reading the store once per 500 tokens. It
+// VaultOptions.Authorize once and reading the store once per 500 tokens. It
 // fails on the first token that cannot be detokenized, saying which (by
 // index).
 func (v *Vault) DetokenizeBatch(ctx context.Context, domain string, tokens []string) ([]string, error) {

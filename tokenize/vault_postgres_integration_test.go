@@ -46,7 +46,7 @@ func postgresDB(t testing.TB) *sql.DB {
 	return pgDB
 }
 
-func newPostgresVault(t testing.TB, keys VaultKeys, opts Options) (*Vault, *SQLStore) {
+func newPostgresVault(t testing.TB, keys VaultKeys, opts VaultOptions) (*Vault, *SQLStore) {
 	t.Helper()
 	b := make([]byte, 6)
 	_, err := rand.Read(b)
@@ -62,7 +62,7 @@ func newPostgresVault(t testing.TB, keys VaultKeys, opts Options) (*Vault, *SQLS
 
 func TestPostgresVaultRoundTrip(t *testing.T) {
 	clock := newFakeClock()
-	v, st := newPostgresVault(t, loadFixedKeys(t), allowAll(Options{Clock: clock.Now}))
+	v, st := newPostgresVault(t, loadFixedKeys(t), allowAll(VaultOptions{Clock: clock.Now}))
 	tok, err := v.TokenizeWith(ctx, "email", "Lucy@Example.com", EntryOptions{Metadata: map[string]string{"k": "v"}})
 	require.NoError(t, err)
 	again, err := v.Tokenize(ctx, "email", "lucy@example.com")
@@ -119,14 +119,14 @@ func TestPostgresVaultRoundTrip(t *testing.T) {
 
 func TestPostgresVaultConcurrency(t *testing.T) {
 	keys := loadFixedKeys(t)
-	v, st := newPostgresVault(t, keys, allowAll(Options{}))
+	v, st := newPostgresVault(t, keys, allowAll(VaultOptions{}))
 	// Several stores on one new table migrate at once.
 	var wg sync.WaitGroup
 	errs := make(chan error, 32)
 	for range 4 {
 		other, err := NewSQLStore(postgresDB(t), Postgres, StoreOptions{Table: st.opts.Table})
 		require.NoError(t, err)
-		ov, err := NewVault(keys, other, allowAll(Options{}))
+		ov, err := NewVault(keys, other, allowAll(VaultOptions{}))
 		require.NoError(t, err)
 		for range 8 {
 			wg.Add(1)
@@ -159,7 +159,7 @@ func TestPostgresVaultConcurrency(t *testing.T) {
 
 func TestPostgresVaultRekey(t *testing.T) {
 	kr := newKeyring(t, kms.KeyringOptions{})
-	v, _ := newPostgresVault(t, kr, allowAll(Options{}))
+	v, _ := newPostgresVault(t, kr, allowAll(VaultOptions{}))
 	toks, err := v.TokenizeBatch(ctx, "email", []string{"a@x.io", "b@x.io"})
 	require.NoError(t, err)
 	old, err := kr.Versions(ctx, DefaultVaultIndexKeyset)

@@ -23,7 +23,7 @@ import (
 )
 
 func TestVaultRoundTripAndIdempotence(t *testing.T) {
-	v, _ := newSQLiteVault(t, loadFixedKeys(t), allowAll(Options{}))
+	v, _ := newSQLiteVault(t, loadFixedKeys(t), allowAll(VaultOptions{}))
 	a, err := v.Tokenize(ctx, "email", "Lucy@Example.com")
 	require.NoError(t, err)
 	b, err := v.Tokenize(ctx, "email", "lucy@example.com ")
@@ -49,7 +49,7 @@ func TestVaultRoundTripAndIdempotence(t *testing.T) {
 }
 
 func TestVaultErrors(t *testing.T) {
-	v, _ := newSQLiteVault(t, loadFixedKeys(t), allowAll(Options{}))
+	v, _ := newSQLiteVault(t, loadFixedKeys(t), allowAll(VaultOptions{}))
 	tok, err := v.Tokenize(ctx, "email", "lucy@example.com")
 	require.NoError(t, err)
 	other, err := v.Tokenize(ctx, "contact", "lucy@example.com")
@@ -89,16 +89,18 @@ func TestVaultErrors(t *testing.T) {
 	_, err = v.TokenizeWith(ctx, "email", "x@y.z", EntryOptions{Metadata: map[string]string{"k": strings.Repeat("v", MaxValueSize)}})
 	assert.ErrorIs(t, err, ErrInvalidValue)
 
-	_, err = NewVault(nil, v.store, Options{})
+	_, err = NewVault(nil, v.store, VaultOptions{})
 	assert.ErrorIs(t, err, ErrInvalidOptions)
-	_, err = NewVault(loadFixedKeys(t), nil, Options{})
+	_, err = NewVault(loadFixedKeys(t), nil, VaultOptions{})
+	assert.ErrorIs(t, err, ErrInvalidOptions)
+	_, err = NewVault(loadFixedKeys(t), v.store, VaultOptions{TTL: -1}) // a TTL is a Vault's option only
 	assert.ErrorIs(t, err, ErrInvalidOptions)
 
-	missing, err := NewVault(loadFixedKeys(t), v.store, allowAll(Options{IndexKeyset: "missing"}))
+	missing, err := NewVault(loadFixedKeys(t), v.store, allowAll(VaultOptions{IndexKeyset: "missing"}))
 	require.NoError(t, err)
 	_, err = missing.Tokenize(ctx, "email", "x@y.z")
 	assert.ErrorIs(t, err, kms.ErrNotFound)
-	missing, err = NewVault(loadFixedKeys(t), v.store, allowAll(Options{Keyset: "missing"}))
+	missing, err = NewVault(loadFixedKeys(t), v.store, allowAll(VaultOptions{Keyset: "missing"}))
 	require.NoError(t, err)
 	_, err = missing.Tokenize(ctx, "email", "new@y.z")
 	assert.ErrorIs(t, err, kms.ErrNotFound)
@@ -108,7 +110,7 @@ func TestVaultErrors(t *testing.T) {
 
 func TestVaultAuthorizeAndAudit(t *testing.T) {
 	log := &eventLog{}
-	v, _ := newSQLiteVault(t, loadFixedKeys(t), Options{Audit: log})
+	v, _ := newSQLiteVault(t, loadFixedKeys(t), VaultOptions{Audit: log})
 	tok, err := v.Tokenize(ctx, "email", "lucy@example.com")
 	require.NoError(t, err)
 	e := log.last()
@@ -126,7 +128,7 @@ func TestVaultAuthorizeAndAudit(t *testing.T) {
 	assert.Equal(t, "denied", log.last().Error)
 	assert.Equal(t, audit.ActionDetokenize, log.last().Action)
 
-	v.opts.Authorize = AllowAll
+	v.authz = AllowAll
 	log.fail = errors.New("sink down")
 	_, err = v.Detokenize(ctx, "email", tok)
 	assert.Error(t, err, "no audit record, no value")
@@ -134,7 +136,7 @@ func TestVaultAuthorizeAndAudit(t *testing.T) {
 
 func TestVaultTTLAndPurge(t *testing.T) {
 	clock := newFakeClock()
-	v, _ := newSQLiteVault(t, loadFixedKeys(t), allowAll(Options{Clock: clock.Now, TTL: time.Hour}))
+	v, _ := newSQLiteVault(t, loadFixedKeys(t), allowAll(VaultOptions{Clock: clock.Now, TTL: time.Hour}))
 	short, err := v.TokenizeWith(ctx, "otp", "123456", EntryOptions{TTL: time.Minute})
 	require.NoError(t, err)
 	long, err := v.Tokenize(ctx, "otp", "654321")
@@ -168,7 +170,7 @@ func TestVaultTTLAndPurge(t *testing.T) {
 }
 
 func TestVaultMetadataAndEntryRedaction(t *testing.T) {
-	v, _ := newSQLiteVault(t, loadFixedKeys(t), allowAll(Options{}))
+	v, _ := newSQLiteVault(t, loadFixedKeys(t), allowAll(VaultOptions{}))
 	meta := map[string]string{"source": "import-2026", "ticket": "T-42"}
 	tok, err := v.TokenizeWith(ctx, "email", "lucy@example.com", EntryOptions{Metadata: meta})
 	require.NoError(t, err)
@@ -196,7 +198,7 @@ func TestVaultMetadataAndEntryRedaction(t *testing.T) {
 
 func TestVaultDeleteAndErase(t *testing.T) {
 	log := &eventLog{}
-	v, _ := newSQLiteVault(t, loadFixedKeys(t), allowAll(Options{Audit: log}))
+	v, _ := newSQLiteVault(t, loadFixedKeys(t), allowAll(VaultOptions{Audit: log}))
 	tok, err := v.Tokenize(ctx, "email", "lucy@example.com")
 	require.NoError(t, err)
 	require.NoError(t, v.Delete(ctx, "email", tok))
@@ -224,7 +226,7 @@ func TestVaultDeleteAndErase(t *testing.T) {
 }
 
 func TestVaultConcurrentTokenizeMakesOneToken(t *testing.T) {
-	v, _ := newSQLiteVault(t, loadFixedKeys(t), allowAll(Options{}))
+	v, _ := newSQLiteVault(t, loadFixedKeys(t), allowAll(VaultOptions{}))
 	const n = 16
 	var (
 		wg   sync.WaitGroup
@@ -257,7 +259,7 @@ func TestVaultConcurrentTokenizeMakesOneToken(t *testing.T) {
 
 // The store holds no plaintext: scan every byte of the SQLite files.
 func TestVaultStoresNoPlaintext(t *testing.T) {
-	v, dir := newSQLiteVault(t, loadFixedKeys(t), allowAll(Options{}))
+	v, dir := newSQLiteVault(t, loadFixedKeys(t), allowAll(VaultOptions{}))
 	secrets := []string{"plaintext-canary@example.com", "4111111111111111", "Lucy Westenra", "meta-canary-value"}
 	for _, s := range secrets[:3] {
 		_, err := v.TokenizeWith(ctx, "secret", s, EntryOptions{Metadata: map[string]string{"note": "meta-canary-value"}})
@@ -283,7 +285,7 @@ func TestVaultStoresNoPlaintext(t *testing.T) {
 }
 
 func TestVaultBatch(t *testing.T) {
-	v, _ := newSQLiteVault(t, loadFixedKeys(t), allowAll(Options{}))
+	v, _ := newSQLiteVault(t, loadFixedKeys(t), allowAll(VaultOptions{}))
 	vals := make([]string, 1200)
 	for i := range vals {
 		vals[i] = fmt.Sprintf("user%04d@example.com", i)
@@ -308,7 +310,7 @@ func TestVaultBatch(t *testing.T) {
 
 func TestVaultRotationAndRekey(t *testing.T) {
 	kr := newKeyring(t, kms.KeyringOptions{})
-	v, _ := newSQLiteVault(t, kr, allowAll(Options{}))
+	v, _ := newSQLiteVault(t, kr, allowAll(VaultOptions{}))
 	vals := []string{"a@x.io", "b@x.io", "c@x.io"}
 	toks, err := v.TokenizeBatch(ctx, "email", vals)
 	require.NoError(t, err)
@@ -355,7 +357,7 @@ func TestVaultRotationAndRekey(t *testing.T) {
 
 func TestVaultRekeyCountsDuplicates(t *testing.T) {
 	kr := newKeyring(t, kms.KeyringOptions{})
-	v, _ := newSQLiteVault(t, kr, allowAll(Options{}))
+	v, _ := newSQLiteVault(t, kr, allowAll(VaultOptions{}))
 	old, err := v.Tokenize(ctx, "email", "dup@x.io")
 	require.NoError(t, err)
 	_, err = kr.Rotate(ctx, DefaultVaultIndexKeyset)
@@ -404,7 +406,7 @@ func TestSQLStoreOptionsAndClose(t *testing.T) {
 	// NoAutoMigrate: nothing is created until Migrate.
 	st, err := NewSQLStore(db, SQLite, StoreOptions{Table: "app_tokens", NoAutoMigrate: true})
 	require.NoError(t, err)
-	v, err := NewVault(loadFixedKeys(t), st, allowAll(Options{}))
+	v, err := NewVault(loadFixedKeys(t), st, allowAll(VaultOptions{}))
 	require.NoError(t, err)
 	_, err = v.Tokenize(ctx, "email", "x@y.z")
 	assert.ErrorIs(t, err, ErrStore)
@@ -424,7 +426,7 @@ func TestSQLStoreOptionsAndClose(t *testing.T) {
 	// Auto-migration on first use, and cancellation.
 	auto, err := NewSQLStore(db, SQLite, StoreOptions{Table: "auto_tokens"})
 	require.NoError(t, err)
-	v, err = NewVault(loadFixedKeys(t), auto, allowAll(Options{}))
+	v, err = NewVault(loadFixedKeys(t), auto, allowAll(VaultOptions{}))
 	require.NoError(t, err)
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
