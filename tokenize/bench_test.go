@@ -6,7 +6,6 @@ import (
 	"encoding/base32"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -356,61 +355,4 @@ func BenchmarkFPE(b *testing.B) {
 			}
 		})
 	}
-}
-
-func BenchmarkVaultSQLite(b *testing.B) {
-	kr := newKeyring(b, kms.KeyringOptions{})
-	st, err := OpenSQLite(filepath.Join(b.TempDir(), "tokens.db"), StoreOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	v, err := NewVault(kr, st, allowAll(VaultOptions{}))
-	if err != nil {
-		b.Fatal(err)
-	}
-	tok, err := v.Tokenize(ctx, "email", benchEmail)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Run("tokenize-new", func(b *testing.B) {
-		b.ReportAllocs()
-		i := 0
-		for b.Loop() {
-			i++
-			if benchString, err = v.Tokenize(ctx, "email", fmt.Sprintf("user%d@example.com", i)); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("tokenize-existing", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if benchString, err = v.Tokenize(ctx, "email", benchEmail); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("detokenize", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if benchString, err = v.Detokenize(ctx, "email", tok); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	toks := make([]string, 100)
-	for i := range toks {
-		if toks[i], err = v.Tokenize(ctx, "email", fmt.Sprintf("batch%d@example.com", i)); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.Run("detokenize-batch-100", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := v.DetokenizeBatch(ctx, "email", toks); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
 }

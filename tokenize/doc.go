@@ -16,8 +16,8 @@
 //     digits, a phone number a phone number of the same country, a resident
 //     ID a well-formed resident ID: for systems that validate or display
 //     the original shape.
-//   - Vault (NewVault): random tokens, the value kept encrypted in an SQL
-//     token store (SQLite embedded, or PostgreSQL), with optional time to
+//   - Vault (NewVault): random tokens, the value kept encrypted in a token
+//     store (package sqlvault: SQLite or PostgreSQL), with optional time to
 //     live and metadata, and deletion for erasure requests.
 //
 // Each constructor takes the key source it needs and an options struct of
@@ -216,32 +216,31 @@
 //
 // # Vaulted tokens and the token store
 //
-// An SQLStore keeps one table (StoreOptions.Table, default
-// "piiguard_tokens"), created on first use or by Migrate:
+// A Vault keeps its tokens in a TokenStore, one TokenRecord per token.
+// Package tokenize/sqlvault is the store of this module: one SQL table, in
+// an SQLite file (OpenSQLite, with the embedded modernc.org/sqlite driver)
+// or in PostgreSQL (with the driver the application imports). It is a
+// package of its own so that a program that makes no vaulted tokens links
+// no database driver; its documentation gives the table. A record holds:
 //
-//	token        TEXT PRIMARY KEY          the vault-token
-//	domain       TEXT                      the domain
-//	blind_index  BLOB/BYTEA                PRF_version("piiguard/tokenize/vault/v1/index" 0x00 domain 0x00 value), 32 bytes
-//	index_key    INTEGER/BIGINT            the PRF keyset version of blind_index
-//	value        BLOB/BYTEA                AEAD(value, "piiguard/tokenize/vault/v1/value" 0x00 domain 0x00 token), Tink format
-//	metadata     BLOB/BYTEA NULL           AEAD(JSON metadata, "…/vault/v1/metadata" 0x00 domain 0x00 token)
-//	created_at   INTEGER/BIGINT            Unix microseconds
-//	expires_at   INTEGER/BIGINT NULL       Unix microseconds; NULL: never
-//	UNIQUE (domain, blind_index); an index on expires_at
+//	Token        the vault-token
+//	Domain       the domain
+//	BlindIndex   PRF_version("piiguard/tokenize/vault/v1/index" 0x00 domain 0x00 value), 32 bytes
+//	IndexKeyID   the PRF keyset version of BlindIndex
+//	Value        AEAD(value, "piiguard/tokenize/vault/v1/value" 0x00 domain 0x00 token), Tink format
+//	Metadata     AEAD(JSON metadata, "…/vault/v1/metadata" 0x00 domain 0x00 token), or none
+//	Created      when the token was made, to the microsecond
+//	Expires      when it expires, to the microsecond; zero: never
+//	(Domain, BlindIndex) is unique
 //
-// Tokenize finds a value's token through the unique blind index (never a
-// scan), and otherwise inserts a new row with INSERT … ON CONFLICT DO
-// NOTHING: of concurrent calls for a new value, exactly one inserts and the
-// others read its token. An expired token is replaced by a new one. Delete
-// removes a token, Erase removes a value's token, PurgeExpired removes
-// expired rows. OpenSQLite uses the embedded modernc.org/sqlite driver in
-// WAL mode with a busy timeout and secure_delete, and creates a new file
-// with mode 0600; for PostgreSQL, open the database with a driver ("pgx" of
-// github.com/jackc/pgx/v5/stdlib) and use NewSQLStore, with a
-// StoreOptions.Label (kms/sqlstore.PostgresLabel) so that store errors name
-// the database without the connection string's password. The associated
-// data binds each ciphertext to its row: a value copied to another row does
-// not decrypt (ErrStore).
+// Tokenize finds a value's token through the blind index (never a scan),
+// and otherwise inserts a new record, which the store refuses if the
+// value's blind index is taken: of concurrent calls for a new value,
+// exactly one inserts and the others read its token. An expired token is
+// replaced by a new one. Delete removes a token, Erase removes a value's
+// token, PurgeExpired removes expired records. The associated data binds
+// each ciphertext to its record: a value copied to another record does not
+// decrypt (ErrStore).
 //
 // # Access and audit
 //

@@ -12,6 +12,7 @@ import (
 
 	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/tokenize"
+	"github.com/piiguard/piiguard/tokenize/sqlvault"
 )
 
 // exampleKeyring returns a key ring with the default keysets of package
@@ -156,12 +157,13 @@ func ExampleFPE_phoneAndResidentID() {
 	// 11 IN
 }
 
-// Vaulted tokens are random; the value is kept encrypted in an SQL store.
+// Vaulted tokens are random; the value is kept encrypted in a token store,
+// here an SQLite file of package tokenize/sqlvault.
 func ExampleVault() {
 	ctx := context.Background()
 	dir, _ := os.MkdirTemp("", "tokens")
 	defer os.RemoveAll(dir)
-	store, err := tokenize.OpenSQLite(filepath.Join(dir, "tokens.db"), tokenize.StoreOptions{})
+	store, err := sqlvault.OpenSQLite(filepath.Join(dir, "tokens.db"), sqlvault.Options{})
 	if err != nil {
 		log.Fatal(err)
 	}

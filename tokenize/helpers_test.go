@@ -248,15 +248,10 @@ func allowAll[O SIVOptions | FPEOptions | VaultOptions](o O) O {
 	return o
 }
 
-// newSQLiteVault returns a vault over a new SQLite file in a temporary
-// directory, and the directory.
-func newSQLiteVault(t testing.TB, keys VaultKeys, opts VaultOptions) (*Vault, string) {
+// newMemVault returns a vault over a new in-memory store.
+func newMemVault(t testing.TB, keys VaultKeys, opts VaultOptions) *Vault {
 	t.Helper()
-	dir := t.TempDir()
-	st, err := OpenSQLite(filepath.Join(dir, "tokens.db"), StoreOptions{})
+	v, err := NewVault(keys, newMemStore(), opts)
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = st.Close() })
-	v, err := NewVault(keys, st, opts)
-	require.NoError(t, err)
-	return v, dir
+	return v
 }

@@ -33,7 +33,7 @@ func TestErrorsAndEventsLeakNoValueOrToken(t *testing.T) {
 		"locked": Numeric(), "cnid": ChineseResidentID(IDOptions{}), "ref": Base62(), "acct": Numeric().Keep(2, 2)}
 	f, err := NewFPE(keys, formats, FPEOptions{Audit: log, DefaultCountryCode: "44", Authorize: authorize})
 	require.NoError(t, err)
-	v, _ := newSQLiteVault(t, keys, VaultOptions{Audit: log, DefaultCountryCode: "44", Authorize: authorize})
+	v := newMemVault(t, keys, VaultOptions{Audit: log, DefaultCountryCode: "44", Authorize: authorize})
 
 	var secrets []string
 	var errs []error

@@ -12,6 +12,7 @@ import (
 	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/pii"
 	"github.com/piiguard/piiguard/tokenize"
+	"github.com/piiguard/piiguard/tokenize/sqlvault"
 )
 
 // Every tokenizer plugs into pii's token= tag option. (Only tests import
@@ -94,7 +95,7 @@ func TestPIITokenFields(t *testing.T) {
 func TestPIIVaultTokenField(t *testing.T) {
 	ctx := context.Background()
 	kr := newTestKeyring(t)
-	st, err := tokenize.OpenSQLite(t.TempDir()+"/tokens.db", tokenize.StoreOptions{})
+	st, err := sqlvault.OpenSQLite(t.TempDir()+"/tokens.db", sqlvault.Options{})
 	require.NoError(t, err)
 	defer st.Close()
 	v, err := tokenize.NewVault(kr, st, tokenize.VaultOptions{Authorize: tokenize.AllowAll})
