@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"maps"
-	"reflect"
 	"sync"
 	"sync/atomic"
-	"unsafe"
 
 	"github.com/tink-crypto/tink-go/v2/prf"
 
@@ -72,8 +70,7 @@ func NewFPE(keys PRFKeys, formats map[string]Format, opts FPEOptions) (*FPE, err
 // fpeState holds the FF1 ciphers derived from one PRF set, replaced when
 // the key source hands out another set.
 type fpeState struct {
-	set   *prf.Set
-	setID unsafe.Pointer
+	set *prf.Set
 
 	mu      sync.RWMutex
 	ciphers map[fpeCipherKey]*ff1.Cipher
@@ -84,7 +81,8 @@ type fpeCipherKey struct {
 	radix int
 }
 
-// ciphers returns the state of the keyset's current PRF set.
+// current returns the state of the keyset's current PRF set (a new state
+// when the key source hands out a new set).
 func (t *FPE) current(ctx context.Context) (*fpeState, error) {
 	set, err := t.keys.PRF(ctx, t.keyset)
 	if err != nil {
@@ -93,11 +91,10 @@ func (t *FPE) current(ctx context.Context) (*fpeState, error) {
 	if set == nil {
 		return nil, errf(ErrKeyVersion, "keyset %q has no PRF set", t.keyset)
 	}
-	id := reflect.ValueOf(set.PRFs).UnsafePointer()
-	if st := t.state.Load(); st != nil && st.set == set && st.setID == id {
+	if st := t.state.Load(); st != nil && st.set == set {
 		return st, nil
 	}
-	st := &fpeState{set: set, setID: id, ciphers: map[fpeCipherKey]*ff1.Cipher{}}
+	st := &fpeState{set: set, ciphers: map[fpeCipherKey]*ff1.Cipher{}}
 	t.state.Store(st)
 	return st, nil
 }

@@ -28,7 +28,10 @@ const MaxValueSize = 64 << 10
 
 // PRFKeys is what the HMAC and FPE tokenizers need from a key ring: the
 // PRFs of a keyset, one per enabled version, and its primary's ID.
-// *kms.Keyring implements it.
+// *kms.Keyring implements it. A key source hands out a new *prf.Set
+// whenever the keyset changes and never modifies one it has handed out:
+// the tokenizers keep what they derived from a set for as long as they are
+// given the same pointer.
 type PRFKeys interface {
 	PRF(ctx context.Context, name string) (*prf.Set, error)
 }

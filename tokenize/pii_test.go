@@ -25,6 +25,18 @@ var (
 	_ pii.Tokenizer = (*tokenize.Vault)(nil)
 )
 
+// The optional abilities pii looks for, by the method sets it asks for
+// today (pii is to give them names, such as TokenRecognizer): every
+// tokenizer says which domains' tokens it recognises, and HMAC that its
+// tokens cannot be reversed.
+var (
+	_ interface{ RecognizesTokens(domain string) bool } = (*tokenize.HMAC)(nil)
+	_ interface{ RecognizesTokens(domain string) bool } = (*tokenize.SIV)(nil)
+	_ interface{ RecognizesTokens(domain string) bool } = (*tokenize.FPE)(nil)
+	_ interface{ RecognizesTokens(domain string) bool } = (*tokenize.Vault)(nil)
+	_ interface{ Reversible() bool }                    = (*tokenize.HMAC)(nil)
+)
+
 // newTestKeyring returns a key ring with pii's and tokenize's keysets.
 func newTestKeyring(t testing.TB) *kms.Keyring {
 	t.Helper()
