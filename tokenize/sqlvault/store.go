@@ -224,8 +224,11 @@ func indexArgs(domain string, indexes [][]byte) []any {
 // columns is every column of a record, in the order scan reads them.
 const columns = `token, domain, blind_index, index_key, value, metadata, created_at, expires_at`
 
+// rowScanner is *sql.Row or *sql.Rows.
+type rowScanner interface{ Scan(dest ...any) error }
+
 // scan reads a row of columns.
-func scan(rows interface{ Scan(...any) error }) (tokenize.TokenRecord, error) {
+func scan(rows rowScanner) (tokenize.TokenRecord, error) {
 	var (
 		r            tokenize.TokenRecord
 		key          int64
