@@ -12,6 +12,7 @@ import (
 
 	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/tokenize"
+	"github.com/piiguard/piiguard/tokenize/sqlvault"
 )
 
 // exampleKeyring returns a key ring with the default keysets of package
@@ -41,7 +42,7 @@ func exampleKeyring() *kms.Keyring {
 // distinct customers without holding their e-mail addresses.
 func ExampleHMAC() {
 	ctx := context.Background()
-	h, err := tokenize.NewHMAC(exampleKeyring(), tokenize.Options{
+	h, err := tokenize.NewHMAC(exampleKeyring(), tokenize.HMACOptions{
 		Kinds: map[string]string{"crm": "email", "analytics": "email"},
 	})
 	if err != nil {
@@ -68,7 +69,7 @@ func ExampleHMAC() {
 func ExampleHMAC_LookupTokens() {
 	ctx := context.Background()
 	kr := exampleKeyring()
-	h, _ := tokenize.NewHMAC(kr, tokenize.Options{})
+	h, _ := tokenize.NewHMAC(kr, tokenize.HMACOptions{})
 	before, _ := h.Tokenize(ctx, "email", "lucy@example.com")
 	if _, err := kr.Rotate(ctx, tokenize.DefaultHMACKeyset); err != nil {
 		log.Fatal(err)
@@ -81,7 +82,7 @@ func ExampleHMAC_LookupTokens() {
 // SIV tokens: deterministic and reversible, bound to their domain.
 func ExampleSIV() {
 	ctx := context.Background()
-	s, err := tokenize.NewSIV(exampleKeyring(), tokenize.Options{
+	s, err := tokenize.NewSIV(exampleKeyring(), tokenize.SIVOptions{
 		Authorize: func(ctx context.Context, domain string) error {
 			return nil // ask your access control here
 		},
@@ -109,7 +110,7 @@ func ExampleFPE_card() {
 	f, err := tokenize.NewFPE(exampleKeyring(), map[string]tokenize.Format{
 		"card":     tokenize.Card(tokenize.CardOptions{Marked: true}),
 		"card-raw": tokenize.Card(tokenize.CardOptions{}),
-	}, tokenize.Options{Authorize: tokenize.AllowAll})
+	}, tokenize.FPEOptions{Authorize: tokenize.AllowAll})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -139,7 +140,7 @@ func ExampleFPE_phoneAndResidentID() {
 		"phone": tokenize.Phone(),
 		"cnid":  tokenize.ChineseResidentID(tokenize.IDOptions{}),
 		"ref":   tokenize.Base62().Keep(2, 0),
-	}, tokenize.Options{Authorize: tokenize.AllowAll, DefaultCountryCode: "44"})
+	}, tokenize.FPEOptions{Authorize: tokenize.AllowAll, DefaultCountryCode: "44"})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -156,17 +157,18 @@ func ExampleFPE_phoneAndResidentID() {
 	// 11 IN
 }
 
-// Vaulted tokens are random; the value is kept encrypted in an SQL store.
+// Vaulted tokens are random; the value is kept encrypted in a token store,
+// here an SQLite file of package tokenize/sqlvault.
 func ExampleVault() {
 	ctx := context.Background()
 	dir, _ := os.MkdirTemp("", "tokens")
 	defer os.RemoveAll(dir)
-	store, err := tokenize.OpenSQLite(filepath.Join(dir, "tokens.db"), tokenize.StoreOptions{})
+	store, err := sqlvault.OpenSQLite(filepath.Join(dir, "tokens.db"), sqlvault.Options{})
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer store.Close()
-	v, err := tokenize.NewVault(exampleKeyring(), store, tokenize.Options{Authorize: tokenize.AllowAll})
+	v, err := tokenize.NewVault(exampleKeyring(), store, tokenize.VaultOptions{Authorize: tokenize.AllowAll})
 	if err != nil {
 		log.Fatal(err)
 	}
