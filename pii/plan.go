@@ -105,7 +105,8 @@ type rootPlan struct {
 	// pointers: the record reaches a pointer, slice or map, so shared and
 	// cyclic references must be tracked.
 	indirect bool
-	slots    int // the number of leaves, numbered by leaf.slot
+	slots    int      // the number of leaves, numbered by leaf.slot
+	prog     *program // the compiled walk (steps.go)
 
 	searchOnce sync.Once
 	search     map[string]*searchField
@@ -113,8 +114,9 @@ type rootPlan struct {
 
 // searchField is a searchable field found by its static path.
 type searchField struct {
-	path string
-	leaf *leaf
+	path   string
+	leaf   *leaf
+	domain []byte // its blind index domain: record 0x00 path
 }
 
 var (
@@ -176,6 +178,7 @@ func buildPlan(t reflect.Type) *rootPlan {
 		}
 	}
 	rp.indirect = reachesIndirect(st, map[*structPlan]bool{})
+	rp.prog = compile(st, map[*structPlan]*program{})
 	if st.static && st.idPath == nil {
 		rp.idErr = fieldErr(st.name, "", fmt.Errorf("%w: the record type has protected fields but no `pii:\"id\"` field", ErrMissingID))
 	} else if st.static && t.Name() == "" && st.name == pl.root {
@@ -540,7 +543,7 @@ func (rp *rootPlan) searchFields() map[string]*searchField {
 			for i := range st.leaves {
 				if st.leaves[i].search >= 0 {
 					p := join(path, st.leaves[i].seg)
-					rp.search[p] = &searchField{path: p, leaf: &st.leaves[i]}
+					rp.search[p] = &searchField{path: p, leaf: &st.leaves[i], domain: append(append([]byte(rp.st.name), 0), p...)}
 				}
 			}
 			for _, c := range st.children {

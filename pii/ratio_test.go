@@ -48,13 +48,13 @@ func BenchmarkOverheadRatios(b *testing.B) {
 		}
 		dom := append(append([]byte("Customer"), 0), "Email"...)
 		const email = "lucy.westenra@example.com"
-		var scratch, out []byte
+		var out []byte
 		m := hmac.New(sha256.New, make([]byte, 32))
 		in := []byte(email)
 		var sum [32]byte
 		pairedRatio(b, 256, func() error {
 			var err error
-			out, err = st.appendIndex(out[:0], st.set.PrimaryID, dom, env.p.normalizeKind(KindEmail, email), env.p.opts.IndexBits, &scratch)
+			out, err = st.appendValue(out[:0], st.set.PrimaryID, dom, env.p.normalizeKind(KindEmail, email), env.p.opts.IndexBits)
 			return err
 		}, func() error {
 			m.Reset()
