@@ -72,7 +72,7 @@ type Options struct {
 	// audit.ActionSearch event per SearchTerms call. Open
 	// records its events before it changes the record: if the sink refuses
 	// one, Open fails (ErrAudit) and reveals nothing. Nil reports nothing;
-	// audit.Discard says so explicitly.
+	// audit.Discard says so explicitly (and, like nil, builds no event).
 	Audit audit.Sink
 	// Tokenizers are the tokenizers that fields tagged token=NAME use, by
 	// NAME. The map is copied by New.
