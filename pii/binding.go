@@ -30,8 +30,8 @@ type binding struct {
 	ad []byte // the associated data of the field being sealed or opened
 }
 
-// start binds b to record root.
-func (b *binding) start(root reflect.Value) {
+// bindTo binds b to record root.
+func (b *binding) bindTo(root reflect.Value) {
 	b.root = root
 	b.id, b.owner, b.tenant = "", "", ""
 	b.idRead, b.ownerRead = false, false
@@ -40,7 +40,7 @@ func (b *binding) start(root reflect.Value) {
 // reset drops the record and the plan, keeping the buffer.
 func (b *binding) reset() {
 	b.rp, b.rec, b.root = nil, "", reflect.Value{}
-	b.start(reflect.Value{})
+	b.bindTo(reflect.Value{})
 	b.ad = b.ad[:0]
 }
 
@@ -123,4 +123,21 @@ func (b *binding) associatedData(prefix []byte, path string) ([]byte, error) {
 	ad = append(ad, 0)
 	b.ad = append(ad, id...)
 	return b.ad, nil
+}
+
+// appendPath appends path to dst, after a "." if dst holds a path already.
+func appendPath(dst []byte, path string) []byte {
+	if len(dst) > 0 && path != "" {
+		dst = append(dst, '.')
+	}
+	return append(dst, path...)
+}
+
+// appendFieldPath appends the path of a field, at path from the nest at
+// prefix, to dst.
+func appendFieldPath(dst, prefix []byte, path string) []byte {
+	if len(prefix) > 0 {
+		dst = append(append(dst, prefix...), '.')
+	}
+	return append(dst, path...)
 }

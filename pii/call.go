@@ -18,11 +18,11 @@ type call struct {
 	raw  []byte    // the decoded ciphertext of the field being opened
 }
 
-// startCall is start for a call that binds values to their record: one
+// gatherBound is gather for a call that binds values to their record: one
 // whose record type has protected fields but no ID, or whose context is
 // done, fails before anything is walked.
-func startCall(ctx context.Context, op string, v any, batch bool) (records, error) {
-	rs, err := start(op, v, batch)
+func gatherBound(ctx context.Context, op string, v any, batch bool) (records, error) {
+	rs, err := gather(op, v, batch)
 	if err != nil || rs.rp == nil {
 		return rs, err
 	}

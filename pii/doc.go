@@ -364,16 +364,16 @@ package pii
 
 // The package is laid out by role, a file a job:
 //
-//	protector.go  the face: Options, New, Seal, Open, SealAll, OpenAll, Redact
+//	protector.go  Options, New, the Protector: what every call reads
 //	tag.go        the `pii:"…"` tag grammar, parsed
-//	plan.go       tags → a plan per record type (leaves, children, the ID), cached
-//	steps.go      plan → straight steps: a program per struct type, compiled once
+//	plan.go       the planner: tags → a tree of struct plans (leaves, children, the ID); tag errors
+//	steps.go      the plan of a record type, compiled once into straight steps and cached
 //	walk.go       traversal: the records of a call, programs, nests, shared references
-//	seal.go       Seal's visitor: encrypt, tokenize, fill blind indexes
-//	open.go       Open's visitor, the opener: decide, reveal, mask or withhold
-//	redact.go     Redact's visitor: masks, without keys
-//	binding.go    what binds a value to its place: record name, ID, owner, tenant, associated data
-//	call.go       what Seal and Open share: the context, the field AEAD, one field encrypted or decrypted
+//	seal.go       Seal and SealAll; the sealer: encrypt, tokenize, fill blind indexes
+//	open.go       Open and OpenAll; the opener: decide, then reveal, mask or withhold
+//	redact.go     Redact; the redactor: masks, without keys
+//	binding.go    what binds a value to its place: record name, ID, owner, tenant, associated data, paths
+//	call.go       what Seal and Open share: the checks, the context, the field AEAD on one field
 //	changes.go    the changes a call holds back until every field is done, in pooled chunks
 //	gate.go       access decisions of one Open call: the prepared Checker, remembered decisions
 //	events.go     audit events of Open and SearchTerms, built only for a sink that records them

@@ -21,8 +21,9 @@ const maxStatedReason = 256
 
 // revealEvents are the audit events of one Open or OpenAll call: one per
 // record and decision (allow, mask, deny), listing the fields that got it.
-// They are gathered only for a sink that records them (Protector.sink),
-// queued record by record, and reported before the call changes anything.
+// They are gathered only for a sink that records them (not for nil or
+// audit.Discard), queued record by record, and reported before the call
+// changes anything.
 type revealEvents struct {
 	on         bool        // there is a sink
 	base       audit.Event // the call's part: time, action, actor, purpose, request ID
@@ -32,6 +33,11 @@ type revealEvents struct {
 	lastLists [3]string     // the lists of the call's last event of each effect
 	queued    chunkList[queuedEvent]
 	scratch   []byte
+
+	// A denial that failed a strict Open, for its failure event.
+	denial      access.Decision
+	deniedAt    string // the field path; "" for none
+	deniedClass Class
 }
 
 // eventGroup gathers the fields of the record being opened that got one
@@ -77,6 +83,7 @@ func (e *revealEvents) end() {
 	e.queued.reset(&eventChunks)
 	e.on, e.base, e.breakGlass = false, audit.Event{}, ""
 	e.lastLists = [3]string{}
+	e.denial, e.deniedAt, e.deniedClass = access.Decision{}, "", ""
 	e.scratch = e.scratch[:0]
 }
 
@@ -182,10 +189,17 @@ func (e *revealEvents) report(ctx context.Context, sink audit.Sink, rec string) 
 	return err
 }
 
+// denied notes the denial d of the field of step s, at path, that fails a
+// strict Open.
+func (e *revealEvents) denied(s *step, path string, d access.Decision) {
+	if e.on {
+		e.denial, e.deniedAt, e.deniedClass = d, path, s.leaf.class
+	}
+}
+
 // failed records the failure of a call at one field, as well as it can:
-// err, for the record whose ID is subject, under key keyName; g says
-// whether a strict denial failed it.
-func (e *revealEvents) failed(ctx context.Context, sink audit.Sink, err error, subject, keyName string, g *gate) {
+// err, for the record whose ID is subject, under key keyName.
+func (e *revealEvents) failed(ctx context.Context, sink audit.Sink, err error, subject, keyName string) {
 	if !e.on {
 		return
 	}
@@ -198,8 +212,8 @@ func (e *revealEvents) failed(ctx context.Context, sink audit.Sink, err error, s
 	ev.RecordType, ev.Field, ev.SubjectID = fe.RecordType, fe.Path, subject
 	ev.KeyName = keyName
 	ev.Error = errorCode(err)
-	if g.denied && g.deniedAt == fe.Path {
-		ev.Decision, ev.Reason, ev.Class = audit.DecisionDeny, e.reason(g.denial), string(g.deniedClass)
+	if e.deniedAt != "" && e.deniedAt == fe.Path {
+		ev.Decision, ev.Reason, ev.Class = audit.DecisionDeny, e.reason(e.denial), string(e.deniedClass)
 	}
 	_ = sink.Record(ctx, ev)
 }

@@ -32,12 +32,6 @@ type gate struct {
 	reads    access.RecordInputs
 	slots    []int32
 	memo     []memoEntry
-
-	// A denial that failed a strict Open, for its failure event.
-	denied      bool
-	denial      access.Decision
-	deniedAt    string // the field path
-	deniedClass Class
 }
 
 // memoEntry is a decision of the call about one field. The owner, subject
@@ -97,7 +91,6 @@ func (g *gate) end() {
 	}
 	g.slots = g.slots[:0]
 	g.checker, g.remember, g.across, g.reads = nil, false, false, access.RecordInputs{}
-	g.denied, g.denial, g.deniedAt, g.deniedClass = false, access.Decision{}, "", ""
 }
 
 // recordInputs returns what c says it reads of a record, or everything.
@@ -137,7 +130,6 @@ func (g *gate) decide(ctx context.Context, b *binding, s *step, path string, str
 		d.Effect = access.Deny // an unknown effect fails closed
 	}
 	if d.Effect == access.Deny && strict {
-		g.denied, g.denial, g.deniedAt, g.deniedClass = true, d, path, s.leaf.class
 		derr := d.Err()
 		if errors.Is(err, access.ErrNoPrincipal) {
 			derr = fmt.Errorf("%w: %w", access.ErrDenied, access.ErrNoPrincipal)

@@ -2,12 +2,45 @@ package pii
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"sync"
 
 	"github.com/piiguard/piiguard/access"
 )
+
+// Open turns the sealed fields of the record record points to back into
+// plaintext, and detokenizes token= fields, as far as Options.Checker lets
+// the principal in ctx (see access.WithPrincipal) see them: for each
+// non-empty field it asks for an access.ActionReveal decision and sets the
+// plaintext (Allow), the kind's Mask (Mask) or the zero value (Deny, or an
+// error wrapping access.ErrDenied under Options.StrictAccess). A context
+// without a principal is denied. An error from the Checker other than
+// access.ErrNoPrincipal fails Open with ErrAccessCheck.
+//
+// It fails with ErrPlaintext if a field holds plaintext (unless
+// Options.MigrationModeAllowPlaintext), and with ErrInvalidCiphertext if a
+// value is malformed, tampered with, or was sealed for another record type,
+// field or record ID. A value sealed with a disabled or destroyed key
+// version fails with an error wrapping kms.ErrDisabled or kms.ErrDestroyed.
+// A denied field is not decrypted.
+//
+// Open changes the record only if it succeeds for every field, and records
+// its audit events (one per decision) to Options.Audit first: no audit
+// record, no plaintext.
+func (p *Protector) Open(ctx context.Context, record any) error {
+	return open(ctx, p, record, false)
+}
+
+// OpenAll opens every record of records, like Open; it changes the
+// records only if it succeeds for all of them. Access decisions are shared
+// across the records: a question asked again within the call (same field,
+// and the same owner, subject and tenant where the Checker reads them —
+// see access.RecordInputReporter) is not asked of the Checker again.
+func (p *Protector) OpenAll(ctx context.Context, records any) error {
+	return open(ctx, p, records, true)
+}
 
 // opener is the visitor of Open and OpenAll: for each non-empty protected
 // field it asks the access gate for a decision (gate.go), reveals what the
@@ -22,7 +55,7 @@ type opener struct {
 var openers = sync.Pool{New: func() any { return new(opener) }}
 
 func open(ctx context.Context, p *Protector, v any, batch bool) error {
-	rs, err := startCall(ctx, "Open", v, batch)
+	rs, err := gatherBound(ctx, "Open", v, batch)
 	if err != nil || rs.rp == nil {
 		return err
 	}
@@ -34,7 +67,7 @@ func open(ctx context.Context, p *Protector, v any, batch bool) error {
 	err = rs.each(func(r reflect.Value) error {
 		o.gate.record()
 		if err := o.record(o, r); err != nil {
-			o.events.failed(ctx, p.sink, err, o.bind.id, p.opts.FieldKeyset, &o.gate)
+			o.events.failed(ctx, p.sink, err, o.bind.id, p.opts.FieldKeyset)
 			return err
 		}
 		o.events.flush(o.bind.id)
@@ -138,7 +171,7 @@ func (o *opener) sealed(s *step, fv reflect.Value, text string, vf valueField) e
 
 // detokenize opens a token= field.
 func (o *opener) detokenize(s *step, fv reflect.Value, text string) error {
-	t, err := o.p.tokenizer(s.leaf.token, s.leaf.kind)
+	t, err := tokenizerFor(o.p.opts.Tokenizers, s.leaf.token, s.leaf.kind)
 	if err != nil {
 		return o.errAt(s, err)
 	}
@@ -208,7 +241,11 @@ func (o *opener) plaintext(s *step, fv reflect.Value, text string, vf valueField
 // decide asks the gate about the field of step s, at path, of the record
 // being walked.
 func (o *opener) decide(s *step, path string) (access.Decision, error) {
-	return o.gate.decide(o.ctx, &o.bind, s, path, o.p.opts.StrictAccess)
+	d, err := o.gate.decide(o.ctx, &o.bind, s, path, o.p.opts.StrictAccess)
+	if errors.Is(err, access.ErrDenied) && !errors.Is(err, ErrAccessCheck) {
+		o.events.denied(s, path, d) // a strict denial, for the failure event
+	}
+	return d, err
 }
 
 // withhold zeroes the denied field fv and notes the denial.

@@ -5,6 +5,15 @@ import (
 	"sync"
 )
 
+// Redact masks the tagged fields of the record record points to, in place
+// and without any key, for logs and support screens: plaintext becomes its
+// Mask for the field's kind, sealed values become "[sealed]", and blind
+// index fields are emptied. The ID and untagged fields are kept. A redacted
+// record must not be sealed or stored: its values are masks.
+func Redact(record any) error {
+	return redact(record)
+}
+
 // redactor is the visitor of Redact: it masks each protected field in
 // place, without any key, and empties blind indexes.
 type redactor struct {
@@ -14,7 +23,7 @@ type redactor struct {
 var redactors = sync.Pool{New: func() any { return new(redactor) }}
 
 func redact(v any) error {
-	rs, err := start("Redact", v, false)
+	rs, err := gather("Redact", v, false)
 	if err != nil || rs.rp == nil {
 		return err
 	}

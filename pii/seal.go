@@ -12,6 +12,26 @@ import (
 	"github.com/piiguard/piiguard/kms"
 )
 
+// Seal protects the tagged fields of the record record points to: it
+// encrypts each into a ciphertext bound to the record type, the field path
+// and the record ID, fills blind indexes, and tokenizes token= fields.
+// Empty values stay empty; values that are already sealed are left as they
+// are after checking that they open in their place (Seal is idempotent).
+//
+// Seal changes the record only if it succeeds for every field: on error
+// the record is as it was. Errors are *FieldError values (for errors.As)
+// wrapping this package's sentinels, and never contain a value.
+func (p *Protector) Seal(ctx context.Context, record any) error {
+	return seal(ctx, p, record, false)
+}
+
+// SealAll seals every record of records: a slice of structs or of pointers
+// to structs, or a pointer to an array of them. It changes the records only
+// if it succeeds for all of them.
+func (p *Protector) SealAll(ctx context.Context, records any) error {
+	return seal(ctx, p, records, true)
+}
+
 // sealer is the visitor of Seal and SealAll: it encrypts each protected
 // field (or tokenizes it, for token=) and fills its blind index.
 type sealer struct {
@@ -23,7 +43,7 @@ type sealer struct {
 var sealers = sync.Pool{New: func() any { return new(sealer) }}
 
 func seal(ctx context.Context, p *Protector, v any, batch bool) error {
-	rs, err := startCall(ctx, "Seal", v, batch)
+	rs, err := gatherBound(ctx, "Seal", v, batch)
 	if err != nil || rs.rp == nil {
 		return err
 	}
@@ -126,7 +146,7 @@ func (s *sealer) value(st *step, fv reflect.Value) error {
 
 // tokenize replaces the value of a token= field by its token.
 func (s *sealer) tokenize(st *step, sv, fv reflect.Value, text string) error {
-	t, err := s.p.tokenizer(st.leaf.token, st.leaf.kind)
+	t, err := tokenizerFor(s.p.opts.Tokenizers, st.leaf.token, st.leaf.kind)
 	if err != nil {
 		return s.errAt(st, err)
 	}
@@ -178,21 +198,4 @@ func (s *sealer) index(st *step, sv reflect.Value, plaintext string) error {
 		s.changes.set(leafString, iv, v)
 	}
 	return nil
-}
-
-// leafText returns the current content of a string, []byte or *string
-// field as a string (a read-only view for []byte).
-func leafText(op leafOp, fv reflect.Value) string {
-	switch op {
-	case leafString:
-		return fv.String()
-	case leafBytes:
-		return bytesToString(fv.Bytes())
-	case leafStringPtr:
-		if fv.IsNil() {
-			return ""
-		}
-		return fv.Elem().String()
-	}
-	return ""
 }

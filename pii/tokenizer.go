@@ -48,10 +48,10 @@ type ReversibilityReporter interface {
 	Reversible() bool
 }
 
-// tokenizer returns the tokenizer named by a field's token=, for a field
-// of kind k.
-func (p *Protector) tokenizer(name string, k Kind) (Tokenizer, error) {
-	t := p.opts.Tokenizers[name]
+// tokenizerFor returns the tokenizer of ts named by a field's token=, for
+// a field of kind k.
+func tokenizerFor(ts map[string]Tokenizer, name string, k Kind) (Tokenizer, error) {
+	t := ts[name]
 	if t == nil {
 		return nil, fmt.Errorf("%w: the field is tagged token=%s, but Options.Tokenizers has no %q", ErrNoTokenizer, name, name)
 	}

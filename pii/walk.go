@@ -48,9 +48,9 @@ type records struct {
 	ptrs  bool // the elements are pointers
 }
 
-// start checks what a call was given and returns its records. A plan with
+// gather checks what a call was given and returns its records. A plan with
 // nothing to protect returns rp nil: the call has nothing to do.
-func start(op string, v any, batch bool) (records, error) {
+func gather(op string, v any, batch bool) (records, error) {
 	if batch {
 		op += "All"
 	}
@@ -177,7 +177,7 @@ func (w *walker) end() {
 
 // record walks one record with v.
 func (w *walker) record(v visitor, r reflect.Value) error {
-	w.bind.start(r)
+	w.bind.bindTo(r)
 	w.prefix = w.prefix[:0]
 	return w.walk(v, w.bind.rp.prog, r)
 }
@@ -334,23 +334,6 @@ func ifaceReaches(t reflect.Type) bool {
 	}
 	ifaceCache.Store(t, reaches)
 	return reaches
-}
-
-// appendPath appends path to dst, after a "." if dst holds a path already.
-func appendPath(dst []byte, path string) []byte {
-	if len(dst) > 0 && path != "" {
-		dst = append(dst, '.')
-	}
-	return append(dst, path...)
-}
-
-// appendFieldPath appends the path of a field, at path from the nest at
-// prefix, to dst.
-func appendFieldPath(dst, prefix []byte, path string) []byte {
-	if len(prefix) > 0 {
-		dst = append(append(dst, prefix...), '.')
-	}
-	return append(dst, path...)
 }
 
 // path returns the path of the field of step s from the record: s.path at
