@@ -25,12 +25,16 @@ const maxStatedReason = 256
 // audit.Discard), queued record by record, and reported before the call
 // changes anything.
 type revealEvents struct {
-	on         bool        // there is a sink
-	base       audit.Event // the call's part: time, action, actor, purpose, request ID
-	breakGlass string      // the reason the principal stated, if any
+	on         bool   // there is a sink
+	call       caller // the call's part of every event
+	breakGlass string // the reason the principal stated, if any
 
-	groups    [3]eventGroup // the current record's decisions, by access.Effect
-	lastLists [3]string     // the lists of the call's last event of each effect
+	groups [3]eventGroup // the current record's decisions, by access.Effect
+	// The lists of the last event of each effect: the records of a page,
+	// and the calls of a service, mostly get the same lists, which then
+	// cost no allocation. They name fields, classes, keys and reasons,
+	// never a value, and are kept from call to call.
+	lastLists [3]string
 	queued    chunkList[queuedEvent]
 	scratch   []byte
 
@@ -38,6 +42,18 @@ type revealEvents struct {
 	denial      access.Decision
 	deniedAt    string // the field path; "" for none
 	deniedClass Class
+}
+
+// caller is what the events of a call share: when, who, why, and the
+// request.
+type caller struct {
+	time                      time.Time
+	actor, purpose, requestID string
+}
+
+// event returns the call's event of action a.
+func (c *caller) event(a audit.Action) audit.Event {
+	return audit.Event{Time: c.time, Action: a, Actor: c.actor, Purpose: c.purpose, RequestID: c.requestID}
 }
 
 // eventGroup gathers the fields of the record being opened that got one
@@ -68,7 +84,8 @@ func (e *revealEvents) begin(ctx context.Context, sink audit.Sink, req access.Re
 	if !e.on {
 		return
 	}
-	e.base = audit.FromContext(ctx, audit.Event{Time: time.Now().UTC(), Action: audit.ActionReveal, Actor: req.Principal.ID, Purpose: string(req.Purpose)})
+	base := audit.FromContext(ctx, audit.Event{Actor: req.Principal.ID})
+	e.call = caller{time: time.Now().UTC(), actor: base.Actor, purpose: string(req.Purpose), requestID: base.RequestID}
 	e.breakGlass = req.BreakGlass
 }
 
@@ -78,20 +95,22 @@ func (e *revealEvents) end() {
 		return // begin gathered nothing
 	}
 	for i := range e.groups {
-		e.groups[i].reset()
+		if len(e.groups[i].fields) > 0 { // flush resets the groups of the records it queues
+			e.groups[i].reset()
+		}
 	}
 	e.queued.reset(&eventChunks)
-	e.on, e.base, e.breakGlass = false, audit.Event{}, ""
-	e.lastLists = [3]string{}
+	e.on, e.call, e.breakGlass = false, caller{}, ""
 	e.denial, e.deniedAt, e.deniedClass = access.Decision{}, "", ""
 	e.scratch = e.scratch[:0]
 }
 
+// reset empties g for the next record. Classes and key names come from
+// the plan and the Options; the decisions' reasons come from the Checker,
+// and are cleared.
 func (g *eventGroup) reset() {
-	clear(g.classes)
 	clear(g.decisions)
-	clear(g.keyNames)
-	*g = eventGroup{fields: g.fields[:0], classes: g.classes[:0], decisions: g.decisions[:0], keyNames: g.keyNames[:0]}
+	g.fields, g.classes, g.decisions, g.keyNames, g.keyID = g.fields[:0], g.classes[:0], g.decisions[:0], g.keyNames[:0], 0
 }
 
 // note adds the decision d about the field of step s, at path, to the
@@ -173,7 +192,7 @@ func (e *revealEvents) report(ctx context.Context, sink audit.Sink, rec string) 
 		if err != nil {
 			return
 		}
-		ev := e.base
+		ev := e.call.event(audit.ActionReveal)
 		ev.Outcome = audit.OutcomeSuccess
 		ev.RecordType, ev.SubjectID, ev.KeyID = rec, q.subject, q.keyID
 		ev.Decision = decisionName(q.effect)
@@ -207,7 +226,7 @@ func (e *revealEvents) failed(ctx context.Context, sink audit.Sink, err error, s
 	if !errors.As(err, &fe) {
 		return
 	}
-	ev := e.base
+	ev := e.call.event(audit.ActionReveal)
 	ev.Outcome = audit.OutcomeFailure
 	ev.RecordType, ev.Field, ev.SubjectID = fe.RecordType, fe.Path, subject
 	ev.KeyName = keyName
