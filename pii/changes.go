@@ -69,7 +69,7 @@ func (c *changes) set(op leafOp, fv reflect.Value, s string) {
 // setCopy is set for a string that may be shared (a mask, a token): a
 // []byte field gets its own copy.
 func (c *changes) setCopy(op leafOp, fv reflect.Value, s string) {
-	if op == leafBytes && s != "" {
+	if op == leafBytes {
 		s = bytesToString([]byte(s))
 	}
 	c.set(op, fv, s)
