@@ -79,7 +79,8 @@ type queuedEvent struct {
 
 var eventChunks = sync.Pool{New: func() any { return new(chunk[queuedEvent]) }}
 
-func (e *revealEvents) begin(ctx context.Context, sink audit.Sink, req access.Request) {
+// begin prepares e for a call that makes request req and reports to sink.
+func (e *revealEvents) begin(ctx context.Context, sink audit.Sink, req *access.Request) {
 	e.on = sink != nil
 	if !e.on {
 		return

@@ -46,15 +46,14 @@ type memoEntry struct {
 // decided without being remembered.
 const maxMemo = 4096
 
-// begin prepares g for a call that walks records of plan rp, several if
-// batch, and returns the call's request (its Resource empty).
-func (g *gate) begin(ctx context.Context, checker access.Checker, rp *rootPlan, batch bool) access.Request {
+// begin prepares g for a call that makes request req (its Resource
+// empty) about records of plan rp, several if batch.
+func (g *gate) begin(checker access.Checker, req *access.Request, rp *rootPlan, batch bool) {
 	g.checker = checker
-	req := access.NewRequest(ctx, access.ActionReveal, access.Resource{})
 	if g.prep == nil {
 		g.prep = new(access.Prepared)
 	}
-	g.prep.Reset(checker, req)
+	g.prep.Reset(checker, *req)
 	if batch || rp.indirect {
 		g.reads = recordInputs(checker)
 		g.across = batch && !g.reads.SubjectID
@@ -64,7 +63,6 @@ func (g *gate) begin(ctx context.Context, checker access.Checker, rp *rootPlan, 
 		g.slots = slices.Grow(g.slots[:0], rp.slots)[:rp.slots]
 		g.forget()
 	}
-	return req
 }
 
 // record prepares g for the next record of the call.

@@ -62,8 +62,9 @@ func open(ctx context.Context, p *Protector, v any, batch bool) error {
 	o := openers.Get().(*opener)
 	defer o.release()
 	o.begin(ctx, p, &rs)
-	req := o.gate.begin(ctx, p.opts.Checker, rs.rp, rs.batch)
-	o.events.begin(ctx, p.sink, req)
+	req := access.NewRequest(ctx, access.ActionReveal, access.Resource{})
+	o.gate.begin(p.opts.Checker, &req, rs.rp, rs.batch)
+	o.events.begin(ctx, p.sink, &req)
 	err = rs.each(func(r reflect.Value) error {
 		o.gate.record()
 		if err := o.record(o, r); err != nil {
