@@ -131,7 +131,7 @@ type chunk[T any] [chunkLen]T
 // batch without being copied as a growing slice is, and in steady state
 // without allocating. With one growing slice, SealAll+OpenAll allocated
 // 7,032 bytes per record at 100,000 records against 727 at 100; in
-// chunks, 772 against 715 (BenchmarkTargets/batch).
+// chunks, about 790 against 715 (BenchmarkTargets/batch).
 type chunkList[T any] struct {
 	chunks []*chunk[T]
 	n      int // the entries in the last chunk
