@@ -86,9 +86,6 @@ type PolicyOptions struct {
 type Policy struct {
 	rules []Rule
 	now   func() time.Time
-	// sysClock: now is time.Now (PolicyOptions.Now was unset), so a time
-	// the caller read from the system clock may stand for it.
-	sysClock bool
 	// roleBit gives each role rules name a bit, when there are at most 64,
 	// so that a rule's roles are checked with one AND; nil otherwise.
 	roleBit map[string]uint64
@@ -437,11 +434,10 @@ func (m *matcher) matchList(s string) bool {
 
 // compile builds a Policy from validated rules.
 func compile(rules []Rule, now func() time.Time) *Policy {
-	sysClock := now == nil
-	if sysClock {
+	if now == nil {
 		now = time.Now
 	}
-	p := &Policy{now: now, sysClock: sysClock, rules: make([]Rule, len(rules)), roleBit: roleBits(rules)}
+	p := &Policy{now: now, rules: make([]Rule, len(rules)), roleBit: roleBits(rules)}
 	for i, r := range rules {
 		p.rules[i] = cloneRule(r)
 		c := compileRule(p.rules[i])

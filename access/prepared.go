@@ -1,9 +1,6 @@
 package access
 
-import (
-	"context"
-	"time"
-)
+import "context"
 
 // Prepared decides, for one operation, requests that differ only in their
 // Resource: those of one principal, action, purpose and break-glass
@@ -58,15 +55,6 @@ func Prepare(c Checker, req Request) *Prepared {
 // The work is done once only when c is exactly a *Policy: a type that
 // embeds one, to change its Check, is asked through its own Check.
 func (p *Prepared) Reset(c Checker, req Request) {
-	p.ResetAt(c, req, time.Time{})
-}
-
-// ResetAt is Reset for an operation that has read the system clock already
-// (to stamp its audit events, say), at now: a *Policy without a clock of
-// its own (PolicyOptions.Now unset) then judges MFA freshness at now rather
-// than read the clock again. A Policy with its own clock uses it, and a
-// zero now reads the system clock.
-func (p *Prepared) ResetAt(c Checker, req Request, now time.Time) {
 	clear(p.cands)
 	p.c, p.pol, p.err, p.errD, p.cands = nil, nil, nil, Decision{}, p.cands[:0]
 	if c == nil {
@@ -91,9 +79,6 @@ func (p *Prepared) ResetAt(c Checker, req Request, now time.Time) {
 	}
 	rules, roles, checkRoles := pol.candidates(ai, req.Principal.Roles)
 	ev := evaluation{req: &p.req, now: pol.now}
-	if pol.sysClock && !now.IsZero() {
-		ev.t, ev.haveNow = now, true
-	}
 	for _, r := range rules {
 		if checkRoles && !r.matchRoles(req.Principal.Roles, roles, pol.roleBit != nil) {
 			continue

@@ -196,24 +196,3 @@ func TestPolicyReportsTheRecordInputsItReads(t *testing.T) {
 	assert.Equal(t, access.RecordInputs{}, p.RecordInputs())
 	var _ access.RecordInputReporter = p
 }
-
-func TestPreparedResetAtStandsInForTheSystemClockOnly(t *testing.T) {
-	rules := []access.Rule{{Name: "mfa", Effect: access.Allow, Roles: []string{"support"}, Actions: []access.Action{access.ActionReveal}, MFAWithin: 15 * time.Minute}}
-	system, err := access.NewPolicy(rules, access.PolicyOptions{})
-	require.NoError(t, err)
-	own, err := access.NewPolicy(rules, access.PolicyOptions{Now: policytest.Clock})
-	require.NoError(t, err)
-	auth := access.Authentication{Methods: []access.AuthMethod{access.AuthOTP}, Time: policytest.Now.Add(-5 * time.Minute)}
-	req := access.Request{Principal: access.Principal{ID: "u", Roles: []string{"support"}, Auth: auth}, Action: access.ActionReveal}
-	effect := func(p *access.Policy, now time.Time) access.Effect {
-		var pr access.Prepared
-		pr.ResetAt(p, req, now)
-		d, err := pr.CheckResource(context.Background(), access.Resource{Field: "Email"})
-		require.NoError(t, err)
-		return d.Effect
-	}
-	assert.Equal(t, access.Allow, effect(system, policytest.Now), "fresh at the given time")
-	assert.Equal(t, access.Deny, effect(system, policytest.Now.Add(time.Hour)), "stale at the given time")
-	assert.Equal(t, access.Deny, effect(system, time.Time{}), "the system clock, years later")
-	assert.Equal(t, access.Allow, effect(own, policytest.Now.Add(time.Hour)), "a policy's own clock wins")
-}

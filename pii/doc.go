@@ -200,6 +200,19 @@
 // without being sealed. Value[T] encodes T as text (MarshalText, or strconv
 // for numbers and booleans) before encrypting it.
 //
+// # Tokens
+//
+// A field tagged token=NAME holds a token instead of a ciphertext: Seal
+// replaces its value with Options.Tokenizers[NAME]'s token, with the
+// field's kind as the domain, and Open turns the token back into the value
+// as the access decision allows. A Tokenizer (package tokenize has four)
+// recognises its own tokens, so that Seal stays idempotent; two optional
+// abilities, found by type assertion, refine this: a TokenRecognizer that
+// cannot tell its tokens from values in a field's kind is refused for that
+// field (ErrNoTokenizer), and a ReversibilityReporter that says its tokens
+// do not turn back into values (HMAC tokens, made for joins) is never
+// asked to: Open leaves such a field holding its token.
+//
 // # Migrating a plaintext database
 //
 // Options.MigrationModeAllowPlaintext lets Open accept plaintext where a
@@ -244,17 +257,19 @@
 // prepared for the call's principal, purpose and break-glass reason
 // (access.Prepare: for an *access.Policy, the rules of the principal's
 // roles and their principal-side conditions, MFA freshness included, are
-// worked out once per call), and OpenAll (and Open of a record that
-// reaches nested records through pointers, slices or maps) remembers each
-// field's decision for the call, so that a page of records asks once per
-// field — or, when the Checker reads the record's owner or tenant
-// (access.RecordInputReporter: an *access.Policy does when its rules are
-// owner-only or same-tenant), once per field and owner or tenant: a sales
-// rep's page of 1,000 accounts of 10 owners is 10 decisions per field, not
-// 1,000. Subject IDs never count for a Policy. A Checker of your own that
-// does not say what it reads is asked once per field and record. A
-// decision never outlives its call: MFA windows close and policies change.
-// To open many records, prefer one OpenAll to many Opens.
+// worked out once per call). OpenAll remembers each field's decision for
+// the call when the Checker does not read subject IDs, so that a page of
+// records asks once per field — or, when the Checker reads the record's
+// owner or tenant (access.RecordInputReporter: an *access.Policy does when
+// its rules are owner-only or same-tenant), once per field and owner or
+// tenant: a sales rep's page of 1,000 accounts of 10 owners is 10
+// decisions per field, not 1,000. Subject IDs never count for a Policy. A
+// Checker that does not say what it reads (access.InsecureAllowAll, or a
+// Checker of your own) may read them, and is asked once per field and
+// record. Within one record, a path reached again (the elements of a slice
+// or map of nested records) is decided once. A decision never outlives its
+// call: MFA windows close and policies change. To open many records,
+// prefer one OpenAll to many Opens.
 //
 // There is no default: New fails with ErrNoChecker when Options.Checker is
 // nil. access.InsecureAllowAll is the deliberate way to run without access
@@ -268,7 +283,8 @@
 //
 // # Audit
 //
-// With Options.Audit set, Open reports one audit.ActionReveal event per
+// With Options.Audit set (to a sink other than audit.Discard, for which no
+// event is even built), Open reports one audit.ActionReveal event per
 // record and decision — at most three per record: allow, mask and deny —
 // listing the fields that got it:
 //
@@ -287,9 +303,9 @@
 // One event per record and decision, rather than per field, keeps the audit
 // trail and its chain a few times smaller and Open cheap (an AsyncSink
 // hands each event to another goroutine, which takes a stream of them in
-// batches). Queries by subject, actor,
-// decision and time work as they do for any event, and audit.Query.Field
-// selects the events whose Field list holds the field asked for.
+// batches). Queries by subject, actor, decision and time work as they do
+// for any event, and audit.Query.Field selects the events whose Field list
+// holds the field asked for.
 //
 // A break-glass decision (access.Decision.Alert) is reported with a Reason
 // that starts with "break-glass" and ends with `stated reason: "…"`: the
@@ -345,3 +361,27 @@
 // (ErrDisabled, ErrDestroyed, ErrUnavailable, …) for key ring failures;
 // errors about one field are a *FieldError.
 package pii
+
+// The package is laid out by role, a file a job:
+//
+//	protector.go  Options, New, the Protector: what every call reads
+//	tag.go        the `pii:"…"` tag grammar, parsed
+//	plan.go       the planner: tags → a tree of struct plans (leaves, children, the ID); tag errors
+//	steps.go      the plan of a record type, compiled once into straight steps and cached
+//	walk.go       traversal: the records of a call, programs, nests, shared references
+//	seal.go       Seal and SealAll; the sealer: encrypt, tokenize, fill blind indexes
+//	open.go       Open and OpenAll; the opener: decide, then reveal, mask or withhold
+//	redact.go     Redact; the redactor: masks, without keys
+//	binding.go    what binds a value to its place: record name, ID, owner, tenant, associated data, paths
+//	call.go       what Seal and Open share: the checks, the context, the field AEAD on one field
+//	changes.go    the changes a call holds back until every field is done, in pooled chunks
+//	gate.go       access decisions of one Open call: the prepared Checker, remembered decisions
+//	events.go     audit events of Open and SearchTerms, built only for a sink that records them
+//	index.go      blind indexes: per-field keys from the search keyset, SearchTerms, Equal
+//	tokenizer.go  Tokenizer and its optional abilities (TokenRecognizer, ReversibilityReporter)
+//	ciphertext.go the protected-value format, version 1: parse and encode
+//	value.go      Value[T]: typed values, their codecs and states
+//	redacted.go   String and the redacting formatters
+//	mask.go       masks by kind
+//	kind.go       kinds and classes
+//	errors.go     sentinels, FieldError, and the one place errors are classified

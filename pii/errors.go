@@ -2,7 +2,11 @@ package pii
 
 import (
 	"errors"
+	"fmt"
 	"strings"
+
+	"github.com/piiguard/piiguard/access"
+	"github.com/piiguard/piiguard/kms"
 )
 
 // Sentinel errors, for errors.Is. Errors about one field are returned as a
@@ -97,4 +101,50 @@ func (e *FieldError) Unwrap() error { return e.Err }
 
 func fieldErr(record, path string, err error) error {
 	return &FieldError{RecordType: record, Path: path, Err: err}
+}
+
+// joined is an error with its own message that wraps several errors.
+type joined struct {
+	msg  string
+	errs []error
+}
+
+func (e *joined) Error() string   { return e.msg }
+func (e *joined) Unwrap() []error { return e.errs }
+
+// decryptErr classifies an error of the field AEAD's Decrypt. Errors from
+// the key ring keep their kms sentinel (a disabled or destroyed version,
+// an unreachable store); an authentication failure also wraps
+// ErrInvalidCiphertext. The text of an unclassified error is dropped.
+func decryptErr(err error, keyID uint32) error {
+	switch {
+	case errors.Is(err, kms.ErrNotFound):
+		return &joined{fmt.Sprintf("%v: made with key version %d, which the field keyset does not have", ErrInvalidCiphertext, keyID), []error{ErrInvalidCiphertext, err}}
+	case errors.Is(err, kms.ErrInvalidCiphertext):
+		return &joined{notHere, []error{ErrInvalidCiphertext, err}}
+	case kms.ErrorCode(err) != kms.CodeBackend, errors.Is(err, kms.ErrBackend):
+		return err
+	}
+	return &joined{notHere, []error{ErrInvalidCiphertext}}
+}
+
+const notHere = "pii: invalid ciphertext: it does not open as this record's type, field and ID (copied from elsewhere, or tampered with)"
+
+// errorCode is the class of an error, for the Error of an audit event.
+func errorCode(err error) string {
+	for _, c := range []struct {
+		err  error
+		code string
+	}{
+		{access.ErrDenied, string(kms.CodePermissionDenied)}, {ErrAccessCheck, "access_check"},
+		{ErrInvalidCiphertext, "invalid_ciphertext"}, {ErrUnsupportedFormat, "unsupported_format"},
+		{ErrPlaintext, "plaintext"}, {ErrMissingID, "missing_id"}, {ErrCycle, "cycle"},
+		{ErrTooLarge, "too_large"}, {ErrUnsupportedType, "unsupported_type"}, {ErrNoTokenizer, "no_tokenizer"},
+		{ErrInvalidRecord, "invalid_record"},
+	} {
+		if errors.Is(err, c.err) {
+			return c.code
+		}
+	}
+	return string(kms.ErrorCode(err))
 }

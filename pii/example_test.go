@@ -294,3 +294,45 @@ func ExampleOptions_strictAccess() {
 	// pii: Account.Email: access: denied by rule "freeze": reveals are frozen
 	// true true
 }
+
+// prefixTokens is a toy reversible tokenizer that marks its tokens with
+// "tok_". It cannot tell its tokens from values in domain "text", where a
+// value may begin with "tok_" itself, and says so as a TokenRecognizer.
+type prefixTokens struct{ vault map[string]string }
+
+func (t *prefixTokens) Tokenize(_ context.Context, domain, value string) (string, error) {
+	tok := fmt.Sprintf("tok_%d", len(t.vault)+1)
+	t.vault[tok] = value
+	return tok, nil
+}
+
+func (t *prefixTokens) Detokenize(_ context.Context, domain, token string) (string, error) {
+	return t.vault[token], nil
+}
+
+func (t *prefixTokens) IsToken(domain, value string) bool { return strings.HasPrefix(value, "tok_") }
+
+func (t *prefixTokens) RecognizesTokens(domain string) bool { return domain != string(pii.KindText) }
+
+var _ pii.TokenRecognizer = (*prefixTokens)(nil)
+
+func ExampleTokenRecognizer() {
+	ctx := context.Background()
+	p, _ := pii.New(newKeyring(), pii.Options{
+		Checker:    access.InsecureAllowAll,
+		Tokenizers: map[string]pii.Tokenizer{"vault": &prefixTokens{vault: map[string]string{}}},
+	})
+	type Ticket struct {
+		ID    string `pii:"id"`
+		Email string `pii:"email,token=vault"`
+		Note  string `pii:"text,token=vault"`
+	}
+	t := Ticket{ID: "t-1", Email: "lucy@example.com"}
+	fmt.Println(p.Seal(ctx, &t), t.Email)
+	t.Note = "call back"
+	err := p.Seal(ctx, &t)
+	fmt.Println(errors.Is(err, pii.ErrNoTokenizer))
+	// Output:
+	// <nil> tok_1
+	// true
+}

@@ -12,7 +12,6 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-	"unsafe"
 
 	"github.com/tink-crypto/tink-go/v2/prf"
 
@@ -29,98 +28,85 @@ const (
 	indexLabel  = "piiguard/pii/blind-index/v1\x00"
 )
 
-// indexCache holds the per-field HMAC keys derived from the current PRF set.
-// Derived keys are dropped as soon as the key ring hands out another set
-// (after a rotation, a disable or a destroy), so a version that left the set
-// stops indexing at once.
-type indexCache struct {
-	state atomic.Pointer[indexState]
-}
-
+// indexState holds the index keys derived from one *prf.Set of the search
+// keyset. The key ring hands out a new set whenever the keyset changes (a
+// rotation, a disable, a destroy, a reload), so a Protector keeps the
+// state of the set it was handed last, and starts afresh when it is
+// handed another: a version that left the set stops indexing at once.
 type indexState struct {
 	set      *prf.Set
-	setID    unsafe.Pointer // identity of set.PRFs
-	ids      []uint32       // primary first, then the others ascending
+	ids      []uint32       // the enabled versions: the primary first, then the others ascending
 	versions []*versionKeys // in the order of ids
 }
 
-// versionKeys holds the derived index keys of one version, by field.
+// versionKeys holds the index keys of one version, by field.
 type versionKeys struct {
 	id   uint32
 	head string // "bi1.<key id>."
 
 	mu     sync.Mutex                           // serialises writers of fields
-	fields atomic.Pointer[map[string]*fieldKey] // copy on write, by domain
-	last   atomic.Pointer[fieldKey]             // the field last looked up
+	fields atomic.Pointer[map[string]*fieldKey] // by domain; copied on write
 }
 
 // fieldKey is the index key of one field under one version, as a pool of
 // HMACs keyed with it.
 type fieldKey struct {
-	domain string    // record 0x00 path
-	hmacs  sync.Pool // of hash.Hash
-	head   string    // "bi1.<key id>."
+	head string    // "bi1.<key id>."
+	macs sync.Pool // of *fieldMAC
 }
 
+type fieldMAC struct {
+	h   hash.Hash
+	sum [sha256.Size]byte
+}
+
+// indexKeys returns the index state of the search keyset's current set.
 func (p *Protector) indexKeys(ctx context.Context) (*indexState, error) {
 	set, err := p.keys.PRF(ctx, p.opts.SearchKeyset)
 	if err != nil {
 		return nil, err
 	}
-	id := reflect.ValueOf(set.PRFs).UnsafePointer()
-	if st := p.index.state.Load(); st != nil && st.set == set && st.setID == id {
+	if st := p.index.Load(); st != nil && st.set == set {
 		return st, nil
 	}
 	if _, ok := set.PRFs[set.PrimaryID]; !ok {
 		return nil, fmt.Errorf("pii: search keyset %q has no enabled primary version", p.opts.SearchKeyset)
 	}
-	ids := make([]uint32, 0, len(set.PRFs))
-	for k := range set.PRFs {
-		if k != set.PrimaryID {
-			ids = append(ids, k)
+	st := &indexState{set: set, ids: []uint32{set.PrimaryID}}
+	for id := range set.PRFs {
+		if id != set.PrimaryID {
+			st.ids = append(st.ids, id)
 		}
 	}
-	slices.Sort(ids)
-	st := &indexState{set: set, setID: id, ids: append([]uint32{set.PrimaryID}, ids...)}
-	for _, k := range st.ids {
+	slices.Sort(st.ids[1:])
+	for _, id := range st.ids {
 		var b [4]byte
-		binary.BigEndian.PutUint32(b[:], k)
-		v := &versionKeys{id: k, head: indexPrefix + hex.EncodeToString(b[:]) + "."}
+		binary.BigEndian.PutUint32(b[:], id)
+		v := &versionKeys{id: id, head: indexPrefix + hex.EncodeToString(b[:]) + "."}
 		v.fields.Store(&map[string]*fieldKey{})
 		st.versions = append(st.versions, v)
 	}
-	p.index.state.Store(st)
+	p.index.Store(st)
 	return st, nil
 }
 
 // fieldKey returns the index key of one field (domain = record 0x00 path)
-// under one version, deriving it on first use.
+// under version keyID, deriving it on first use.
 func (st *indexState) fieldKey(keyID uint32, domain []byte) (*fieldKey, error) {
-	var v *versionKeys
-	for _, c := range st.versions {
-		if c.id == keyID {
-			v = c
-			break
-		}
-	}
-	if v == nil {
+	i := slices.Index(st.ids, keyID)
+	if i < 0 {
 		return nil, fmt.Errorf("pii: search key version %d is not enabled", keyID)
 	}
-	// A record type with one indexed field (or a batch of one type)
-	// looks up the same field again and again: compare before hashing.
-	if fk := v.last.Load(); fk != nil && fk.domain == string(domain) {
-		return fk, nil
-	}
+	v := st.versions[i]
 	if fk := (*v.fields.Load())[string(domain)]; fk != nil {
-		v.last.Store(fk)
 		return fk, nil
 	}
 	sub, err := st.set.PRFs[keyID].ComputePRF(append([]byte(indexLabel), domain...), 32)
 	if err != nil {
 		return nil, fmt.Errorf("pii: deriving the index key of version %d failed", keyID)
 	}
-	fk := &fieldKey{domain: string(domain), head: v.head}
-	fk.hmacs.New = func() any { return hmac.New(sha256.New, sub) }
+	fk := &fieldKey{head: v.head}
+	fk.macs.New = func() any { return &fieldMAC{h: hmac.New(sha256.New, sub)} }
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	old := *v.fields.Load()
@@ -136,42 +122,36 @@ func (st *indexState) fieldKey(keyID uint32, domain []byte) (*fieldKey, error) {
 	return fk, nil
 }
 
-// compute returns the index value of a normalised value under one version.
-func (st *indexState) compute(keyID uint32, domain []byte, norm string, bits int, scratch *[]byte) (string, error) {
+// value returns the index value of a normalised value under version
+// keyID, as one allocation.
+func (st *indexState) value(keyID uint32, domain []byte, norm string, bits int) (string, error) {
 	n := (bits + 7) / 8
-	out, err := st.appendIndex(make([]byte, 0, len(indexPrefix)+9+b64.EncodedLen(n)), keyID, domain, norm, bits, scratch)
+	out, err := st.appendValue(make([]byte, 0, len(indexPrefix)+9+b64.EncodedLen(n)), keyID, domain, norm, bits)
 	if err != nil {
 		return "", err
 	}
 	return bytesToString(out), nil
 }
 
-// appendIndex appends the index value of a normalised value under one
-// version to dst. scratch holds the HMAC output.
-func (st *indexState) appendIndex(dst []byte, keyID uint32, domain []byte, norm string, bits int, scratch *[]byte) ([]byte, error) {
+// appendValue appends the index value of a normalised value under
+// version keyID to dst.
+func (st *indexState) appendValue(dst []byte, keyID uint32, domain []byte, norm string, bits int) ([]byte, error) {
 	fk, err := st.fieldKey(keyID, domain)
 	if err != nil {
 		return nil, err
 	}
-	h := fk.hmacs.Get().(hash.Hash)
-	h.Reset()
-	h.Write(unsafe.Slice(unsafe.StringData(norm), len(norm)))
-	sum := h.Sum((*scratch)[:0])
-	*scratch = sum
-	fk.hmacs.Put(h)
+	m := fk.macs.Get().(*fieldMAC)
+	m.h.Reset()
+	m.h.Write(stringBytes(norm))
+	sum := m.h.Sum(m.sum[:0])
 	n := (bits + 7) / 8
 	if r := bits % 8; r != 0 {
 		sum[n-1] &= byte(0xff << (8 - r))
 	}
 	dst = append(dst, fk.head...)
-	return b64.AppendEncode(dst, sum[:n]), nil
-}
-
-// appendDomain appends the index domain of a field: record 0x00 path.
-func appendDomain(dst []byte, record string, path []byte, seg string) []byte {
-	dst = append(dst, record...)
-	dst = append(dst, 0)
-	return appendPath(dst, path, seg)
+	dst = b64.AppendEncode(dst, sum[:n])
+	fk.macs.Put(m)
+	return dst, nil
 }
 
 // normalizeKind returns the form of a value of kind k that is indexed.
@@ -231,19 +211,17 @@ func (p *Protector) SearchTerms(ctx context.Context, record any, field, term str
 	if err != nil {
 		return nil, fieldErr(rp.st.name, field, err)
 	}
-	domain := append(append([]byte(rp.st.name), 0), field...)
-	var scratch []byte
 	out := make([]string, 0, len(st.ids))
 	for _, id := range st.ids {
-		v, err := st.compute(id, domain, norm, p.opts.IndexBits, &scratch)
+		v, err := st.value(id, sf.domain, norm, p.opts.IndexBits)
 		if err != nil {
 			return nil, fieldErr(rp.st.name, field, err)
 		}
 		out = append(out, v)
 	}
-	if p.opts.Audit != nil {
+	if p.sink != nil {
 		e := searchEvent(ctx, rp.st.name, field, sf.leaf.class, p.opts.SearchKeyset, st.set.PrimaryID)
-		if err := p.opts.Audit.Record(ctx, e); err != nil {
+		if err := p.sink.Record(ctx, e); err != nil {
 			return nil, fieldErr(rp.st.name, field, fmt.Errorf("%w: %w", ErrAudit, err))
 		}
 	}

@@ -4,14 +4,13 @@ import (
 	"encoding"
 	"fmt"
 	"reflect"
-	"sync"
 )
 
-// A plan says, for one record type, which fields to protect and how to
-// reach them. It is built from the struct tags once per type and cached in
-// plans, like encoding/json's field cache: the cache is a memo of a pure
-// function of the type, not configuration.
-var plans sync.Map // reflect.Type (a struct type) → *rootPlan
+// The planner reads the struct tags of a record type, once, into a tree of
+// struct plans: for each struct type its protected fields (leaves) and the
+// untagged fields that lead to more (children), with its ID, owner and
+// tenant fields. Every mistake in the tags is an error here, before any
+// value is touched. steps.go compiles the tree and caches it per type.
 
 type leafOp uint8
 
@@ -97,41 +96,11 @@ type keyField struct {
 	op   idOp
 }
 
-// rootPlan is the cached plan of a record type.
-type rootPlan struct {
-	st    *structPlan
-	err   error // the type cannot be protected at all
-	idErr error // the type has protected fields but no id field
-	// pointers: the record reaches a pointer, slice or map, so shared and
-	// cyclic references must be tracked.
-	indirect bool
-	slots    int // the number of leaves, numbered by leaf.slot
-
-	searchOnce sync.Once
-	search     map[string]*searchField
-}
-
-// searchField is a searchable field found by its static path.
-type searchField struct {
-	path string
-	leaf *leaf
-}
-
 var (
 	valueFieldType    = reflect.TypeFor[valueField]()
 	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
 	stringType        = reflect.TypeFor[String]()
 )
-
-// planFor returns the plan of struct type t, building it on first use.
-func planFor(t reflect.Type) *rootPlan {
-	if p, ok := plans.Load(t); ok {
-		return p.(*rootPlan)
-	}
-	p := buildPlan(t)
-	actual, _ := plans.LoadOrStore(t, p)
-	return actual.(*rootPlan)
-}
 
 type planner struct {
 	root    string
@@ -145,43 +114,6 @@ type planner struct {
 type hidden struct {
 	path string
 	node *node
-}
-
-func buildPlan(t reflect.Type) *rootPlan {
-	pl := &planner{root: t.Name(), structs: map[reflect.Type]*structPlan{}}
-	if pl.root == "" {
-		pl.root = "struct"
-	}
-	rp := &rootPlan{}
-	st, err := pl.structPlan(t, "")
-	if err != nil {
-		rp.err = err
-		return rp
-	}
-	pl.settle()
-	for _, h := range pl.hidden {
-		if static, _ := nodeWork(h.node); static {
-			rp.err = fieldErr(pl.root, h.path, fmt.Errorf("%w: the field is unexported but reaches protected fields", ErrUnexportedField))
-			return rp
-		}
-	}
-	rp.st = st
-	if st.name == "" {
-		st.name = pl.root
-	}
-	for _, sp := range pl.all {
-		for i := range sp.leaves {
-			sp.leaves[i].slot = rp.slots
-			rp.slots++
-		}
-	}
-	rp.indirect = reachesIndirect(st, map[*structPlan]bool{})
-	if st.static && st.idPath == nil {
-		rp.idErr = fieldErr(st.name, "", fmt.Errorf("%w: the record type has protected fields but no `pii:\"id\"` field", ErrMissingID))
-	} else if st.static && t.Name() == "" && st.name == pl.root {
-		rp.idErr = fieldErr(st.name, "", fmt.Errorf("%w: an anonymous struct type must name itself with `pii:\"id,record=NAME\"`", ErrInvalidTag))
-	}
-	return rp
 }
 
 // settle computes static and dynamic for every plan: a fixpoint, since
@@ -523,39 +455,4 @@ func join(path, seg string) string {
 		return seg
 	}
 	return path + "." + seg
-}
-
-// searchFields returns the searchable fields of the record by static path.
-// Fields reached through a recursive type are listed at their first level.
-func (rp *rootPlan) searchFields() map[string]*searchField {
-	rp.searchOnce.Do(func() {
-		rp.search = map[string]*searchField{}
-		var walk func(st *structPlan, path string, stack map[*structPlan]bool)
-		walk = func(st *structPlan, path string, stack map[*structPlan]bool) {
-			if stack[st] {
-				return
-			}
-			stack[st] = true
-			defer delete(stack, st)
-			for i := range st.leaves {
-				if st.leaves[i].search >= 0 {
-					p := join(path, st.leaves[i].seg)
-					rp.search[p] = &searchField{path: p, leaf: &st.leaves[i]}
-				}
-			}
-			for _, c := range st.children {
-				p := join(path, c.seg)
-				for n := c.node; n != nil; n = n.elem {
-					switch n.kind {
-					case nodeStruct:
-						walk(n.st, p, stack)
-					case nodeSlice, nodeArray, nodeMap:
-						p += "[]"
-					}
-				}
-			}
-		}
-		walk(rp.st, "", map[*structPlan]bool{})
-	})
-	return rp.search
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"sync/atomic"
 
 	"github.com/tink-crypto/tink-go/v2/prf"
 	"github.com/tink-crypto/tink-go/v2/tink"
@@ -71,36 +72,11 @@ type Options struct {
 	// audit.ActionSearch event per SearchTerms call. Open
 	// records its events before it changes the record: if the sink refuses
 	// one, Open fails (ErrAudit) and reveals nothing. Nil reports nothing;
-	// audit.Discard says so explicitly.
+	// audit.Discard says so explicitly (and, like nil, builds no event).
 	Audit audit.Sink
 	// Tokenizers are the tokenizers that fields tagged token=NAME use, by
 	// NAME. The map is copied by New.
 	Tokenizers map[string]Tokenizer
-}
-
-// Tokenizer replaces a value by a token and back, for fields tagged
-// token=NAME: Seal stores Tokenize's token instead of a ciphertext, Open
-// stores Detokenize's value. The domain passed is the field's kind
-// ("card", "email", …), so that equal values of one kind tokenize equally
-// across record types and can be joined.
-//
-// IsToken must recognise the tokens Tokenize makes (without a key and
-// without a network call), so that Seal never tokenizes a token twice and
-// Open can tell a token from a plaintext. Format-preserving tokens need a
-// marker for this, such as a failing Luhn check digit.
-//
-// Two optional methods are honoured: RecognizesTokens(domain) bool — a
-// tokenizer that says false for a field's kind is refused for that field
-// (ErrNoTokenizer), since Seal could not stay idempotent — and
-// Reversible() bool — a tokenizer that says false (HMAC tokens) is never
-// asked to Detokenize: Open leaves the token in the field.
-//
-// Package tokenize provides implementations. Errors must not contain the
-// value or the token.
-type Tokenizer interface {
-	Tokenize(ctx context.Context, domain, value string) (string, error)
-	Detokenize(ctx context.Context, domain, token string) (string, error)
-	IsToken(domain, value string) bool
 }
 
 // keySource is what a Protector needs from a key ring; *kms.Keyring is the
@@ -113,10 +89,10 @@ type keySource interface {
 // Protector seals, opens and indexes the tagged fields of records. It is
 // safe for concurrent use; build one per application and share it.
 type Protector struct {
-	keys     keySource
-	opts     Options
-	allowAll bool // opts.Checker is access.InsecureAllowAll
-	index    indexCache
+	keys  keySource
+	opts  Options
+	sink  audit.Sink                 // opts.Audit, or nil for none or audit.Discard: nil builds no events
+	index atomic.Pointer[indexState] // the blind index keys of the last search key set (index.go)
 }
 
 // New returns a Protector that uses keyring's keysets named in opts. The
@@ -163,7 +139,11 @@ func newProtector(keys keySource, opts Options) (*Protector, error) {
 		}
 	}
 	opts.Tokenizers = maps.Clone(opts.Tokenizers)
-	return &Protector{keys: keys, opts: opts, allowAll: isInsecureAllowAll(opts.Checker)}, nil
+	p := &Protector{keys: keys, opts: opts, sink: opts.Audit}
+	if p.sink == audit.Discard {
+		p.sink = nil
+	}
+	return p, nil
 }
 
 func isDigits(s string) bool {
@@ -178,65 +158,4 @@ func isDigits(s string) bool {
 // String describes the Protector without any secret.
 func (p *Protector) String() string {
 	return fmt.Sprintf("pii.Protector(fields=%s, search=%s, bits=%d)", p.opts.FieldKeyset, p.opts.SearchKeyset, p.opts.IndexBits)
-}
-
-// Seal protects the tagged fields of the record record points to: it
-// encrypts each into a ciphertext bound to the record type, the field path
-// and the record ID, fills blind indexes, and tokenizes token= fields.
-// Empty values stay empty; values that are already sealed are left as they
-// are after checking that they open in their place (Seal is idempotent).
-//
-// Seal changes the record only if it succeeds for every field: on error
-// the record is as it was. Errors are *FieldError values (for errors.As)
-// wrapping this package's sentinels, and never contain a value.
-func (p *Protector) Seal(ctx context.Context, record any) error {
-	return run(ctx, p, modeSeal, record, false)
-}
-
-// Open turns the sealed fields of the record record points to back into
-// plaintext, and detokenizes token= fields, as far as Options.Checker lets
-// the principal in ctx (see access.WithPrincipal) see them: for each
-// non-empty field it asks for an access.ActionReveal decision and sets the
-// plaintext (Allow), the kind's Mask (Mask) or the zero value (Deny, or an
-// error wrapping access.ErrDenied under Options.StrictAccess). A context
-// without a principal is denied. An error from the Checker other than
-// access.ErrNoPrincipal fails Open with ErrAccessCheck.
-//
-// It fails with ErrPlaintext if a field holds plaintext (unless
-// Options.MigrationModeAllowPlaintext), and with ErrInvalidCiphertext if a
-// value is malformed, tampered with, or was sealed for another record type,
-// field or record ID. A value sealed with a disabled or destroyed key
-// version fails with an error wrapping kms.ErrDisabled or kms.ErrDestroyed.
-// A denied field is not decrypted.
-//
-// Open changes the record only if it succeeds for every field, and records
-// its audit events (one per decision) to Options.Audit first: no audit
-// record, no plaintext.
-func (p *Protector) Open(ctx context.Context, record any) error {
-	return run(ctx, p, modeOpen, record, false)
-}
-
-// SealAll seals every record of records: a slice of structs or of pointers
-// to structs, or a pointer to an array of them. It changes the records only
-// if it succeeds for all of them.
-func (p *Protector) SealAll(ctx context.Context, records any) error {
-	return run(ctx, p, modeSeal, records, true)
-}
-
-// OpenAll opens every record of records, like Open; it changes the
-// records only if it succeeds for all of them. Access decisions are shared
-// across the records: a question asked again within the call (same field,
-// and the same owner, subject and tenant where the Checker reads them —
-// see access.RecordInputReporter) is not asked of the Checker again.
-func (p *Protector) OpenAll(ctx context.Context, records any) error {
-	return run(ctx, p, modeOpen, records, true)
-}
-
-// Redact masks the tagged fields of the record record points to, in place
-// and without any key, for logs and support screens: plaintext becomes its
-// Mask for the field's kind, sealed values become "[sealed]", and blind
-// index fields are emptied. The ID and untagged fields are kept. A redacted
-// record must not be sealed or stored: its values are masks.
-func Redact(record any) error {
-	return run(nil, nil, modeRedact, record, false)
 }

@@ -2,12 +2,13 @@ package pii
 
 import (
 	"context"
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"unsafe"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/piiguard/piiguard/access"
 )
@@ -69,39 +70,49 @@ func fill(t *testing.T, v reflect.Value, depth int) {
 	}
 }
 
-// TestReleaseResetsWalker fills every field of a walker and checks that
-// release leaves nothing of the call behind but emptied buffers — so that a
-// field added to walker without a reset in release fails here.
-func TestReleaseResetsWalker(t *testing.T) {
-	w := new(walker)
-	fill(t, reflect.ValueOf(w).Elem(), 3)
-	require.NotNil(t, w.gate.checker)
-	w.release()
+// TestReleaseResetsWalkers fills every field of a sealer, an opener and a
+// redactor and checks that release leaves nothing of the call behind but
+// emptied buffers — so that a field added to one of them without a reset
+// fails here.
+func TestReleaseResetsWalkers(t *testing.T) {
+	// Buffers that release empties but keeps: slices may keep their
+	// capacity, a chunk list its first (cleared) chunk, the gate its
+	// Prepared; and the events' last lists (field paths, classes, key
+	// names and reasons, no values), which the next call may share.
+	kept := map[string]bool{"gate.prep": true, "events.lastLists": true}
+	for _, v := range []interface{ release() }{new(sealer), new(opener), new(redactor)} {
+		rv := reflect.ValueOf(v).Elem()
+		fill(t, rv, 6)
+		v.release()
+		assertReleased(t, rv, reflect.TypeOf(v).Elem().Name(), kept)
+	}
+}
 
-	kept := map[string]bool{"path": true, "scratch": true, "key": true, "raw": true, "pending": true, "events": true}
-	v := reflect.ValueOf(w).Elem()
-	for i := range v.NumField() {
-		name, f := v.Type().Field(i).Name, v.Field(i)
-		switch {
-		case kept[name]:
-			assert.Zero(t, f.Len(), "%s is emptied", name)
-		case name == "groups":
-			for _, g := range w.groups {
-				assert.Empty(t, g.fields)
-				assert.Empty(t, g.classes)
-				assert.Empty(t, g.decisions)
-				assert.Empty(t, g.keyNames)
-				g.fields, g.classes, g.decisions, g.keyNames = nil, nil, nil, nil
-				assert.Zero(t, g, "an event group holds nothing but buffers")
-			}
-		case name == "gate":
-			g := w.gate
-			assert.Empty(t, g.slots)
-			assert.Empty(t, g.memo)
-			g.prep, g.slots, g.memo = nil, nil, nil
-			assert.Zero(t, g, "the gate holds nothing but buffers")
-		default:
-			assert.True(t, f.IsZero(), "release resets walker.%s", name)
+// assertReleased checks that v, at path, holds nothing but emptied
+// buffers.
+func assertReleased(t *testing.T, v reflect.Value, path string, kept map[string]bool) {
+	t.Helper()
+	short := path[strings.IndexByte(path, '.')+1:]
+	switch {
+	case kept[short]:
+	case v.Kind() == reflect.Struct && v.Type() != reflect.TypeFor[reflect.Value]():
+		for i := range v.NumField() {
+			f := v.Field(i)
+			f = reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem()
+			assertReleased(t, f, path+"."+v.Type().Field(i).Name, kept)
 		}
+	case v.Kind() == reflect.Slice && strings.HasSuffix(path, ".chunks"):
+		assert.LessOrEqual(t, v.Len(), 1, "%s keeps one chunk at most", path)
+		for i := range v.Len() {
+			assert.True(t, v.Index(i).Elem().IsZero(), "%s: the kept chunk is cleared", path)
+		}
+	case v.Kind() == reflect.Slice, v.Kind() == reflect.Map:
+		assert.Zero(t, v.Len(), "%s is emptied", path)
+	case v.Kind() == reflect.Array:
+		for i := range v.Len() {
+			assertReleased(t, v.Index(i), fmt.Sprintf("%s[%d]", path, i), kept)
+		}
+	default:
+		assert.True(t, v.IsZero(), "release resets %s", path)
 	}
 }
