@@ -43,11 +43,11 @@ func TestBackupGoldenV1(t *testing.T) {
 	if os.Getenv("PIIGUARD_UPDATE_GOLDEN") == "1" {
 		kr, err := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
 		require.NoError(t, err)
-		_, err = kr.Create(ctx, "fields", kms.PurposeAEAD)
+		_, err = kms.NewAdmin(kr).Create(ctx, "fields", kms.PurposeAEAD)
 		require.NoError(t, err)
-		_, err = kr.Rotate(ctx, "fields")
+		_, err = kms.NewAdmin(kr).Rotate(ctx, "fields")
 		require.NoError(t, err)
-		_, err = kr.Create(ctx, "search", kms.PurposePRF)
+		_, err = kms.NewAdmin(kr).Create(ctx, "search", kms.PurposePRF)
 		require.NoError(t, err)
 		a, _ := kr.AEAD(ctx, "fields")
 		v := backupVectors{Keyset: "fields", AssociatedData: "customer/email", Plaintext: "golden@example.com", PRFKeyset: "search", PRFInput: "golden@example.com"}
@@ -57,7 +57,7 @@ func TestBackupGoldenV1(t *testing.T) {
 		v.PRFOutput, err = ps.ComputePrimaryPRF([]byte(v.PRFInput), 32)
 		require.NoError(t, err)
 		var buf bytes.Buffer
-		require.NoError(t, kr.Backup(ctx, &buf))
+		require.NoError(t, kms.NewAdmin(kr).Backup(ctx, &buf))
 		require.NoError(t, os.WriteFile(filepath.Join("testdata", "backup-v1.json"), buf.Bytes(), 0o644))
 		vb, _ := json.MarshalIndent(v, "", "  ")
 		require.NoError(t, os.WriteFile(filepath.Join("testdata", "backup-v1-vectors.json"), append(vb, '\n'), 0o644))
@@ -72,10 +72,10 @@ func TestBackupGoldenV1(t *testing.T) {
 
 	kr, err := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
 	require.NoError(t, err)
-	rep, err := kr.VerifyBackup(ctx, bytes.NewReader(data), "backup-v1.json")
+	rep, err := kms.NewAdmin(kr).VerifyBackup(ctx, bytes.NewReader(data), "backup-v1.json")
 	require.NoError(t, err)
 	assert.Equal(t, 3, rep.Checked)
-	n, err := kr.Restore(ctx, bytes.NewReader(data), "backup-v1.json")
+	n, err := kms.NewAdmin(kr).Restore(ctx, bytes.NewReader(data), "backup-v1.json")
 	require.NoError(t, err)
 	assert.Equal(t, 2, n)
 	a, err := kr.AEAD(ctx, v.Keyset)

@@ -57,24 +57,24 @@
 //
 // # Migrating root keys
 //
-// Keyring.Rewrap moves every keyset to another root key (another backend):
+// Admin.Rewrap moves every keyset to another root key (another backend):
 // only the 32-byte data keys are rewrapped; keysets and data are untouched.
 // It is resumable, and Verify proves the result.
 //
 // # Backup, restore and the recovery drill
 //
-// Keyring.Backup writes every keyset, still wrapped, into one versioned
+// Admin.Backup writes every keyset, still wrapped, into one versioned
 // backup file (format documented at WriteBackup's file, pinned by
-// testdata/backup-v1.json); Keyring.Restore writes it into an empty store
+// testdata/backup-v1.json); Admin.Restore writes it into an empty store
 // (or one that lost its keysets and kept its manifest).
-// Keyring.Verify and Keyring.VerifyBackup are the drill a security team runs:
+// Admin.Verify and Admin.VerifyBackup are the drill a security team runs:
 // every version of every keyset is unwrapped and exercised on a canary made
 // when the version was created.
 //
 // # Subject keys and crypto-shredding
 //
 // Keyring.SubjectKey returns one data subject's AEAD, creating it on first
-// use; Keyring.DestroySubjectKey erases it, leaving a tombstone so that it is
+// use; Admin.DestroySubjectKey erases it, leaving a tombstone so that it is
 // never recreated. Whatever was encrypted with it — in the database, its
 // replicas, its backups — can no longer be decrypted. Subject keys are not in
 // key backups, or restoring one would bring erased subjects back. Two limits
@@ -84,7 +84,7 @@
 // of a disk) stays decryptable for as long as the version of the "subjects"
 // keyset that encrypted it exists. To close that window, rotate the
 // "subjects" keyset, re-wrap every subject key under the new primary with
-// Keyring.RewrapSubjectKeys, then destroy the old version — on a schedule
+// Admin.RewrapSubjectKeys, then destroy the old version — on a schedule
 // shorter than your erasure deadline. Destroy refuses a version of that
 // keyset while any live subject key still depends on it: destroying it
 // would erase all of those subjects. Both need a store that can list its

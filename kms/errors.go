@@ -150,7 +150,8 @@ func classified(err error) bool {
 }
 
 // KeyError is an error about one keyset or one version of it. It is returned
-// (wrapped) by Keyring operations; use errors.As to read the key's name.
+// (wrapped) by Keyring and Admin operations; use errors.As to read the
+// key's name.
 type KeyError struct {
 	Op      string // the operation: "rotate", "decrypt", "destroy", …
 	Keyset  string // the keyset's name

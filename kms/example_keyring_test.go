@@ -12,7 +12,7 @@ import (
 
 // A keyring is created over a root key and a store; keysets are created by
 // name and purpose, and used through Tink primitives.
-func ExampleKeyring_Create() {
+func ExampleAdmin_Create() {
 	ctx := context.Background()
 	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{Name: "demo"})
 	defer root.Close()
@@ -20,7 +20,7 @@ func ExampleKeyring_Create() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	v, err := kr.Create(ctx, "fields", kms.PurposeAEAD)
+	v, err := kms.NewAdmin(kr).Create(ctx, "fields", kms.PurposeAEAD)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -38,15 +38,15 @@ func ExampleKeyring_Create() {
 }
 
 // Rotation adds a new primary; what older versions encrypted still opens.
-func ExampleKeyring_Rotate() {
+func ExampleAdmin_Rotate() {
 	ctx := context.Background()
 	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{})
 	kr, _ := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
-	v1, _ := kr.Create(ctx, "fields", kms.PurposeAEAD)
+	v1, _ := kms.NewAdmin(kr).Create(ctx, "fields", kms.PurposeAEAD)
 	a, _ := kr.AEAD(ctx, "fields")
 	old, _ := a.Encrypt([]byte("before rotation"), nil)
 
-	if _, err := kr.Rotate(ctx, "fields"); err != nil {
+	if _, err := kms.NewAdmin(kr).Rotate(ctx, "fields"); err != nil {
 		log.Fatal(err)
 	}
 	a, _ = kr.AEAD(ctx, "fields")
@@ -54,14 +54,14 @@ func ExampleKeyring_Rotate() {
 	fmt.Println(string(pt))
 
 	// Once every record is re-encrypted, retire the old version.
-	_ = kr.Disable(ctx, "fields", v1.ID)
+	_ = kms.NewAdmin(kr).Disable(ctx, "fields", v1.ID)
 	_, err := a.Decrypt(old, nil)
 	fmt.Println("snapshot still open:", err == nil)
 	a, _ = kr.AEAD(ctx, "fields")
 	_, err = a.Decrypt(old, nil)
 	fmt.Println(kms.ErrorCode(err))
 
-	vs, _ := kr.Versions(ctx, "fields")
+	vs, _ := kms.NewAdmin(kr).Versions(ctx, "fields")
 	for _, v := range vs {
 		fmt.Println(v.Number, v.Status, v.Primary)
 	}
@@ -75,26 +75,26 @@ func ExampleKeyring_Rotate() {
 
 // A backup holds every keyset still wrapped by the root key; Verify is the
 // recovery drill.
-func ExampleKeyring_Backup() {
+func ExampleAdmin_Backup() {
 	ctx := context.Background()
 	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{})
 	kr, _ := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
-	_, _ = kr.Create(ctx, "fields", kms.PurposeAEAD)
-	_, _ = kr.Create(ctx, "search", kms.PurposePRF)
-	_, _ = kr.Rotate(ctx, "fields")
+	_, _ = kms.NewAdmin(kr).Create(ctx, "fields", kms.PurposeAEAD)
+	_, _ = kms.NewAdmin(kr).Create(ctx, "search", kms.PurposePRF)
+	_, _ = kms.NewAdmin(kr).Rotate(ctx, "fields")
 
 	var backup bytes.Buffer
-	if err := kr.Backup(ctx, &backup); err != nil {
+	if err := kms.NewAdmin(kr).Backup(ctx, &backup); err != nil {
 		log.Fatal(err)
 	}
 
 	// Disaster: restore into a new, empty store and run the drill.
 	restored, _ := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
-	n, err := restored.Restore(ctx, &backup, "keys-backup.json")
+	n, err := kms.NewAdmin(restored).Restore(ctx, &backup, "keys-backup.json")
 	if err != nil {
 		log.Fatal(err)
 	}
-	rep, err := restored.Verify(ctx)
+	rep, err := kms.NewAdmin(restored).Verify(ctx)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func ExampleKeyring_Backup() {
 
 // Crypto-shredding: destroying a subject's key makes everything encrypted
 // with it unreadable.
-func ExampleKeyring_DestroySubjectKey() {
+func ExampleAdmin_DestroySubjectKey() {
 	ctx := context.Background()
 	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{})
 	kr, _ := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
@@ -114,7 +114,7 @@ func ExampleKeyring_DestroySubjectKey() {
 	ct, _ := sk.Encrypt([]byte("+44 20 7946 0000"), []byte("phone"))
 	_ = ct // stored in the database, its replicas, its backups
 
-	if err := kr.DestroySubjectKey(ctx, "customer-42"); err != nil {
+	if err := kms.NewAdmin(kr).DestroySubjectKey(ctx, "customer-42"); err != nil {
 		log.Fatal(err)
 	}
 	_, err := kr.SubjectKey(ctx, "customer-42")
@@ -134,7 +134,7 @@ func ExampleKeyring_LeasePRF() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if _, err := kr.Create(ctx, "search", kms.PurposePRF); err != nil {
+	if _, err := kms.NewAdmin(kr).Create(ctx, "search", kms.PurposePRF); err != nil {
 		log.Fatal(err)
 	}
 	_, lease, _ := kr.LeasePRF(ctx, "search")
@@ -144,7 +144,7 @@ func ExampleKeyring_LeasePRF() {
 		log.Fatal(err)
 	}
 	fmt.Println("lease on the cached set:", lease.Valid())
-	if _, err := kr.Rotate(ctx, "search"); err != nil {
+	if _, err := kms.NewAdmin(kr).Rotate(ctx, "search"); err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println("after a rotation:", lease.Valid())
@@ -160,7 +160,7 @@ func ExampleKeyring_LeasePRF() {
 // Finishing a rotation of the subject keyset: re-wrap every subject key
 // under the new primary, then destroy the old version, which Destroy
 // refuses while a subject key still depends on it.
-func ExampleKeyring_RewrapSubjectKeys() {
+func ExampleAdmin_RewrapSubjectKeys() {
 	ctx := context.Background()
 	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{Name: "demo"})
 	defer root.Close()
@@ -173,18 +173,18 @@ func ExampleKeyring_RewrapSubjectKeys() {
 			log.Fatal(err)
 		}
 	}
-	vs, _ := kr.Versions(ctx, "subjects")
+	vs, _ := kms.NewAdmin(kr).Versions(ctx, "subjects")
 	old := vs[0].ID
-	if _, err := kr.Rotate(ctx, "subjects"); err != nil {
+	if _, err := kms.NewAdmin(kr).Rotate(ctx, "subjects"); err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("destroy before the re-wrap refused:", kr.Destroy(ctx, "subjects", old) != nil)
-	rep, err := kr.RewrapSubjectKeys(ctx)
+	fmt.Println("destroy before the re-wrap refused:", kms.NewAdmin(kr).Destroy(ctx, "subjects", old) != nil)
+	rep, err := kms.NewAdmin(kr).RewrapSubjectKeys(ctx)
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Printf("checked %d, rewrapped %d\n", rep.Checked, rep.Rewrapped)
-	fmt.Println("destroy after:", kr.Destroy(ctx, "subjects", old))
+	fmt.Println("destroy after:", kms.NewAdmin(kr).Destroy(ctx, "subjects", old))
 	// Output:
 	// destroy before the re-wrap refused: true
 	// checked 3, rewrapped 3
@@ -201,8 +201,8 @@ func ExampleKeysetRecord_Version() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	v1, _ := kr.Create(ctx, "fields", kms.PurposeAEAD)
-	if _, err := kr.Rotate(ctx, "fields"); err != nil {
+	v1, _ := kms.NewAdmin(kr).Create(ctx, "fields", kms.PurposeAEAD)
+	if _, err := kms.NewAdmin(kr).Rotate(ctx, "fields"); err != nil {
 		log.Fatal(err)
 	}
 	rec, err := store.GetKeyset(ctx, "fields")
@@ -219,26 +219,26 @@ func ExampleKeysetRecord_Version() {
 
 // A keyset that the store held and lost is never made anew: Ensure says
 // which keys are missing, and a restore from backup brings them back.
-func ExampleKeyring_Ensure() {
+func ExampleAdmin_Ensure() {
 	ctx := context.Background()
 	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{Name: "demo"})
 	defer root.Close()
 	store := kms.NewMemoryStore()
 	kr, _ := kms.NewKeyring(root, store, kms.KeyringOptions{})
-	if err := kr.Ensure(ctx, "fields", kms.PurposeAEAD); err != nil {
+	if err := kms.NewAdmin(kr).Ensure(ctx, "fields", kms.PurposeAEAD); err != nil {
 		log.Fatal(err)
 	}
 	var backup bytes.Buffer
-	_ = kr.Backup(ctx, &backup)
+	_ = kms.NewAdmin(kr).Backup(ctx, &backup)
 
 	_ = store.DeleteKeyset(ctx, "fields") // the keyset is lost
-	err := kr.Ensure(ctx, "fields", kms.PurposeAEAD)
+	err := kms.NewAdmin(kr).Ensure(ctx, "fields", kms.PurposeAEAD)
 	fmt.Println(errors.Is(err, kms.ErrKeysMissing))
 
-	if _, err := kr.Restore(ctx, &backup, "backup.json"); err != nil {
+	if _, err := kms.NewAdmin(kr).Restore(ctx, &backup, "backup.json"); err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(kr.Ensure(ctx, "fields", kms.PurposeAEAD))
+	fmt.Println(kms.NewAdmin(kr).Ensure(ctx, "fields", kms.PurposeAEAD))
 	// Output:
 	// true
 	// <nil>

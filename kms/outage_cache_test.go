@@ -56,7 +56,7 @@ func newOutageKeyring(t *testing.T, opts kms.KeyringOptions) (*kms.Keyring, *out
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = kr.Close() })
 	t.Cleanup(func() { close(d.release) }) // runs first: hangs end before the Closes
-	_, err = kr.Create(ctx, "a", kms.PurposeAEAD)
+	_, err = kms.NewAdmin(kr).Create(ctx, "a", kms.PurposeAEAD)
 	require.NoError(t, err)
 	_, err = kr.AEAD(ctx, "a")
 	require.NoError(t, err)

@@ -137,8 +137,8 @@ type SubjectKeyStore interface {
 }
 
 // SubjectKeyRewrapper is implemented by stores whose subject keys can be
-// listed and re-encrypted in place: what Keyring.RewrapSubjectKeys needs,
-// and what lets Keyring.Destroy check that no subject key still depends on
+// listed and re-encrypted in place: what Admin.RewrapSubjectKeys needs,
+// and what lets Admin.Destroy check that no subject key still depends on
 // a version of the subject keyset. FileStore, MemoryStore and kms/sqlstore
 // implement it. Listing reads every subject: it is for maintenance passes,
 // never for the hot path.
@@ -162,7 +162,7 @@ type SubjectKeyRewrapper interface {
 // under and the name of every keyset it has ever held. The Keyring writes
 // it when it creates the first keyset, and keeps it up to date; it is what
 // lets the keyring refuse to replace keys that went missing (see
-// Keyring.Create, ErrKeysMissing and ErrWrongRootKey) instead of making new
+// Admin.Create, ErrKeysMissing and ErrWrongRootKey) instead of making new
 // ones in their place, which would leave every value sealed under the old
 // ones unreadable.
 type Manifest struct {

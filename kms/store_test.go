@@ -39,7 +39,7 @@ func TestKeyringOnFileStoreSurvivesReopen(t *testing.T) {
 	require.NoError(t, err)
 	kr, err := kms.NewKeyring(root, s, kms.KeyringOptions{})
 	require.NoError(t, err)
-	_, err = kr.Create(ctx, "fields", kms.PurposeAEAD)
+	_, err = kms.NewAdmin(kr).Create(ctx, "fields", kms.PurposeAEAD)
 	require.NoError(t, err)
 	a, _ := kr.AEAD(ctx, "fields")
 	ct, _ := a.Encrypt([]byte("x"), nil)
@@ -59,7 +59,7 @@ func TestKeyringOnFileStoreSurvivesReopen(t *testing.T) {
 	require.NoError(t, err)
 	_, err = sk2.Decrypt(sct, nil)
 	require.NoError(t, err)
-	_, err = kr2.Verify(ctx)
+	_, err = kms.NewAdmin(kr2).Verify(ctx)
 	require.NoError(t, err)
 }
 

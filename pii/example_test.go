@@ -36,10 +36,10 @@ func newKeyring() *kms.Keyring {
 	if err != nil {
 		panic(err)
 	}
-	if err := kr.Ensure(ctx, pii.DefaultFieldKeyset, kms.PurposeAEAD); err != nil {
+	if err := kms.NewAdmin(kr).Ensure(ctx, pii.DefaultFieldKeyset, kms.PurposeAEAD); err != nil {
 		panic(err)
 	}
-	if err := kr.Ensure(ctx, pii.DefaultSearchKeyset, kms.PurposePRF); err != nil {
+	if err := kms.NewAdmin(kr).Ensure(ctx, pii.DefaultSearchKeyset, kms.PurposePRF); err != nil {
 		panic(err)
 	}
 	return kr

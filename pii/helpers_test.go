@@ -67,8 +67,8 @@ func newEnv(t testing.TB, opts Options) *testEnv {
 	kr, err := kms.NewKeyring(kms.NewRootKey(d, kms.RootKeyOptions{}), kms.NewMemoryStore(), kms.KeyringOptions{})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = kr.Close() })
-	require.NoError(t, kr.Ensure(ctx, DefaultFieldKeyset, kms.PurposeAEAD))
-	require.NoError(t, kr.Ensure(ctx, DefaultSearchKeyset, kms.PurposePRF))
+	require.NoError(t, kms.NewAdmin(kr).Ensure(ctx, DefaultFieldKeyset, kms.PurposeAEAD))
+	require.NoError(t, kms.NewAdmin(kr).Ensure(ctx, DefaultSearchKeyset, kms.PurposePRF))
 	if opts.Checker == nil {
 		opts.Checker = access.InsecureAllowAll // tests of everything but access control
 	}

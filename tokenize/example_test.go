@@ -30,7 +30,7 @@ func exampleKeyring() *kms.Keyring {
 		tokenize.DefaultVaultKeyset:      kms.PurposeAEAD,
 		tokenize.DefaultVaultIndexKeyset: kms.PurposePRF,
 	} {
-		if err := kr.Ensure(ctx, name, p); err != nil {
+		if err := kms.NewAdmin(kr).Ensure(ctx, name, p); err != nil {
 			log.Fatal(err)
 		}
 	}
@@ -70,7 +70,7 @@ func ExampleHMAC_LookupTokens() {
 	kr := exampleKeyring()
 	h, _ := tokenize.NewHMAC(kr, tokenize.Options{})
 	before, _ := h.Tokenize(ctx, "email", "lucy@example.com")
-	if _, err := kr.Rotate(ctx, tokenize.DefaultHMACKeyset); err != nil {
+	if _, err := kms.NewAdmin(kr).Rotate(ctx, tokenize.DefaultHMACKeyset); err != nil {
 		log.Fatal(err)
 	}
 	terms, _ := h.LookupTokens(ctx, "email", "lucy@example.com")

@@ -160,7 +160,7 @@ func newKeyring(t testing.TB, opts kms.KeyringOptions) *kms.Keyring {
 		DefaultVaultKeyset:      kms.PurposeAEAD,
 		DefaultVaultIndexKeyset: kms.PurposePRF,
 	} {
-		require.NoError(t, kr.Ensure(ctx, name, p))
+		require.NoError(t, kms.NewAdmin(kr).Ensure(ctx, name, p))
 	}
 	return kr
 }

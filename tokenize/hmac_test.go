@@ -85,7 +85,7 @@ func TestHMACRotationLookupAndMatch(t *testing.T) {
 	require.NoError(t, err)
 	oldID, _ := KeyVersion(old)
 
-	v2, err := kr.Rotate(ctx, DefaultHMACKeyset)
+	v2, err := kms.NewAdmin(kr).Rotate(ctx, DefaultHMACKeyset)
 	require.NoError(t, err)
 	cur, err := h.Tokenize(ctx, "crm", "lucy@example.com")
 	require.NoError(t, err)
@@ -105,7 +105,7 @@ func TestHMACRotationLookupAndMatch(t *testing.T) {
 		require.NoError(t, err)
 		assert.False(t, ok)
 	}
-	require.NoError(t, kr.Disable(ctx, DefaultHMACKeyset, oldID))
+	require.NoError(t, kms.NewAdmin(kr).Disable(ctx, DefaultHMACKeyset, oldID))
 	_, err = h.Match(ctx, "crm", "lucy@example.com", old)
 	assert.ErrorIs(t, err, ErrUnknownToken, "a disabled version stops at once")
 	terms, err = h.LookupTokens(ctx, "crm", "lucy@example.com")
@@ -397,7 +397,7 @@ func TestHMACUsesKeyringLeases(t *testing.T) {
 	}
 	assert.LessOrEqual(t, kr.count(), 2, "1,001 tokens, the key source asked at most twice (the first answer carries no lease)")
 
-	v2, err := kr.Rotate(ctx, DefaultHMACKeyset)
+	v2, err := kms.NewAdmin(kr.Keyring).Rotate(ctx, DefaultHMACKeyset)
 	require.NoError(t, err)
 	cur, err := h.Tokenize(ctx, "crm", "lucy@example.com")
 	require.NoError(t, err)
@@ -407,7 +407,7 @@ func TestHMACUsesKeyringLeases(t *testing.T) {
 	oldID, _ := KeyVersion(first)
 	_, err = h.Tokenize(ctx, "crm", "x") // a fresh lease on the rotated set
 	require.NoError(t, err)
-	require.NoError(t, kr.Disable(ctx, DefaultHMACKeyset, oldID))
+	require.NoError(t, kms.NewAdmin(kr.Keyring).Disable(ctx, DefaultHMACKeyset, oldID))
 	_, err = h.Match(ctx, "crm", "lucy@example.com", first)
 	assert.ErrorIs(t, err, ErrUnknownToken, "a disabled version stops at once")
 
@@ -429,7 +429,7 @@ func TestHMACSeesAnotherProcessRotateAfterCacheMaxAge(t *testing.T) {
 	theirs, err := kms.NewKeyring(root, store, kms.KeyringOptions{})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = theirs.Close() })
-	require.NoError(t, mine.Ensure(ctx, DefaultHMACKeyset, kms.PurposePRF))
+	require.NoError(t, kms.NewAdmin(mine).Ensure(ctx, DefaultHMACKeyset, kms.PurposePRF))
 
 	h, err := NewHMAC(mine, Options{})
 	require.NoError(t, err)
@@ -437,7 +437,7 @@ func TestHMACSeesAnotherProcessRotateAfterCacheMaxAge(t *testing.T) {
 		_, err = h.Tokenize(ctx, "crm", "v")
 		require.NoError(t, err)
 	}
-	v2, err := theirs.Rotate(ctx, DefaultHMACKeyset)
+	v2, err := kms.NewAdmin(theirs).Rotate(ctx, DefaultHMACKeyset)
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
 		tok, err := h.Tokenize(ctx, "crm", "v")
@@ -505,7 +505,7 @@ func TestHMACConcurrentWithRotation(t *testing.T) {
 		}()
 	}
 	for range 5 {
-		_, err := kr.Rotate(ctx, DefaultHMACKeyset)
+		_, err := kms.NewAdmin(kr).Rotate(ctx, DefaultHMACKeyset)
 		require.NoError(t, err)
 		time.Sleep(2 * time.Millisecond)
 	}

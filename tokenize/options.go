@@ -14,7 +14,7 @@ import (
 )
 
 // Default keyset names, used when Options.Keyset (and, for a Vault,
-// Options.IndexKeyset) is empty. Create them with kms.Keyring.Ensure and the
+// Options.IndexKeyset) is empty. Create them with kms.Admin.Ensure and the
 // purpose given beside each.
 const (
 	DefaultHMACKeyset       = "tokens-hmac"        // kms.PurposePRF

@@ -40,7 +40,7 @@ func newTestKeyring(t testing.TB) *kms.Keyring {
 		tokenize.DefaultVaultIndexKeyset: kms.PurposePRF,
 		tokenize.DefaultHMACKeyset:       kms.PurposePRF,
 	} {
-		require.NoError(t, kr.Ensure(ctx, name, p))
+		require.NoError(t, kms.NewAdmin(kr).Ensure(ctx, name, p))
 	}
 	return kr
 }

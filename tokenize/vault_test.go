@@ -314,14 +314,14 @@ func TestVaultRotationAndRekey(t *testing.T) {
 	require.NoError(t, err)
 	meta, err := v.TokenizeWith(ctx, "email", "m@x.io", EntryOptions{Metadata: map[string]string{"k": "v"}})
 	require.NoError(t, err)
-	oldIx, err := kr.Versions(ctx, DefaultVaultIndexKeyset)
+	oldIx, err := kms.NewAdmin(kr).Versions(ctx, DefaultVaultIndexKeyset)
 	require.NoError(t, err)
-	oldVal, err := kr.Versions(ctx, DefaultVaultKeyset)
+	oldVal, err := kms.NewAdmin(kr).Versions(ctx, DefaultVaultKeyset)
 	require.NoError(t, err)
 
-	_, err = kr.Rotate(ctx, DefaultVaultIndexKeyset)
+	_, err = kms.NewAdmin(kr).Rotate(ctx, DefaultVaultIndexKeyset)
 	require.NoError(t, err)
-	_, err = kr.Rotate(ctx, DefaultVaultKeyset)
+	_, err = kms.NewAdmin(kr).Rotate(ctx, DefaultVaultKeyset)
 	require.NoError(t, err)
 
 	again, err := v.Tokenize(ctx, "email", vals[0])
@@ -338,8 +338,8 @@ func TestVaultRotationAndRekey(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, RekeyStats{Scanned: 4}, st, "resumable: nothing left to do")
 
-	require.NoError(t, kr.Disable(ctx, DefaultVaultIndexKeyset, oldIx[0].ID))
-	require.NoError(t, kr.Disable(ctx, DefaultVaultKeyset, oldVal[0].ID))
+	require.NoError(t, kms.NewAdmin(kr).Disable(ctx, DefaultVaultIndexKeyset, oldIx[0].ID))
+	require.NoError(t, kms.NewAdmin(kr).Disable(ctx, DefaultVaultKeyset, oldVal[0].ID))
 	for i, tok := range toks {
 		got, err := v.Detokenize(ctx, "email", tok)
 		require.NoError(t, err)
@@ -358,7 +358,7 @@ func TestVaultRekeyCountsDuplicates(t *testing.T) {
 	v, _ := newSQLiteVault(t, kr, allowAll(Options{}))
 	old, err := v.Tokenize(ctx, "email", "dup@x.io")
 	require.NoError(t, err)
-	_, err = kr.Rotate(ctx, DefaultVaultIndexKeyset)
+	_, err = kms.NewAdmin(kr).Rotate(ctx, DefaultVaultIndexKeyset)
 	require.NoError(t, err)
 	// Simulate the race: another process, on the new index version, did not
 	// see the old row and inserted its own.

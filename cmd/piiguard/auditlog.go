@@ -69,7 +69,7 @@ func (l *auditLog) start(ctx context.Context, keys *kms.Keyring, st kms.KeysetSt
 		}
 	}
 	for _, k := range chainKeysets {
-		if err := keys.Ensure(ctx, k.name, k.purpose); err != nil {
+		if err := kms.NewAdmin(keys).Ensure(ctx, k.name, k.purpose); err != nil {
 			return err
 		}
 	}
@@ -202,7 +202,7 @@ func checkWithBackup(ctx context.Context, root *kms.RootKey, path string, r io.R
 		return err
 	}
 	defer func() { err = errors.Join(err, kr.Close()) }()
-	if _, err := kr.Restore(ctx, r, name); err != nil {
+	if _, err := kms.NewAdmin(kr).Restore(ctx, r, name); err != nil {
 		return err
 	}
 	for _, k := range chainKeysets {

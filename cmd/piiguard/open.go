@@ -220,7 +220,8 @@ type session struct {
 	store   *openedStore
 	root    *kms.RootKey
 	keyring *kms.Keyring
-	audit   *auditLog // nil without -audit
+	admin   *kms.Admin // the keyring's administration
+	audit   *auditLog  // nil without -audit
 }
 
 // openSession opens the store, the root key and the audit log of g, and
@@ -299,6 +300,7 @@ func (s *session) openKeyring(ctx context.Context, g *globalFlags) (context.Cont
 	if s.keyring, err = kms.NewKeyring(s.root, s.store.Store, opts); err != nil {
 		return ctx, err
 	}
+	s.admin = kms.NewAdmin(s.keyring)
 	if g.actor != "" {
 		ctx = audit.WithActor(ctx, g.actor)
 	}

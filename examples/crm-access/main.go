@@ -144,7 +144,7 @@ func demoKeyring(ctx context.Context) (*kms.Keyring, error) {
 		{auditMACKeyset, kms.PurposeMAC},
 		{auditSignKeyset, kms.PurposeSignature},
 	} {
-		if err := kr.Ensure(ctx, ks.name, ks.purpose); err != nil {
+		if err := kms.NewAdmin(kr).Ensure(ctx, ks.name, ks.purpose); err != nil {
 			kr.Close()
 			return nil, err
 		}

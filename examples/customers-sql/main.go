@@ -81,7 +81,7 @@ func demoKeyring(ctx context.Context) (*kms.Keyring, error) {
 		return nil, err
 	}
 	for name, purpose := range map[string]kms.Purpose{pii.DefaultFieldKeyset: kms.PurposeAEAD, pii.DefaultSearchKeyset: kms.PurposePRF} {
-		if err := kr.Ensure(ctx, name, purpose); err != nil {
+		if err := kms.NewAdmin(kr).Ensure(ctx, name, purpose); err != nil {
 			kr.Close()
 			return nil, err
 		}
@@ -170,7 +170,7 @@ func run(ctx context.Context, out io.Writer, db *sql.DB, d Dialect, table string
 
 	fmt.Fprintf(out, "\n== rotate both keysets, add a customer, search again\n")
 	for _, name := range []string{pii.DefaultFieldKeyset, pii.DefaultSearchKeyset} {
-		if _, err := kr.Rotate(ctx, name); err != nil {
+		if _, err := kms.NewAdmin(kr).Rotate(ctx, name); err != nil {
 			return err
 		}
 	}

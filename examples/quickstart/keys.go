@@ -31,11 +31,13 @@ var keysets = []struct {
 }
 
 // keys is the key side of the quickstart: the root key, the key store, the
-// keyring over them, and the chained audit log whose keys the keyring holds.
+// keyring over them (and its administration), and the chained audit log
+// whose keys the keyring holds.
 type keys struct {
 	root      *kms.RootKey
 	store     *sqlstore.Store
 	kr        *kms.Keyring
+	admin     *kms.Admin
 	file      *audit.FileSink
 	chain     *audit.Chain
 	auditPath string
@@ -161,19 +163,20 @@ func openKeys(ctx context.Context, out, errOut io.Writer, dataDir string, stored
 	if k.kr, err = kms.NewKeyring(k.root, k.store, kms.KeyringOptions{Audit: relay}); err != nil {
 		return k, err
 	}
-	had, err := k.kr.Keysets(ctx)
+	k.admin = kms.NewAdmin(k.kr)
+	had, err := k.admin.Keysets(ctx)
 	if err != nil {
 		return k, fmt.Errorf("key store %s: %w", storePath, err)
 	}
 	for _, ks := range keysets {
-		if err := k.kr.Ensure(ctx, ks.name, ks.purpose); err != nil {
+		if err := k.admin.Ensure(ctx, ks.name, ks.purpose); err != nil {
 			return k, fmt.Errorf("key store %s: %w", storePath, err)
 		}
 		verb := "reused"
 		if _, ok := had[ks.name]; !ok {
 			verb = "created"
 		}
-		vs, err := k.kr.Versions(ctx, ks.name)
+		vs, err := k.admin.Versions(ctx, ks.name)
 		if err != nil {
 			return k, err
 		}

@@ -60,7 +60,7 @@ func TestSoftHSMMigrationChainLocalToAWSToHSM(t *testing.T) {
 	defer hsmRoot.Close()
 
 	for _, to := range []*kms.RootKey{awsRoot, hsmRoot} {
-		n, err := kr.Rewrap(ctx, to)
+		n, err := kms.NewAdmin(kr).Rewrap(ctx, to)
 		require.NoError(t, err, "rewrap to %s", to.Name())
 		assert.Equal(t, c.keysets, n)
 		allNamed(t, ctx, store, to.Name())

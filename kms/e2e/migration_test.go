@@ -49,13 +49,13 @@ func TestMigrationLocalToMultiBackend(t *testing.T) {
 	newRoot := openNewRoot()
 	defer newRoot.Close()
 
-	n, err := kr.Rewrap(ctx, newRoot)
+	n, err := kms.NewAdmin(kr).Rewrap(ctx, newRoot)
 	require.NoError(t, err)
 	assert.Equal(t, c.keysets, n, "one call moves every keyset")
 	allNamed(t, ctx, store, "multi:site1+site2")
 	c.checkVerify(t, ctx, kr)
 	c.check(t, ctx, kr)
-	_, err = kr.Rewrap(ctx, newRoot)
+	_, err = kms.NewAdmin(kr).Rewrap(ctx, newRoot)
 	assert.ErrorIs(t, err, kms.ErrInvalidArgument, "the keyring already uses the new root")
 
 	// A new process: the old root key is gone for good.
@@ -92,7 +92,7 @@ func TestMigrationChainLocalToLocalToMulti(t *testing.T) {
 	require.NoError(t, err)
 	c := makeCorpus(t, ctx, kr)
 	for _, to := range []*kms.RootKey{r2, r3} {
-		n, err := kr.Rewrap(ctx, to)
+		n, err := kms.NewAdmin(kr).Rewrap(ctx, to)
 		require.NoError(t, err)
 		assert.Equal(t, c.keysets, n)
 		allNamed(t, ctx, store, to.Name())

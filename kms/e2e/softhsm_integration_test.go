@@ -140,7 +140,7 @@ func TestSoftHSMOutage(t *testing.T) {
 	kr, err := kms.NewKeyring(root, store, kms.KeyringOptions{})
 	require.NoError(t, err)
 	c := makeCorpus(t, ctx, kr)
-	_, err = kr.Create(ctx, "cold", kms.PurposeAEAD)
+	_, err = kms.NewAdmin(kr).Create(ctx, "cold", kms.PurposeAEAD)
 	require.NoError(t, err)
 	c.check(t, ctx, kr) // every keyset of the corpus is cached now
 	before, err := store.ListKeysets(ctx)
@@ -162,9 +162,9 @@ func TestSoftHSMOutage(t *testing.T) {
 	assert.Less(t, time.Since(start), 10*time.Second, "bounded retries")
 	assert.ErrorContains(t, err, `"cold"`)
 
-	_, err = kr.Create(ctx, "new", kms.PurposeAEAD)
+	_, err = kms.NewAdmin(kr).Create(ctx, "new", kms.PurposeAEAD)
 	assert.ErrorIs(t, err, kms.ErrUnavailable)
-	_, err = kr.Rotate(ctx, "cold")
+	_, err = kms.NewAdmin(kr).Rotate(ctx, "cold")
 	assert.ErrorIs(t, err, kms.ErrUnavailable)
 	after, err := store.ListKeysets(ctx)
 	require.NoError(t, err)
@@ -180,10 +180,10 @@ func TestSoftHSMOutage(t *testing.T) {
 	}, 20*time.Second, 200*time.Millisecond, "the driver reconnects once the HSM is back: %v", err)
 	_, err = a.Encrypt([]byte("x"), nil)
 	require.NoError(t, err)
-	_, err = kr.Create(ctx, "new", kms.PurposeAEAD)
+	_, err = kms.NewAdmin(kr).Create(ctx, "new", kms.PurposeAEAD)
 	require.NoError(t, err)
 	c.check(t, ctx, kr)
-	rep, err := kr.Verify(ctx)
+	rep, err := kms.NewAdmin(kr).Verify(ctx)
 	require.NoError(t, err)
 	assert.True(t, rep.OK())
 }
@@ -214,14 +214,14 @@ func TestSoftHSMOutageBehindAMultiBackendRootKey(t *testing.T) {
 	require.NoError(t, err)
 	c.check(t, ctx, fresh)
 	c.checkVerify(t, ctx, fresh)
-	_, err = fresh.Create(ctx, "needs-both", kms.PurposeAEAD)
+	_, err = kms.NewAdmin(fresh).Create(ctx, "needs-both", kms.PurposeAEAD)
 	assert.ErrorIs(t, err, kms.ErrUnavailable, "creation needs both backends by default")
 	_, err = store.GetKeyset(ctx, "needs-both")
 	assert.ErrorIs(t, err, kms.ErrNotFound)
 
 	restart()
 	require.Eventually(t, func() bool {
-		_, err = fresh.Create(ctx, "needs-both", kms.PurposeAEAD)
+		_, err = kms.NewAdmin(fresh).Create(ctx, "needs-both", kms.PurposeAEAD)
 		return err == nil
 	}, 20*time.Second, 200*time.Millisecond, "creation works again with the HSM back: %v", err)
 }
@@ -251,7 +251,7 @@ func TestSoftHSMMigrationLocalToHSM(t *testing.T) {
 	hsmRoot, err := mux.OpenRootKey(ctx, hsmURI("migrated-root", true))
 	require.NoError(t, err)
 	defer hsmRoot.Close()
-	n, err := kr.Rewrap(ctx, hsmRoot)
+	n, err := kms.NewAdmin(kr).Rewrap(ctx, hsmRoot)
 	require.NoError(t, err)
 	assert.Equal(t, c.keysets, n, "one call moves every keyset")
 	allNamed(t, ctx, store, "pkcs11:token="+e2eToken+";object=migrated-root")
@@ -323,7 +323,7 @@ func TestSoftHSMOutageAfterTheCacheExpired(t *testing.T) {
 	// keyset unwraps again, and the background reloads refresh the cache.
 	restart()
 	require.Eventually(t, func() bool {
-		rep, err := kr.Verify(ctx)
+		rep, err := kms.NewAdmin(kr).Verify(ctx)
 		return err == nil && rep.OK()
 	}, 20*time.Second, 100*time.Millisecond, "the keyring works again once the HSM is back")
 	time.Sleep(maxAge)

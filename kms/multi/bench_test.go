@@ -74,7 +74,7 @@ func BenchmarkKeyringCachedAEAD(b *testing.B) {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	if _, err := kr.Create(ctx, "fields", kms.PurposeAEAD); err != nil {
+	if _, err := kms.NewAdmin(kr).Create(ctx, "fields", kms.PurposeAEAD); err != nil {
 		b.Fatal(err)
 	}
 	if _, err := kr.AEAD(ctx, "fields"); err != nil {

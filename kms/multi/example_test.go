@@ -30,7 +30,7 @@ func Example() {
 
 	store := kms.NewMemoryStore()
 	kr, _ := kms.NewKeyring(root, store, kms.KeyringOptions{})
-	if _, err := kr.Create(ctx, "fields", kms.PurposeAEAD); err != nil {
+	if _, err := kms.NewAdmin(kr).Create(ctx, "fields", kms.PurposeAEAD); err != nil {
 		log.Fatal(err)
 	}
 	a, _ := kr.AEAD(ctx, "fields")
@@ -49,7 +49,7 @@ func Example() {
 
 	// Creating a keyset needs every backend (the default quorum), so that
 	// no keyset depends on one backend alone.
-	_, err = fresh.Create(ctx, "search", kms.PurposePRF)
+	_, err = kms.NewAdmin(fresh).Create(ctx, "search", kms.PurposePRF)
 	fmt.Println("create while the HSM is down:", kms.ErrorCode(err))
 	// Output:
 	// multi.Driver(backends=hsm,cloud, wrap quorum=2)

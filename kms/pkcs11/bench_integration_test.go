@@ -80,7 +80,7 @@ func BenchmarkSoftHSMKeyringCachedAEAD(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := kr.Create(context.Background(), "fields", kms.PurposeAEAD); err != nil {
+	if _, err := kms.NewAdmin(kr).Create(context.Background(), "fields", kms.PurposeAEAD); err != nil {
 		b.Fatal(err)
 	}
 	if _, err := kr.AEAD(context.Background(), "fields"); err != nil {

@@ -240,14 +240,14 @@ func TestDeleteKeysetUndoesARestore(t *testing.T) {
 	kr, err := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
 	require.NoError(t, err)
 	for _, n := range []string{"a", "b"} {
-		_, err := kr.Create(ctx, n, kms.PurposeAEAD)
+		_, err := kms.NewAdmin(kr).Create(ctx, n, kms.PurposeAEAD)
 		require.NoError(t, err)
 	}
 	var buf bytes.Buffer
-	require.NoError(t, kr.Backup(ctx, &buf))
+	require.NoError(t, kms.NewAdmin(kr).Backup(ctx, &buf))
 	kr2, err := kms.NewKeyring(root, s, kms.KeyringOptions{})
 	require.NoError(t, err)
-	_, err = kr2.Restore(ctx, &buf, "backup")
+	_, err = kms.NewAdmin(kr2).Restore(ctx, &buf, "backup")
 	require.NoError(t, err)
 	require.NoError(t, s.DeleteKeyset(ctx, "a"))
 	require.ErrorIs(t, s.DeleteKeyset(ctx, "a"), kms.ErrNotFound)
@@ -272,7 +272,7 @@ func TestSchemaV1StoreMigratesAndIsAdopted(t *testing.T) {
 	require.NoError(t, err)
 	kr, err := kms.NewKeyring(root, s, kms.KeyringOptions{})
 	require.NoError(t, err)
-	require.NoError(t, kr.Ensure(ctx, "fields", kms.PurposeAEAD))
+	require.NoError(t, kms.NewAdmin(kr).Ensure(ctx, "fields", kms.PurposeAEAD))
 	require.NoError(t, s.Close())
 
 	// Back to schema version 1: what an older piiguard left.
@@ -293,7 +293,7 @@ func TestSchemaV1StoreMigratesAndIsAdopted(t *testing.T) {
 	require.NoError(t, err, "the version 1 keyset still opens")
 	_, err = a.Encrypt([]byte("x"), nil)
 	require.NoError(t, err)
-	require.NoError(t, kr.Ensure(ctx, "search", kms.PurposePRF))
+	require.NoError(t, kms.NewAdmin(kr).Ensure(ctx, "search", kms.PurposePRF))
 	m, err := s.GetManifest(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"fields", "search"}, m.Keysets)

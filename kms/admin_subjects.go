@@ -14,6 +14,36 @@ import (
 	"github.com/piiguard/piiguard/audit"
 )
 
+// DestroySubjectKey erases a data subject's key for good: everything
+// encrypted with it — in the database, its replicas and its backups — can
+// never be decrypted again. Only a tombstone stays in the store, so that the
+// key is not silently recreated. Destroying a destroyed key is a no-op; a
+// subject that never had a key is an ErrNotFound error.
+//
+// Other processes sharing the store may keep the key cached for up to
+// KeyringOptions.SubjectCacheMaxAge. Subject keys are not part of Backup
+// (see Backup), so no key backup brings a destroyed subject key back.
+func (a *Admin) DestroySubjectKey(ctx context.Context, subjectID string) error {
+	k := a.k
+	const op = "destroy"
+	if err := validSubjectID(subjectID); err != nil {
+		return subjectErr(op, "", err)
+	}
+	if k.closed.Load() {
+		return subjectErr(op, subjectID, ErrClosed)
+	}
+	err := k.store.DestroySubjectKey(ctx, subjectID, nowUTC(k.now))
+	k.subjects.invalidate(subjectID)
+	aerr := k.report(ctx, audit.Event{Action: audit.ActionSubjectKeyDestroy, SubjectID: subjectID}, err)
+	if err != nil {
+		return subjectErr(op, subjectID, err)
+	}
+	if aerr != nil {
+		return subjectErr(op, subjectID, fmt.Errorf("done, but the audit event was not recorded: %w", aerr))
+	}
+	return nil
+}
+
 // subjectPageSize is how many subject keys a pass reads at a time.
 const subjectPageSize = 256
 
@@ -49,14 +79,15 @@ type SubjectRewrapReport struct {
 // opened (its wrapping version disabled, say) stops the pass with that
 // error; the report counts what was done before it. One audit event
 // (audit.ActionKeyRewrap) reports the pass.
-func (k *Keyring) RewrapSubjectKeys(ctx context.Context) (SubjectRewrapReport, error) {
+func (a *Admin) RewrapSubjectKeys(ctx context.Context) (SubjectRewrapReport, error) {
+	k := a.k
 	const op = "rewrap subject keys"
 	name := k.opts.SubjectKeyset
 	var rep SubjectRewrapReport
 	if err := k.check(op, name); err != nil {
 		return rep, err
 	}
-	primary, err := k.rewrapSubjects(ctx, name, &rep)
+	primary, err := a.rewrapSubjects(ctx, name, &rep)
 	aerr := k.report(ctx, audit.Event{Action: audit.ActionKeyRewrap, KeyName: name, KeyID: primary,
 		Reason: fmt.Sprintf("subject keys: %d checked, %d rewrapped, %d skipped", rep.Checked, rep.Rewrapped, rep.Skipped)}, err)
 	switch {
@@ -72,7 +103,8 @@ func (k *Keyring) RewrapSubjectKeys(ctx context.Context) (SubjectRewrapReport, e
 	return rep, nil
 }
 
-func (k *Keyring) rewrapSubjects(ctx context.Context, name string, rep *SubjectRewrapReport) (uint32, error) {
+func (a *Admin) rewrapSubjects(ctx context.Context, name string, rep *SubjectRewrapReport) (uint32, error) {
+	k := a.k
 	rw, ok := k.store.(SubjectKeyRewrapper)
 	if !ok {
 		return 0, fmt.Errorf("%w: the key store cannot list subject keys (it does not implement kms.SubjectKeyRewrapper)", ErrInvalidArgument)
@@ -167,7 +199,8 @@ func subjectWrapKeyID(enc []byte) (uint32, bool) {
 // subjectKeysWrappedBy counts the live subject keys that depend on version
 // keyID of keyset name (a record that does not parse counts too). It fails
 // with ErrInvalidArgument if the store cannot list subject keys.
-func (k *Keyring) subjectKeysWrappedBy(ctx context.Context, name string, keyID uint32) (int, error) {
+func (a *Admin) subjectKeysWrappedBy(ctx context.Context, name string, keyID uint32) (int, error) {
+	k := a.k
 	rw, ok := k.store.(SubjectKeyRewrapper)
 	if !ok {
 		return 0, fmt.Errorf("%w: the key store cannot list subject keys, so whether version %d still wraps some cannot be checked", ErrInvalidArgument, keyID)
