@@ -9,22 +9,26 @@ import (
 )
 
 // Backup writes every keyset of the store, still wrapped by its root key,
-// with its metadata, into one backup file. Subject keys are not included:
-// they are the unit of erasure, and a backup that held them would bring
-// erased subjects back on restore.
-func (a *Admin) Backup(ctx context.Context, w io.Writer) error {
+// with its metadata, into one backup file (the format is described in the
+// package documentation), and returns the number of keysets written.
+// Subject keys are not included: they are the unit of erasure, and a
+// backup that held them would bring erased subjects back on restore.
+func (a *Admin) Backup(ctx context.Context, w io.Writer) (int, error) {
 	k := a.k
-	err := func() error {
+	n, err := func() (int, error) {
 		if err := k.check("backup", ""); err != nil {
-			return err
+			return 0, err
 		}
 		recs, err := k.store.ListKeysets(ctx)
 		if err != nil {
-			return err
+			return 0, err
 		}
-		return WriteBackup(w, nowUTC(k.now), recs)
+		return len(recs), writeBackup(w, nowUTC(k.now), recs)
 	}()
-	return k.finish(ctx, audit.ActionKeyBackup, "backup", "*", 0, err)
+	if err != nil {
+		n = 0
+	}
+	return n, k.finish(ctx, audit.ActionKeyBackup, "backup", "*", 0, err)
 }
 
 // keysetDeleter is implemented by stores that can remove a keyset; Restore
@@ -53,7 +57,7 @@ func (a *Admin) restore(ctx context.Context, r io.Reader, name string) (int, err
 	if err := k.check("restore", ""); err != nil {
 		return 0, err
 	}
-	b, err := readBackup(r, name)
+	keysets, err := readBackup(r, name)
 	if err != nil {
 		return 0, err
 	}
@@ -73,10 +77,10 @@ func (a *Admin) restore(ctx context.Context, r io.Reader, name string) (int, err
 			return 0, err
 		}
 	}
-	for i, rec := range b.Keysets {
+	for i, rec := range keysets {
 		if err := k.store.PutKeyset(ctx, rec); err != nil {
 			if d, ok := k.store.(keysetDeleter); ok {
-				for _, done := range b.Keysets[:i] {
+				for _, done := range keysets[:i] {
 					if derr := d.DeleteKeyset(context.WithoutCancel(ctx), done.Name); derr != nil {
 						return 0, fmt.Errorf("restore of keyset %q failed (%w) and undoing keyset %q failed too: %w", rec.Name, err, done.Name, derr)
 					}
@@ -87,12 +91,12 @@ func (a *Admin) restore(ctx context.Context, r io.Reader, name string) (int, err
 		}
 	}
 	k.keysets.purge()
-	names := make([]string, len(b.Keysets))
-	for i, rec := range b.Keysets {
+	names := make([]string, len(keysets))
+	for i, rec := range keysets {
 		names[i] = rec.Name
 	}
 	if err := k.noteKeysets(ctx, names...); err != nil {
-		return len(b.Keysets), fmt.Errorf("keysets restored, but %w", err)
+		return len(keysets), fmt.Errorf("keysets restored, but %w", err)
 	}
-	return len(b.Keysets), nil
+	return len(keysets), nil
 }

@@ -73,11 +73,11 @@ func (a *Admin) VerifyBackup(ctx context.Context, r io.Reader, name string) (*Ve
 		if err := k.check("verify backup", ""); err != nil {
 			return nil, err
 		}
-		b, err := readBackup(r, name)
+		keysets, err := readBackup(r, name)
 		if err != nil {
 			return nil, err
 		}
-		return a.verify(ctx, b.Keysets, nil)
+		return a.verify(ctx, keysets, nil)
 	}()
 	return rep, k.finish(ctx, audit.ActionKeyVerify, "verify backup", "*", 0, err)
 }

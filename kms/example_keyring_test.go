@@ -84,7 +84,7 @@ func ExampleAdmin_Backup() {
 	_, _ = kms.NewAdmin(kr).Rotate(ctx, "fields")
 
 	var backup bytes.Buffer
-	if err := kms.NewAdmin(kr).Backup(ctx, &backup); err != nil {
+	if _, err := kms.NewAdmin(kr).Backup(ctx, &backup); err != nil {
 		log.Fatal(err)
 	}
 
@@ -229,7 +229,7 @@ func ExampleAdmin_Ensure() {
 		log.Fatal(err)
 	}
 	var backup bytes.Buffer
-	_ = kms.NewAdmin(kr).Backup(ctx, &backup)
+	_, _ = kms.NewAdmin(kr).Backup(ctx, &backup)
 
 	_ = store.DeleteKeyset(ctx, "fields") // the keyset is lost
 	err := kms.NewAdmin(kr).Ensure(ctx, "fields", kms.PurposeAEAD)

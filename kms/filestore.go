@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/piiguard/piiguard/internal/fsutil"
+	"github.com/piiguard/piiguard/kms/internal/format"
 )
 
 // FileStore is a Store in a directory, for a single host (several processes
@@ -98,17 +99,17 @@ func (s *FileStore) readKeyset(name string) (*KeysetRecord, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kms: keyset %q: %w: %w", name, ErrUnavailable, err)
 	}
-	var j keysetJSON
+	var j format.Keyset
 	if err := json.Unmarshal(data, &j); err != nil {
 		return nil, fmt.Errorf("kms: keyset file %q: %w: not valid JSON", s.keysetPath(name), ErrCorrupt)
 	}
-	if err := j.validate(); err != nil {
+	if err := j.Validate(); err != nil {
 		return nil, fmt.Errorf("kms: keyset file %q: %w: %w", s.keysetPath(name), ErrCorrupt, err)
 	}
 	if j.Name != name {
 		return nil, fmt.Errorf("kms: keyset file %q: %w: holds keyset %q", s.keysetPath(name), ErrCorrupt, j.Name)
 	}
-	return j.record(), nil
+	return fromWire(j), nil
 }
 
 // GetKeyset implements KeysetStore.
@@ -173,9 +174,9 @@ func (s *FileStore) PutKeyset(ctx context.Context, rec *KeysetRecord) error {
 	case exists && cur.Revision != rec.Revision:
 		return fmt.Errorf("kms: keyset %q: revision %d is stale: %w", rec.Name, rec.Revision, ErrConflict)
 	}
-	j := toKeysetJSON(rec)
+	j := toWire(rec)
 	j.Revision = rec.Revision + 1
-	if err := j.validate(); err != nil {
+	if err := j.Validate(); err != nil {
 		return fmt.Errorf("kms: keyset %q: %w: %w", rec.Name, ErrInvalidArgument, err)
 	}
 	data, err := json.MarshalIndent(j, "", "  ")

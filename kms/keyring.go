@@ -198,20 +198,6 @@ func (k *Keyring) rootFor(rec *KeysetRecord) *RootKey {
 	return k.root
 }
 
-// validName checks a keyset name: 1–128 characters of [A-Za-z0-9._-].
-func validName(name string) error {
-	if name == "" || len(name) > 128 {
-		return fmt.Errorf("%w: keyset name must be 1 to 128 characters", ErrInvalidArgument)
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return fmt.Errorf("%w: keyset name has a character outside [A-Za-z0-9._-] at byte %d", ErrInvalidArgument, i)
-		}
-	}
-	return nil
-}
-
 // report sends a key event to the audit sink. A failed operation is
 // reported with the class of its error; a sink failure is returned.
 func (k *Keyring) report(ctx context.Context, e audit.Event, opErr error) error {

@@ -448,7 +448,8 @@ func TestBackupRestoreVerify(t *testing.T) {
 	ct, _ := a.Encrypt([]byte("data"), nil)
 
 	var buf bytes.Buffer
-	require.NoError(t, f.admin.Backup(ctx, &buf))
+	_, err = f.admin.Backup(ctx, &buf)
+	require.NoError(t, err)
 	backup := buf.Bytes()
 
 	rep, err := f.admin.VerifyBackup(ctx, bytes.NewReader(backup), "mem")
@@ -488,10 +489,11 @@ func TestRestoreUndoesPartialWrite(t *testing.T) {
 		require.NoError(t, err)
 	}
 	var buf bytes.Buffer
-	require.NoError(t, f.admin.Backup(ctx, &buf))
+	_, err := f.admin.Backup(ctx, &buf)
+	require.NoError(t, err)
 	fs := &failingStore{MemoryStore: kms.NewMemoryStore(), failOn: "c"}
 	kr2, _ := kms.NewKeyring(f.root, fs, kms.KeyringOptions{})
-	_, err := kms.NewAdmin(kr2).Restore(ctx, &buf, "mem")
+	_, err = kms.NewAdmin(kr2).Restore(ctx, &buf, "mem")
 	assert.ErrorIs(t, err, kms.ErrUnavailable)
 	left, err := fs.ListKeysets(ctx)
 	require.NoError(t, err)
@@ -620,7 +622,7 @@ func TestKeyOperationsAreAudited(t *testing.T) {
 	_ = f.admin.Destroy(ctx, "fields", v1.ID)
 	_ = f.admin.Destroy(ctx, "fields", 999) // fails: reported as a failure
 	var buf bytes.Buffer
-	_ = f.admin.Backup(ctx, &buf)
+	_, _ = f.admin.Backup(ctx, &buf)
 	_, _ = f.admin.Verify(ctx)
 	assert.Equal(t, []audit.Action{
 		audit.ActionKeyCreate, audit.ActionKeyRotate, audit.ActionKeyDisable, audit.ActionKeyEnable,

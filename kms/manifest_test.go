@@ -205,7 +205,8 @@ func TestRestoreIntoAStoreThatLostItsKeysets(t *testing.T) {
 	ct, err := a.Encrypt([]byte("Ada"), []byte("ad"))
 	require.NoError(t, err)
 	var backup bytes.Buffer
-	require.NoError(t, f.admin.Backup(ctx, &backup))
+	_, err = f.admin.Backup(ctx, &backup)
+	require.NoError(t, err)
 	require.NoError(t, f.store.DeleteKeyset(ctx, "fields"))
 	require.ErrorIs(t, f.admin.Ensure(ctx, "fields", kms.PurposeAEAD), kms.ErrKeysMissing)
 
@@ -233,7 +234,8 @@ func TestRestoreIntoANewStoreWritesItsManifest(t *testing.T) {
 	require.NoError(t, f.admin.Ensure(ctx, "fields", kms.PurposeAEAD))
 	require.NoError(t, f.admin.Ensure(ctx, "search", kms.PurposePRF))
 	var backup bytes.Buffer
-	require.NoError(t, f.admin.Backup(ctx, &backup))
+	_, err := f.admin.Backup(ctx, &backup)
+	require.NoError(t, err)
 	fresh := kms.NewMemoryStore()
 	kr, err := kms.NewKeyring(f.root, fresh, kms.KeyringOptions{})
 	require.NoError(t, err)

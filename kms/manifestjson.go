@@ -3,10 +3,11 @@ package kms
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/piiguard/piiguard/kms/internal/format"
 )
 
 // Manifest file format, version 1 (FileStore's DIR/manifest.json; pinned by
@@ -66,7 +67,7 @@ func unmarshalManifest(data []byte) (*Manifest, error) {
 		Version int    `json:"version"`
 	}
 	if err := json.Unmarshal(data, &head); err != nil {
-		return nil, fmt.Errorf("%w: manifest: %s", ErrCorrupt, jsonProblem(err))
+		return nil, fmt.Errorf("%w: manifest: %s", ErrCorrupt, format.JSONProblem(err))
 	}
 	if head.Format != manifestFormat {
 		return nil, fmt.Errorf("%w: not a piiguard store manifest", ErrCorrupt)
@@ -78,7 +79,7 @@ func unmarshalManifest(data []byte) (*Manifest, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&j); err != nil {
-		return nil, fmt.Errorf("%w: manifest: %s", ErrCorrupt, jsonProblem(err))
+		return nil, fmt.Errorf("%w: manifest: %s", ErrCorrupt, format.JSONProblem(err))
 	}
 	if j.Version < 1 || j.Revision < 1 {
 		return nil, fmt.Errorf("%w: manifest: version and revision must be at least 1", ErrCorrupt)
@@ -93,18 +94,7 @@ func unmarshalManifest(data []byte) (*Manifest, error) {
 // validate checks the structure of a manifest: a root key and its check,
 // and valid keyset names, sorted, without duplicates.
 func (m *Manifest) validate() error {
-	if m.RootKey == "" || len(m.RootCheck) == 0 {
-		return errors.New("manifest: root key or its check missing")
-	}
-	for i, n := range m.Keysets {
-		if err := validName(n); err != nil {
-			return fmt.Errorf("manifest: keyset %d: %w", i+1, err)
-		}
-		if i > 0 && m.Keysets[i-1] >= n {
-			return fmt.Errorf("manifest: keysets not sorted or repeated at %d", i+1)
-		}
-	}
-	return nil
+	return format.ValidateManifest(m.RootKey, m.RootCheck, m.Keysets)
 }
 
 // clone returns a deep copy of m.

@@ -387,7 +387,8 @@ func (c *cli) keysBackup(ctx context.Context, args []string, stdout, stderr io.W
 	}
 	defer closeInto(ctx, s, &err)
 	var buf bytes.Buffer
-	if err := s.admin.Backup(ctx, &buf); err != nil {
+	n, err := s.admin.Backup(ctx, &buf)
+	if err != nil {
 		return err
 	}
 	if err := fsutil.WriteFileAtomic(file, buf.Bytes(), 0o600, !*force); err != nil {
@@ -396,11 +397,7 @@ func (c *cli) keysBackup(ctx context.Context, args []string, stdout, stderr io.W
 		}
 		return fmt.Errorf("writing backup: %w", err)
 	}
-	b, err := kms.ReadBackup(bytes.NewReader(buf.Bytes()), file)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "backed up %s to %s; check it with: %s keys verify-backup %s\n", count(len(b.Keysets), "keyset"), file, programName, file)
+	fmt.Fprintf(stdout, "backed up %s to %s; check it with: %s keys verify-backup %s\n", count(n, "keyset"), file, programName, file)
 	return nil
 }
 

@@ -244,7 +244,8 @@ func TestDeleteKeysetUndoesARestore(t *testing.T) {
 		require.NoError(t, err)
 	}
 	var buf bytes.Buffer
-	require.NoError(t, kms.NewAdmin(kr).Backup(ctx, &buf))
+	_, err = kms.NewAdmin(kr).Backup(ctx, &buf)
+	require.NoError(t, err)
 	kr2, err := kms.NewKeyring(root, s, kms.KeyringOptions{})
 	require.NoError(t, err)
 	_, err = kms.NewAdmin(kr2).Restore(ctx, &buf, "backup")
