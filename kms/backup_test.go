@@ -11,12 +11,17 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/localkey"
 )
 
 // The golden backup was written by this test with PIIGUARD_UPDATE_GOLDEN=1,
-// under the golden root key file testdata/rootkey-v1.json. Later releases
-// must keep reading it: never regenerate it to make a change pass.
+// under the golden root key file of kms/localkey (goldenRootKeyFile).
+// Later releases must keep reading it: never regenerate it to make a
+// change pass.
 const goldenRootPassphrase = "golden-test-passphrase-v1"
+
+// goldenRootKeyFile is kms/localkey's golden key file (version 1).
+var goldenRootKeyFile = filepath.Join("localkey", "testdata", "rootkey-v1.json")
 
 type backupVectors struct {
 	Keyset         string `json:"keyset"`
@@ -30,7 +35,7 @@ type backupVectors struct {
 
 func goldenRoot(t *testing.T) *kms.RootKey {
 	t.Helper()
-	d, err := kms.OpenLocalKeyFile(filepath.Join("testdata", "rootkey-v1.json"), []byte(goldenRootPassphrase), kms.LocalOptions{})
+	d, err := localkey.Open(goldenRootKeyFile, []byte(goldenRootPassphrase), localkey.Options{})
 	require.NoError(t, err)
 	r := kms.NewRootKey(d, kms.RootKeyOptions{Name: "golden"})
 	t.Cleanup(func() { r.Close() })

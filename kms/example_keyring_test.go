@@ -8,13 +8,14 @@ import (
 	"log"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 )
 
 // A keyring is created over a root key and a store; keysets are created by
 // name and purpose, and used through Tink primitives.
 func ExampleAdmin_Create() {
 	ctx := context.Background()
-	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{Name: "demo"})
+	root := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{Name: "demo"})
 	defer root.Close()
 	kr, err := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
 	if err != nil {
@@ -40,7 +41,7 @@ func ExampleAdmin_Create() {
 // Rotation adds a new primary; what older versions encrypted still opens.
 func ExampleAdmin_Rotate() {
 	ctx := context.Background()
-	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{})
+	root := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{})
 	kr, _ := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
 	v1, _ := kms.NewAdmin(kr).Create(ctx, "fields", kms.PurposeAEAD)
 	a, _ := kr.AEAD(ctx, "fields")
@@ -77,7 +78,7 @@ func ExampleAdmin_Rotate() {
 // recovery drill.
 func ExampleAdmin_Backup() {
 	ctx := context.Background()
-	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{})
+	root := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{})
 	kr, _ := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
 	_, _ = kms.NewAdmin(kr).Create(ctx, "fields", kms.PurposeAEAD)
 	_, _ = kms.NewAdmin(kr).Create(ctx, "search", kms.PurposePRF)
@@ -107,7 +108,7 @@ func ExampleAdmin_Backup() {
 // with it unreadable.
 func ExampleAdmin_DestroySubjectKey() {
 	ctx := context.Background()
-	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{})
+	root := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{})
 	kr, _ := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
 
 	sk, _ := kr.SubjectKey(ctx, "customer-42")
@@ -128,7 +129,7 @@ func ExampleAdmin_DestroySubjectKey() {
 // maximum age) has ended it.
 func ExampleKeyring_LeasePRF() {
 	ctx := context.Background()
-	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{Name: "demo"})
+	root := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{Name: "demo"})
 	defer root.Close()
 	kr, err := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
 	if err != nil {
@@ -162,7 +163,7 @@ func ExampleKeyring_LeasePRF() {
 // refuses while a subject key still depends on it.
 func ExampleAdmin_RewrapSubjectKeys() {
 	ctx := context.Background()
-	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{Name: "demo"})
+	root := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{Name: "demo"})
 	defer root.Close()
 	kr, err := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
 	if err != nil {
@@ -194,7 +195,7 @@ func ExampleAdmin_RewrapSubjectKeys() {
 // A keyset record, as a store keeps it, names each version by its key ID.
 func ExampleKeysetRecord_Version() {
 	ctx := context.Background()
-	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{Name: "demo"})
+	root := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{Name: "demo"})
 	defer root.Close()
 	store := kms.NewMemoryStore()
 	kr, err := kms.NewKeyring(root, store, kms.KeyringOptions{})
@@ -221,7 +222,7 @@ func ExampleKeysetRecord_Version() {
 // which keys are missing, and a restore from backup brings them back.
 func ExampleAdmin_Ensure() {
 	ctx := context.Background()
-	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{Name: "demo"})
+	root := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{Name: "demo"})
 	defer root.Close()
 	store := kms.NewMemoryStore()
 	kr, _ := kms.NewKeyring(root, store, kms.KeyringOptions{})

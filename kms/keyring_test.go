@@ -16,6 +16,7 @@ import (
 
 	"github.com/piiguard/piiguard/audit"
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 )
 
 // countingDriver counts the calls that reach the backend and can be made to
@@ -81,7 +82,7 @@ type fixture struct {
 func newFixture(t testing.TB, opts kms.KeyringOptions) *fixture {
 	t.Helper()
 	f := &fixture{
-		drv:   &countingDriver{Driver: kms.NewInsecureMemoryDriver()},
+		drv:   &countingDriver{Driver: insecuremem.NewDriver()},
 		store: kms.NewMemoryStore(),
 		log:   &eventLog{},
 	}
@@ -475,7 +476,7 @@ func TestBackupRestoreVerify(t *testing.T) {
 	assert.ErrorIs(t, err, kms.ErrNotEmpty)
 
 	// Another root key cannot verify the backup.
-	other := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{Name: "other"})
+	other := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{Name: "other"})
 	kr3, _ := kms.NewKeyring(other, kms.NewMemoryStore(), kms.KeyringOptions{})
 	rep, err = kms.NewAdmin(kr3).VerifyBackup(ctx, bytes.NewReader(backup), "mem")
 	assert.ErrorIs(t, err, kms.ErrVerification)
@@ -556,7 +557,7 @@ func TestRewrapMovesToAnotherRootKey(t *testing.T) {
 	a, _ := f.kr.AEAD(ctx, "fields")
 	ct, _ := a.Encrypt([]byte("data"), nil)
 
-	newRoot := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{Name: "new-root"})
+	newRoot := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{Name: "new-root"})
 	n, err := f.admin.Rewrap(ctx, newRoot)
 	require.NoError(t, err)
 	assert.Equal(t, 2, n)
@@ -584,7 +585,7 @@ func TestRewrapResumesAfterFailure(t *testing.T) {
 		_, err := f.admin.Create(ctx, n, kms.PurposeAEAD)
 		require.NoError(t, err)
 	}
-	nd := &countingDriver{Driver: kms.NewInsecureMemoryDriver()}
+	nd := &countingDriver{Driver: insecuremem.NewDriver()}
 	newRoot := kms.NewRootKey(&failAfter{Driver: nd, n: 1}, kms.RootKeyOptions{Name: "new-root", MaxAttempts: 1})
 	n, err := f.admin.Rewrap(ctx, newRoot)
 	require.Error(t, err)

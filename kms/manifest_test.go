@@ -12,12 +12,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 )
 
 // newRoot returns a fresh in-memory root key named name.
 func newRoot(t testing.TB, name string) *kms.RootKey {
 	t.Helper()
-	r := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{Name: name})
+	r := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{Name: name})
 	t.Cleanup(func() { r.Close() })
 	return r
 }

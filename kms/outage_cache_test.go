@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 )
 
 // outageDriver is a driver whose Unwrap can be made to fail as unavailable,
@@ -49,7 +50,7 @@ const staleRetry = 5*time.Second + time.Millisecond
 
 func newOutageKeyring(t *testing.T, opts kms.KeyringOptions) (*kms.Keyring, *outageDriver) {
 	t.Helper()
-	d := &outageDriver{Driver: kms.NewInsecureMemoryDriver(), release: make(chan struct{})}
+	d := &outageDriver{Driver: insecuremem.NewDriver(), release: make(chan struct{})}
 	root := kms.NewRootKey(d, kms.RootKeyOptions{Name: "outage", BaseDelay: time.Millisecond})
 	t.Cleanup(func() { root.Close() })
 	kr, err := kms.NewKeyring(root, kms.NewMemoryStore(), opts)

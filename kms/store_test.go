@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 	"github.com/piiguard/piiguard/kms/kmstest"
 )
 
@@ -34,7 +35,7 @@ func TestFileStoresOnOneDirectoryLoseNoRotation(t *testing.T) {
 
 func TestKeyringOnFileStoreSurvivesReopen(t *testing.T) {
 	dir := t.TempDir()
-	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{})
+	root := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{})
 	s, err := kms.NewFileStore(dir)
 	require.NoError(t, err)
 	kr, err := kms.NewKeyring(root, s, kms.KeyringOptions{})

@@ -11,6 +11,7 @@ import (
 
 	"github.com/piiguard/piiguard/audit"
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 )
 
 // subjectCiphertexts makes n subjects' keys and returns a ciphertext of
@@ -149,7 +150,7 @@ func TestRewrapSubjectKeysSkipsDestroyedAndMovesOtherKeysets(t *testing.T) {
 // subject keyset's versions, since it cannot check them.
 func TestRewrapSubjectKeysNeedsAListingStore(t *testing.T) {
 	store := plainStore{kms.NewMemoryStore()}
-	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{})
+	root := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{})
 	defer root.Close()
 	kr, err := kms.NewKeyring(root, store, kms.KeyringOptions{})
 	require.NoError(t, err)

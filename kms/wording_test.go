@@ -1,9 +1,6 @@
 package kms_test
 
 import (
-	"errors"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -76,53 +73,6 @@ func TestSubjectKeyErrorsSaySubjectKeyOnce(t *testing.T) {
 	require.ErrorAs(t, err, &ke)
 	assert.True(t, ke.Subject)
 	assert.Equal(t, subject, ke.Keyset, "the field keeps the subject ID for callers")
-}
-
-func TestRootKeyErrorsDoNotRepeatTheSentinel(t *testing.T) {
-	t.Setenv("PIIGUARD_TEST_EMPTY", "")
-	path := filepath.ToSlash(filepath.Join(t.TempDir(), "root.key"))
-	if path[0] != '/' {
-		path = "/" + path
-	}
-	var m kms.URLMux
-	for uri, want := range map[string]string{
-		"":                    "kms: open root key: URI has no scheme",
-		"%zz://x":             "kms: open root key: malformed URI",
-		"local://" + path:     "needs passphrase_env",
-		"local://host" + path: "must name an absolute path",
-		"local://" + path + "?passphrase_env=PIIGUARD_TEST_EMPTY": `names environment variable "PIIGUARD_TEST_EMPTY", which is unset or empty`,
-	} {
-		_, err := m.OpenRootKey(ctx, uri)
-		require.ErrorIs(t, err, kms.ErrInvalidArgument, uri)
-		assert.Equal(t, kms.CodeInvalidArgument, kms.ErrorCode(err), uri)
-		assert.Contains(t, err.Error(), want, uri)
-		assert.False(t, strings.HasSuffix(err.Error(), ": invalid argument"), "%q: %v", uri, err)
-	}
-
-	_, err := kms.CreateLocalKeyFile(filepath.Join(t.TempDir(), "root.key"), []byte("short"), fastKDF)
-	require.ErrorIs(t, err, kms.ErrWeakPassphrase)
-	assert.Contains(t, err.Error(), ": weak passphrase: fewer than ")
-	assert.Equal(t, 1, strings.Count(err.Error(), "passphrase"), "%v", err)
-	_, err = kms.CreateLocalKeyFile("", []byte(testPassphrase), fastKDF)
-	assert.Equal(t, "kms: create root key file: empty path", err.Error())
-	assert.ErrorIs(t, err, kms.ErrInvalidArgument)
-}
-
-func TestUnreadableRootKeyFileSaysPermissionDeniedOnce(t *testing.T) {
-	if os.Geteuid() == 0 {
-		t.Skip("root reads any file; fileErr's own test covers the message")
-	}
-	path := filepath.Join(t.TempDir(), "root.key")
-	d, err := kms.CreateLocalKeyFile(path, []byte(testPassphrase), fastKDF)
-	require.NoError(t, err)
-	require.NoError(t, d.Close())
-	require.NoError(t, os.Chmod(path, 0))
-	_, err = kms.OpenLocalKeyFile(path, []byte(testPassphrase), kms.LocalOptions{})
-	if errors.Is(err, kms.ErrPermissionDenied) {
-		assert.Equal(t, 1, strings.Count(err.Error(), "permission denied"), "%v", err)
-	} else {
-		t.Skipf("the platform let the file be read: %v", err)
-	}
 }
 
 // TestMemoryStoreSubjectKeyErrorsSaySubjectKeyOnce: the store's own errors

@@ -13,6 +13,7 @@ import (
 	"github.com/piiguard/piiguard/access"
 	"github.com/piiguard/piiguard/audit"
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 	"github.com/piiguard/piiguard/pii"
 )
 
@@ -31,7 +32,7 @@ type Customer struct {
 // a persistent store.
 func newKeyring() *kms.Keyring {
 	ctx := context.Background()
-	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{})
+	root := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{})
 	kr, err := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
 	if err != nil {
 		panic(err)

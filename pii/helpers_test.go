@@ -11,6 +11,7 @@ import (
 	"github.com/piiguard/piiguard/access"
 	"github.com/piiguard/piiguard/audit"
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 )
 
 // Customer is the record of issue 4.
@@ -63,7 +64,7 @@ type testEnv struct {
 func newEnv(t testing.TB, opts Options) *testEnv {
 	t.Helper()
 	ctx := context.Background()
-	d := &countingDriver{Driver: kms.NewInsecureMemoryDriver()}
+	d := &countingDriver{Driver: insecuremem.NewDriver()}
 	kr, err := kms.NewKeyring(kms.NewRootKey(d, kms.RootKeyOptions{}), kms.NewMemoryStore(), kms.KeyringOptions{})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = kr.Close() })

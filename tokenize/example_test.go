@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 	"github.com/piiguard/piiguard/tokenize"
 )
 
@@ -19,7 +20,7 @@ import (
 // backend (kms.URLMux) and store in production.
 func exampleKeyring() *kms.Keyring {
 	ctx := context.Background()
-	kr, err := kms.NewKeyring(kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{}), kms.NewMemoryStore(), kms.KeyringOptions{})
+	kr, err := kms.NewKeyring(kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{}), kms.NewMemoryStore(), kms.KeyringOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/piiguard/piiguard/audit"
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 )
 
 func TestHMACIsDeterministicAndDomainSeparated(t *testing.T) {
@@ -421,7 +422,7 @@ func TestHMACUsesKeyringLeases(t *testing.T) {
 // every other user of the keyring.
 func TestHMACSeesAnotherProcessRotateAfterCacheMaxAge(t *testing.T) {
 	store := kms.NewMemoryStore()
-	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{})
+	root := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{})
 	t.Cleanup(func() { root.Close() })
 	mine, err := kms.NewKeyring(root, store, kms.KeyringOptions{CacheMaxAge: 50 * time.Millisecond})
 	require.NoError(t, err)

@@ -16,6 +16,7 @@ import (
 	"github.com/piiguard/piiguard/internal/errtext"
 	"github.com/piiguard/piiguard/internal/fsutil"
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/localkey"
 )
 
 // keysCommands are the subcommands of "piiguard keys".
@@ -71,25 +72,25 @@ func (c *cli) keysInit(ctx context.Context, args []string, stdout, stderr io.Wri
 	passphrase := []byte(secret)
 	defer clear(passphrase)
 	// Refuse a weak passphrase before making any folder for the file.
-	if err := kms.CheckPassphrase(passphrase); err != nil {
+	if err := localkey.CheckPassphrase(passphrase); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("creating the folder of the root key file: %w", err)
 	}
-	d, err := kms.CreateLocalKeyFile(path, passphrase, c.localOptions)
+	d, err := localkey.Create(path, passphrase, c.localOptions)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
 	fmt.Fprintf(stdout, "created root key file %s (root key ID %s)\n", path, d.KeyID())
-	use := url.URL{Scheme: kms.SchemeLocal, Path: filepath.ToSlash(path), RawQuery: url.Values{"passphrase_env": {env}}.Encode()}
+	use := url.URL{Scheme: localkey.Scheme, Path: filepath.ToSlash(path), RawQuery: url.Values{"passphrase_env": {env}}.Encode()}
 	fmt.Fprintf(stdout, "use it with: -root '%s'\nkeep the passphrase in your secret manager: without it the key file, and every key under it, is lost\n", use.String())
 	return nil
 }
 
 // parseLocalURI checks a local: root key URI for keys init and returns its
-// path and passphrase variable. It applies the rules of kms.LocalOpener and
+// path and passphrase variable. It applies the rules of localkey.Opener and
 // never quotes the URI.
 func parseLocalURI(uri string) (path, env string, err error) {
 	bad := func(reason string) error { return usagef("-root for keys init %s", reason) }
@@ -97,7 +98,7 @@ func parseLocalURI(uri string) (path, env string, err error) {
 	switch {
 	case perr != nil:
 		return "", "", bad("is not a valid URI")
-	case u.Scheme != kms.SchemeLocal:
+	case u.Scheme != localkey.Scheme:
 		return "", "", bad("must be a local:///PATH?passphrase_env=VAR URI: keys init only creates local key files")
 	case u.User != nil:
 		return "", "", bad("must not carry user information")

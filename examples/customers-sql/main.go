@@ -29,6 +29,7 @@ import (
 	"github.com/piiguard/piiguard/access"
 	"github.com/piiguard/piiguard/audit"
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 	"github.com/piiguard/piiguard/pii"
 )
 
@@ -75,7 +76,7 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 // demoKeyring returns an in-memory key ring with the keysets the Protector
 // uses.
 func demoKeyring(ctx context.Context) (*kms.Keyring, error) {
-	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{Name: "demo-root"})
+	root := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{Name: "demo-root"})
 	kr, err := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{Audit: audit.Discard})
 	if err != nil {
 		return nil, err

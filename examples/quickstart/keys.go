@@ -14,6 +14,7 @@ import (
 
 	"github.com/piiguard/piiguard/audit"
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/localkey"
 	"github.com/piiguard/piiguard/kms/sqlstore"
 	"github.com/piiguard/piiguard/pii"
 )
@@ -133,10 +134,10 @@ func openKeys(ctx context.Context, out, errOut io.Writer, dataDir string, stored
 	var drv kms.Driver
 	if first {
 		fmt.Fprintf(out, "first run: creating root key file %s (argon2id + AES-256-GCM) and key store %s\n", rootPath, storePath)
-		drv, err = kms.CreateLocalKeyFile(rootPath, pass, kms.LocalOptions{})
+		drv, err = localkey.Create(rootPath, pass, localkey.Options{})
 	} else {
 		fmt.Fprintf(out, "opening root key file %s and key store %s, made on an earlier run\n", rootPath, storePath)
-		drv, err = kms.OpenLocalKeyFile(rootPath, pass, kms.LocalOptions{})
+		drv, err = localkey.Open(rootPath, pass, localkey.Options{})
 	}
 	if err != nil {
 		return nil, err

@@ -9,6 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
+	"github.com/piiguard/piiguard/kms/localkey"
 	"github.com/piiguard/piiguard/kms/multi"
 )
 
@@ -35,9 +37,9 @@ func TestMigrationLocalToMultiBackend(t *testing.T) {
 		var backends []multi.Backend
 		for _, site := range []string{"site1", "site2"} {
 			path := filepath.Join(dir, site+".key")
-			d, err := kms.OpenLocalKeyFile(path, []byte(testPassphrase), kms.LocalOptions{})
+			d, err := localkey.Open(path, []byte(testPassphrase), localkey.Options{})
 			if err != nil {
-				d, err = kms.CreateLocalKeyFile(path, []byte(testPassphrase), kms.LocalOptions{InsecureFastKDFForTests: true})
+				d, err = localkey.Create(path, []byte(testPassphrase), localkey.Options{InsecureFastKDFForTests: true})
 			}
 			require.NoError(t, err)
 			backends = append(backends, multi.Backend{Name: site, Driver: d})
@@ -81,7 +83,7 @@ func TestMigrationChainLocalToLocalToMulti(t *testing.T) {
 	d2, _ := localRoot(t, dir, "second")
 	r1 := kms.NewRootKey(d1, fastRetries("first"))
 	r2 := kms.NewRootKey(d2, fastRetries("second"))
-	md, err := multi.New([]multi.Backend{{Name: "a", Driver: kms.NewInsecureMemoryDriver()}, {Name: "b", Driver: kms.NewInsecureMemoryDriver()}}, multi.Options{})
+	md, err := multi.New([]multi.Backend{{Name: "a", Driver: insecuremem.NewDriver()}, {Name: "b", Driver: insecuremem.NewDriver()}}, multi.Options{})
 	require.NoError(t, err)
 	r3 := kms.NewRootKey(md, fastRetries("third"))
 	for _, r := range []*kms.RootKey{r1, r2, r3} {

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 	"github.com/piiguard/piiguard/kms/kmstest"
 	"github.com/piiguard/piiguard/kms/multi"
 )
@@ -124,7 +125,7 @@ func TestOutageKeyChangesFailCleanly(t *testing.T) {
 
 	// Moving to another root key needs the old one to unwrap: it fails,
 	// and no record names the new root.
-	other := kms.NewRootKey(kms.NewInsecureMemoryDriver(), fastRetries("other-root"))
+	other := kms.NewRootKey(insecuremem.NewDriver(), fastRetries("other-root"))
 	defer other.Close()
 	_, err = kms.NewAdmin(f.kr).Rewrap(ctx, other)
 	assert.ErrorIs(t, err, kms.ErrUnavailable, "rewrap from a root that is down")
@@ -167,7 +168,7 @@ func TestOutageOfTheNewRootDuringRewrap(t *testing.T) {
 	before, err := f.store.ListKeysets(ctx)
 	require.NoError(t, err)
 
-	target := kmstest.NewCountingDriver(kms.NewInsecureMemoryDriver())
+	target := kmstest.NewCountingDriver(insecuremem.NewDriver())
 	newRoot := kms.NewRootKey(target, fastRetries("new-root"))
 	defer newRoot.Close()
 	target.SetUnavailable(true)

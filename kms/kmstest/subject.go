@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 )
 
 // RunSubjectRewrap runs a rotation of the subject keyset to its end over
@@ -19,7 +20,7 @@ import (
 func RunSubjectRewrap(t *testing.T, store kms.Store) {
 	t.Helper()
 	ctx := t.Context()
-	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{Name: "kmstest-subjects"})
+	root := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{Name: "kmstest-subjects"})
 	t.Cleanup(func() { root.Close() })
 	kr, err := kms.NewKeyring(root, store, kms.KeyringOptions{})
 	require.NoError(t, err)

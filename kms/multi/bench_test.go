@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 	"github.com/piiguard/piiguard/kms/multi"
 )
 
@@ -55,7 +56,7 @@ func benchDrivers(b *testing.B) map[string]kms.Driver {
 	if err != nil {
 		b.Fatal(err)
 	}
-	single := kms.NewInsecureMemoryDriver()
+	single := insecuremem.NewDriver()
 	b.Cleanup(func() { seq.Close(); par.Close(); single.Close() })
 	return map[string]kms.Driver{"multi-2": seq, "multi-2-parallel": par, "memory-1": single}
 }

@@ -6,6 +6,7 @@ import (
 	"log"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 	"github.com/piiguard/piiguard/kms/kmstest"
 	"github.com/piiguard/piiguard/kms/multi"
 )
@@ -15,8 +16,8 @@ import (
 // KMS; CountingDriver simulates the outage.)
 func Example() {
 	ctx := context.Background()
-	hsm := kmstest.NewCountingDriver(kms.NewInsecureMemoryDriver())
-	cloud := kmstest.NewCountingDriver(kms.NewInsecureMemoryDriver())
+	hsm := kmstest.NewCountingDriver(insecuremem.NewDriver())
+	cloud := kmstest.NewCountingDriver(insecuremem.NewDriver())
 	d, err := multi.New([]multi.Backend{
 		{Name: "hsm", Driver: hsm},
 		{Name: "cloud", Driver: cloud},

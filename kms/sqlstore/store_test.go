@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 	"github.com/piiguard/piiguard/kms/kmstest"
 	"github.com/piiguard/piiguard/kms/sqlstore"
 )
@@ -236,7 +237,7 @@ func TestDeleteKeysetUndoesARestore(t *testing.T) {
 	s, err := sqlstore.OpenSQLite(filepath.Join(t.TempDir(), "keys.db"))
 	require.NoError(t, err)
 	defer s.Close()
-	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{})
+	root := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{})
 	kr, err := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
 	require.NoError(t, err)
 	for _, n := range []string{"a", "b"} {
@@ -267,7 +268,7 @@ func TestSQLiteSubjectRewrap(t *testing.T) {
 func TestSchemaV1StoreMigratesAndIsAdopted(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "keys.db")
-	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{Name: "root"})
+	root := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{Name: "root"})
 	defer root.Close()
 	s, err := sqlstore.OpenSQLite(path)
 	require.NoError(t, err)

@@ -1,4 +1,4 @@
-package kms_test
+package localkey_test
 
 import (
 	"strings"
@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/localkey"
 )
 
 func TestCheckPassphraseRefusesWeakPassphrases(t *testing.T) {
@@ -32,7 +33,7 @@ func TestCheckPassphraseRefusesWeakPassphrases(t *testing.T) {
 			if name != "nil" {
 				b = []byte(p)
 			}
-			err := kms.CheckPassphrase(b)
+			err := localkey.CheckPassphrase(b)
 			assert.ErrorIs(t, err, kms.ErrWeakPassphrase)
 			assert.Equal(t, kms.CodeWeakPassphrase, kms.ErrorCode(err))
 			if p != "" {
@@ -51,6 +52,6 @@ func TestCheckPassphraseAcceptsReasonablePassphrases(t *testing.T) {
 		"пароль-надёжный",
 		"\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8\xf7\xf6\xf5\xf5", // not UTF-8: bytes count
 	} {
-		assert.NoError(t, kms.CheckPassphrase([]byte(p)), "%q", p)
+		assert.NoError(t, localkey.CheckPassphrase([]byte(p)), "%q", p)
 	}
 }

@@ -1,4 +1,4 @@
-package kms_test
+package localkey_test
 
 import (
 	"bytes"
@@ -20,6 +20,7 @@ import (
 
 	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/kms/kmstest"
+	"github.com/piiguard/piiguard/kms/localkey"
 )
 
 const (
@@ -29,7 +30,7 @@ const (
 	secretPassphrase = "S3CRET-PASSPHRASE-do-not-leak"
 )
 
-var fastKDF = kms.LocalOptions{InsecureFastKDFForTests: true}
+var fastKDF = localkey.Options{InsecureFastKDFForTests: true}
 
 // golden reads the golden vectors' passphrase and root key.
 func golden(t testing.TB) (passphrase, rootKey []byte) {
@@ -53,11 +54,11 @@ func TestLocalDriverConformance(t *testing.T) {
 	kmstest.RunDriverTests(t, kmstest.HarnessFuncs{
 		// The golden file: a known root key, so the suite can look for it.
 		New: func(context.Context) (kms.Driver, error) {
-			return kms.OpenLocalKeyFile(goldenKeyFile, passphrase, kms.LocalOptions{})
+			return localkey.Open(goldenKeyFile, passphrase, localkey.Options{})
 		},
 		NewOther: func(context.Context) (kms.Driver, error) {
 			path := filepath.Join(dir, fmt.Sprintf("other-%d.key", n.Add(1)))
-			return kms.CreateLocalKeyFile(path, []byte(secretPassphrase), fastKDF)
+			return localkey.Create(path, []byte(secretPassphrase), fastKDF)
 		},
 		Secret: [][]byte{rootKey, passphrase, []byte(secretPassphrase)},
 	})
@@ -65,7 +66,7 @@ func TestLocalDriverConformance(t *testing.T) {
 
 func TestCreateLocalKeyFileThenOpenSameKey(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "root.key")
-	created, err := kms.CreateLocalKeyFile(path, []byte(testPassphrase), fastKDF)
+	created, err := localkey.Create(path, []byte(testPassphrase), fastKDF)
 	require.NoError(t, err)
 	defer created.Close()
 	assert.Equal(t, path, created.Path())
@@ -77,7 +78,7 @@ func TestCreateLocalKeyFileThenOpenSameKey(t *testing.T) {
 		assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "key file mode")
 	}
 
-	opened, err := kms.OpenLocalKeyFile(path, []byte(testPassphrase), kms.LocalOptions{})
+	opened, err := localkey.Open(path, []byte(testPassphrase), localkey.Options{})
 	require.NoError(t, err)
 	defer opened.Close()
 	assert.Equal(t, created.KeyID(), opened.KeyID())
@@ -92,7 +93,7 @@ func TestCreateLocalKeyFileThenOpenSameKey(t *testing.T) {
 
 func TestCreateLocalKeyFileWritesDocumentedFormat(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "root.key")
-	d, err := kms.CreateLocalKeyFile(path, []byte(testPassphrase), kms.LocalOptions{}) // default cost
+	d, err := localkey.Create(path, []byte(testPassphrase), localkey.Options{}) // default cost
 	require.NoError(t, err)
 	defer d.Close()
 	data, err := os.ReadFile(path)
@@ -116,7 +117,7 @@ func TestCreateLocalKeyFileWritesDocumentedFormat(t *testing.T) {
 	assert.Equal(t, 1, f.Version)
 	assert.Equal(t, d.KeyID(), f.KeyID)
 	assert.Equal(t, "argon2id", f.KDF.Name)
-	assert.Equal(t, kms.DefaultKDFParams(), kms.KDFParams{Time: f.KDF.Time, MemoryKiB: f.KDF.MemoryKiB, Threads: f.KDF.Threads})
+	assert.Equal(t, localkey.DefaultKDFParams(), localkey.KDFParams{Time: f.KDF.Time, MemoryKiB: f.KDF.MemoryKiB, Threads: f.KDF.Threads})
 	assert.Len(t, f.KDF.Salt, 16)
 	assert.Len(t, f.Nonce, 12)
 	assert.Len(t, f.SealedKey, 48)
@@ -125,7 +126,7 @@ func TestCreateLocalKeyFileWritesDocumentedFormat(t *testing.T) {
 func TestCreateLocalKeyFileRefusesToOverwrite(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "root.key")
 	require.NoError(t, os.WriteFile(path, []byte("precious"), 0o600))
-	_, err := kms.CreateLocalKeyFile(path, []byte(testPassphrase), fastKDF)
+	_, err := localkey.Create(path, []byte(testPassphrase), fastKDF)
 	require.ErrorIs(t, err, kms.ErrAlreadyExists)
 	assert.Contains(t, err.Error(), path)
 	data, err := os.ReadFile(path)
@@ -141,7 +142,7 @@ func TestCreateLocalKeyFileConcurrentCreatorsOneWins(t *testing.T) {
 	var won, lost atomic.Int64
 	for range n {
 		wg.Go(func() {
-			d, err := kms.CreateLocalKeyFile(path, []byte(testPassphrase), fastKDF)
+			d, err := localkey.Create(path, []byte(testPassphrase), fastKDF)
 			switch {
 			case err == nil:
 				won.Add(1)
@@ -164,7 +165,7 @@ func TestCreateLocalKeyFileRefusesWeakPassphrase(t *testing.T) {
 	dir := t.TempDir()
 	for _, p := range []string{"", "short", "aaaaaaaaaaaaaaaa", "abcdefghijklmnop"} {
 		path := filepath.Join(dir, "root.key")
-		_, err := kms.CreateLocalKeyFile(path, []byte(p), fastKDF)
+		_, err := localkey.Create(path, []byte(p), fastKDF)
 		require.ErrorIs(t, err, kms.ErrWeakPassphrase, "%q", p)
 		_, statErr := os.Stat(path)
 		assert.True(t, os.IsNotExist(statErr), "no file is written for a refused passphrase")
@@ -173,18 +174,18 @@ func TestCreateLocalKeyFileRefusesWeakPassphrase(t *testing.T) {
 
 func TestCreateLocalKeyFileValidatesOptions(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "root.key")
-	for name, opts := range map[string]kms.LocalOptions{
-		"cost below minimum":       {KDF: kms.KDFParams{Time: 1, MemoryKiB: 19 << 10}},
-		"memory below minimum":     {KDF: kms.KDFParams{Time: 10, MemoryKiB: 1024}},
-		"memory above reader max":  {KDF: kms.KDFParams{MemoryKiB: 2 << 20}},
-		"time above reader max":    {KDF: kms.KDFParams{Time: 11}},
-		"threads above reader max": {KDF: kms.KDFParams{Threads: 65}},
-		"fast and explicit KDF":    {KDF: kms.KDFParams{Time: 3}, InsecureFastKDFForTests: true},
+	for name, opts := range map[string]localkey.Options{
+		"cost below minimum":       {KDF: localkey.KDFParams{Time: 1, MemoryKiB: 19 << 10}},
+		"memory below minimum":     {KDF: localkey.KDFParams{Time: 10, MemoryKiB: 1024}},
+		"memory above reader max":  {KDF: localkey.KDFParams{MemoryKiB: 2 << 20}},
+		"time above reader max":    {KDF: localkey.KDFParams{Time: 11}},
+		"threads above reader max": {KDF: localkey.KDFParams{Threads: 65}},
+		"fast and explicit KDF":    {KDF: localkey.KDFParams{Time: 3}, InsecureFastKDFForTests: true},
 	} {
-		_, err := kms.CreateLocalKeyFile(path, []byte(testPassphrase), opts)
+		_, err := localkey.Create(path, []byte(testPassphrase), opts)
 		assert.ErrorIs(t, err, kms.ErrInvalidArgument, name)
 	}
-	_, err := kms.CreateLocalKeyFile("", []byte(testPassphrase), fastKDF)
+	_, err := localkey.Create("", []byte(testPassphrase), fastKDF)
 	assert.ErrorIs(t, err, kms.ErrInvalidArgument, "empty path")
 	_, err = os.Stat(path)
 	assert.True(t, os.IsNotExist(err))
@@ -192,26 +193,26 @@ func TestCreateLocalKeyFileValidatesOptions(t *testing.T) {
 
 func TestCreateLocalKeyFileInMissingDirectoryIsNotFound(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "no", "such", "dir", "root.key")
-	_, err := kms.CreateLocalKeyFile(path, []byte(testPassphrase), fastKDF)
+	_, err := localkey.Create(path, []byte(testPassphrase), fastKDF)
 	require.ErrorIs(t, err, kms.ErrNotFound)
 	assert.Contains(t, err.Error(), path)
 }
 
 func TestOpenLocalKeyFileWrongPassphrase(t *testing.T) {
 	wrong := []byte("S3CRET-WRONG-PASSPHRASE")
-	_, err := kms.OpenLocalKeyFile(goldenKeyFile, wrong, kms.LocalOptions{})
+	_, err := localkey.Open(goldenKeyFile, wrong, localkey.Options{})
 	require.ErrorIs(t, err, kms.ErrWrongPassphrase)
 	assert.Equal(t, kms.CodeWrongPassphrase, kms.ErrorCode(err))
 	assert.Contains(t, err.Error(), goldenKeyFile, "the error names the file")
 	assert.NotContains(t, err.Error(), "S3CRET")
 
-	_, err = kms.OpenLocalKeyFile(goldenKeyFile, nil, kms.LocalOptions{})
+	_, err = localkey.Open(goldenKeyFile, nil, localkey.Options{})
 	require.ErrorIs(t, err, kms.ErrWrongPassphrase)
 }
 
 func TestOpenLocalKeyFileMissingIsNotFound(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "root.key")
-	_, err := kms.OpenLocalKeyFile(path, []byte(testPassphrase), kms.LocalOptions{})
+	_, err := localkey.Open(path, []byte(testPassphrase), localkey.Options{})
 	require.ErrorIs(t, err, kms.ErrNotFound)
 	assert.Contains(t, err.Error(), path)
 	_, err = os.Stat(path)
@@ -235,14 +236,14 @@ func TestOpenLocalKeyFileCorruptOrNewer(t *testing.T) {
 	} {
 		path := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".key")
 		require.NoError(t, os.WriteFile(path, tc.data, 0o600))
-		_, err := kms.OpenLocalKeyFile(path, passphrase, kms.LocalOptions{})
+		_, err := localkey.Open(path, passphrase, localkey.Options{})
 		assert.ErrorIs(t, err, tc.want, name)
 		if err != nil {
 			assert.Contains(t, err.Error(), path, "%s: the error names the file", name)
 		}
 	}
 
-	_, err = kms.OpenLocalKeyFile(dir, passphrase, kms.LocalOptions{})
+	_, err = localkey.Open(dir, passphrase, localkey.Options{})
 	assert.ErrorIs(t, err, kms.ErrCorrupt, "a directory is not a key file")
 }
 
@@ -256,7 +257,7 @@ func TestOpenLocalKeyFileNeverWrites(t *testing.T) {
 	before, err := os.Stat(path)
 	require.NoError(t, err)
 
-	d, err := kms.OpenLocalKeyFile(path, passphrase, kms.LocalOptions{})
+	d, err := localkey.Open(path, passphrase, localkey.Options{})
 	require.NoError(t, err)
 	require.NoError(t, d.Close())
 
@@ -274,7 +275,7 @@ func TestOpenLocalKeyFileNeverWrites(t *testing.T) {
 
 func TestLocalDriverRevealsNoSecretWhenFormatted(t *testing.T) {
 	passphrase, rootKey := golden(t)
-	d, err := kms.OpenLocalKeyFile(goldenKeyFile, passphrase, kms.LocalOptions{})
+	d, err := localkey.Open(goldenKeyFile, passphrase, localkey.Options{})
 	require.NoError(t, err)
 	defer d.Close()
 
@@ -292,5 +293,5 @@ func TestLocalDriverRevealsNoSecretWhenFormatted(t *testing.T) {
 		assert.NotContains(t, f, hex.EncodeToString(rootKey)[:12])
 		assert.NotContains(t, f, fmt.Sprint(rootKey)[:12])
 	}
-	assert.Equal(t, fmt.Sprintf("kms.LocalDriver(%q, key_id=%s)", goldenKeyFile, d.KeyID()), d.String())
+	assert.Equal(t, fmt.Sprintf("localkey.Driver(%q, key_id=%s)", goldenKeyFile, d.KeyID()), d.String())
 }

@@ -1,4 +1,4 @@
-package kms
+package localkey
 
 // Root key file format, version 1.
 //
@@ -47,19 +47,20 @@ package kms
 // JSON, an unknown or repeated member, a missing member, bad base64, a
 // wrong length, or KDF parameters out of bounds (time 1–10, threads 1–64,
 // memory_kib from 8×threads to 1 GiB, so that a hostile file cannot make a
-// reader spend unbounded memory or time) make the file ErrCorrupt; a version
-// above 1 makes it ErrUnsupportedVersion. A passphrase that does not open
+// reader spend unbounded memory or time) make the file kms.ErrCorrupt; a
+// version above 1 makes it kms.ErrUnsupportedVersion. A passphrase that does not open
 // sealed_key (or a file whose authenticated parts were changed) gives
-// ErrWrongPassphrase. Each error names the file.
+// kms.ErrWrongPassphrase. Each error names the file.
 //
-// The root key wraps data keys (LocalDriver.Wrap) as
+// The root key wraps data keys (Driver.Wrap) as
 //
 //	0x01 || key_id[0:4] || nonce (12 bytes) || AES-256-GCM ciphertext and tag
 //
 // with the first 5 bytes prepended to the caller's associated data, so a
 // ciphertext made under another root key, or with another format byte, does
-// not open. Nonces are random; one root key wraps far fewer than 2^32
-// values in practice (one per keyset write).
+// not open (kms/internal/rootcipher, shared with kms/insecuremem). Nonces
+// are random; one root key wraps far fewer than 2^32 values in practice
+// (one per keyset write).
 
 import (
 	"bytes"
@@ -74,6 +75,9 @@ import (
 	"strconv"
 
 	"golang.org/x/crypto/argon2"
+
+	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/internal/rootcipher"
 )
 
 const (
@@ -83,8 +87,8 @@ const (
 	// maxKeyFileSize bounds what is read from a key file.
 	maxKeyFileSize = 64 << 10
 
-	rootKeySize   = 32
-	keyIDSize     = 16
+	rootKeySize   = rootcipher.KeySize
+	keyIDSize     = rootcipher.KeyIDSize
 	kdfSaltSize   = 16 // written; 16 to 64 bytes are read
 	minSaltSize   = 16
 	maxSaltSize   = 64
@@ -108,7 +112,7 @@ type KDFParams struct {
 	Threads uint8
 }
 
-// DefaultKDFParams returns the cost CreateLocalKeyFile uses by default:
+// DefaultKDFParams returns the cost Create uses by default:
 // 3 passes over 64 MiB with 4 threads, the second recommended setting of
 // RFC 9106 (section 4), for machines where 2 GiB is too much.
 func DefaultKDFParams() KDFParams { return defaultKDFParams }
@@ -162,14 +166,14 @@ type kdfJSON struct {
 
 var b64 = base64.StdEncoding.Strict()
 
-// errCorrupt returns a parse error wrapping ErrCorrupt; the caller adds
+// errCorrupt returns a parse error wrapping kms.ErrCorrupt; the caller adds
 // the file name.
 func errCorrupt(reason string) error {
-	return fmt.Errorf("%s: %w", reason, ErrCorrupt)
+	return fmt.Errorf("%s: %w", reason, kms.ErrCorrupt)
 }
 
-// parseKeyFile parses and validates a root key file. Errors wrap ErrCorrupt
-// or ErrUnsupportedVersion, and name neither the file nor any of its bytes.
+// parseKeyFile parses and validates a root key file. Errors wrap
+// kms.ErrCorrupt or kms.ErrUnsupportedVersion, and name neither the file nor any of its bytes.
 func parseKeyFile(data []byte) (*keyFile, error) {
 	if len(data) > maxKeyFileSize {
 		return nil, errCorrupt("larger than 64 KiB")
@@ -196,7 +200,7 @@ func parseKeyFile(data []byte) (*keyFile, error) {
 	case isDecimal(v) && v != "0":
 		// Any positive integer, even one too large for an int, is a
 		// version from the future.
-		return nil, fmt.Errorf("version %.20s: %w", v, ErrUnsupportedVersion)
+		return nil, fmt.Errorf("version %.20s: %w", v, kms.ErrUnsupportedVersion)
 	default:
 		return nil, errCorrupt("missing or malformed version")
 	}
@@ -298,7 +302,7 @@ func (kf *keyFile) marshal() []byte {
 	}
 	out, err := json.MarshalIndent(w, "", "  ")
 	if err != nil {
-		panic("kms: encoding a root key file: " + err.Error()) // cannot happen: plain strings and numbers
+		panic("localkey: encoding a root key file: " + err.Error()) // cannot happen: plain strings and numbers
 	}
 	return append(out, '\n')
 }
@@ -326,11 +330,11 @@ func (kf *keyFile) kekAEAD(passphrase []byte) cipher.AEAD {
 	defer clear(kek)
 	block, err := aes.NewCipher(kek)
 	if err != nil {
-		panic("kms: " + err.Error()) // cannot happen: 32-byte key
+		panic("localkey: " + err.Error()) // cannot happen: 32-byte key
 	}
 	aead, err := cipher.NewGCM(block)
 	if err != nil {
-		panic("kms: " + err.Error()) // cannot happen: standard nonce and tag sizes
+		panic("localkey: " + err.Error()) // cannot happen: standard nonce and tag sizes
 	}
 	return aead
 }
@@ -341,11 +345,11 @@ func (kf *keyFile) seal(passphrase, rootKey []byte) {
 	kf.sealedKey = kf.kekAEAD(passphrase).Seal(nil, kf.nonce, rootKey, kf.associatedData())
 }
 
-// open returns the root key, or an error wrapping ErrWrongPassphrase.
+// open returns the root key, or an error wrapping kms.ErrWrongPassphrase.
 func (kf *keyFile) open(passphrase []byte) ([]byte, error) {
 	key, err := kf.kekAEAD(passphrase).Open(nil, kf.nonce, kf.sealedKey, kf.associatedData())
 	if err != nil {
-		return nil, fmt.Errorf("the passphrase does not open it (or it was altered): %w", ErrWrongPassphrase)
+		return nil, fmt.Errorf("the passphrase does not open it (or it was altered): %w", kms.ErrWrongPassphrase)
 	}
 	return key, nil
 }
@@ -427,5 +431,5 @@ func isLowerHex(s string) bool {
 
 // errKeyFile names the file in an error from parseKeyFile or open.
 func errKeyFile(path string, err error) error {
-	return fmt.Errorf("kms: root key file %q: %w", path, err)
+	return fmt.Errorf("localkey: root key file %q: %w", path, err)
 }

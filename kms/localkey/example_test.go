@@ -1,4 +1,4 @@
-package kms_test
+package localkey_test
 
 import (
 	"context"
@@ -9,11 +9,13 @@ import (
 	"strings"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
+	"github.com/piiguard/piiguard/kms/localkey"
 )
 
 // Create a root key file protected by a passphrase, then open it again, as
 // a service does at every start.
-func ExampleCreateLocalKeyFile() {
+func ExampleCreate() {
 	dir, err := os.MkdirTemp("", "piiguard-example-")
 	if err != nil {
 		panic(err)
@@ -22,9 +24,9 @@ func ExampleCreateLocalKeyFile() {
 	path := filepath.Join(dir, "root.key")
 	passphrase := []byte("correct horse battery staple") // read it from a secret store, not from code
 
-	// Once, at installation. The zero LocalOptions use the default argon2id
+	// Once, at installation. The zero Options use the default argon2id
 	// cost (3 passes over 64 MiB).
-	created, err := kms.CreateLocalKeyFile(path, passphrase, kms.LocalOptions{})
+	created, err := localkey.Create(path, passphrase, localkey.Options{})
 	if err != nil {
 		panic(err)
 	}
@@ -36,7 +38,7 @@ func ExampleCreateLocalKeyFile() {
 	created.Close()
 
 	// At every start.
-	d, err := kms.OpenLocalKeyFile(path, passphrase, kms.LocalOptions{})
+	d, err := localkey.Open(path, passphrase, localkey.Options{})
 	if err != nil {
 		panic(err)
 	}
@@ -45,9 +47,9 @@ func ExampleCreateLocalKeyFile() {
 	fmt.Printf("unwrapped %q, err %v\n", plaintext, err)
 
 	// The file is never overwritten, and a wrong passphrase is refused.
-	_, err = kms.CreateLocalKeyFile(path, passphrase, kms.LocalOptions{})
+	_, err = localkey.Create(path, passphrase, localkey.Options{})
 	fmt.Println("create again:", errors.Is(err, kms.ErrAlreadyExists))
-	_, err = kms.OpenLocalKeyFile(path, []byte("Tr0ub4dor&3-guess"), kms.LocalOptions{})
+	_, err = localkey.Open(path, []byte("Tr0ub4dor&3-guess"), localkey.Options{})
 	fmt.Println("wrong passphrase:", errors.Is(err, kms.ErrWrongPassphrase))
 	// Output:
 	// unwrapped "a data key", err <nil>
@@ -58,7 +60,7 @@ func ExampleCreateLocalKeyFile() {
 // Open a root key by URI. The passphrase comes from the environment variable
 // the URI names, never from the URI itself; create=true makes the key file
 // on first use.
-func ExampleURLMux_OpenRootKey() {
+func ExampleOpenRootKey() {
 	dir, err := os.MkdirTemp("", "piiguard-example-")
 	if err != nil {
 		panic(err)
@@ -71,9 +73,8 @@ func ExampleURLMux_OpenRootKey() {
 		path = "/" + path // Windows: local:///C:/...
 	}
 
-	var mux kms.URLMux // the zero value knows "local" and "insecure-memory"
 	ctx := context.Background()
-	rk, err := mux.OpenRootKey(ctx, "local://"+path+"?passphrase_env=PIIGUARD_ROOT_PASSPHRASE&create=true")
+	rk, err := localkey.OpenRootKey(ctx, "local://"+path+"?passphrase_env=PIIGUARD_ROOT_PASSPHRASE&create=true")
 	if err != nil {
 		panic(err)
 	}
@@ -81,18 +82,49 @@ func ExampleURLMux_OpenRootKey() {
 	fmt.Println("name:", strings.Replace(rk.Name(), path, "/…/root.key", 1))
 
 	// Secrets in the URI are refused.
-	_, err = mux.OpenRootKey(ctx, "local://"+path+"?passphrase=hunter2hunter2")
+	_, err = localkey.OpenRootKey(ctx, "local://"+path+"?passphrase=hunter2hunter2")
 	fmt.Println("passphrase in URI:", errors.Is(err, kms.ErrInvalidArgument))
+	// Output:
+	// name: local:///…/root.key
+	// passphrase in URI: true
+}
 
-	// For tests and demos only: a key that lives in memory.
+// An application whose root key may live in several backends registers
+// each on a URLMux of its own: the zero URLMux knows no scheme.
+func ExampleOpener() {
+	dir, err := os.MkdirTemp("", "piiguard-example-")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	os.Setenv("PIIGUARD_ROOT_PASSPHRASE", "correct horse battery staple")
+	defer os.Unsetenv("PIIGUARD_ROOT_PASSPHRASE")
+	path := filepath.ToSlash(filepath.Join(dir, "root.key"))
+	if !strings.HasPrefix(path, "/") {
+		path = "/" + path // Windows: local:///C:/...
+	}
+
+	var mux kms.URLMux
+	mux.Register(localkey.Scheme, &localkey.Opener{})
+	mux.Register(insecuremem.Scheme, insecuremem.Opener{}) // tests and demos only: a key that lives in memory
+	fmt.Println("schemes:", mux.Schemes())
+
+	ctx := context.Background()
+	rk, err := mux.OpenRootKey(ctx, "local://"+path+"?passphrase_env=PIIGUARD_ROOT_PASSPHRASE&create=true")
+	if err != nil {
+		panic(err)
+	}
+	defer rk.Close()
 	demo, err := mux.OpenRootKey(ctx, "insecure-memory://demo")
 	if err != nil {
 		panic(err)
 	}
 	defer demo.Close()
 	fmt.Println("name:", demo.Name())
+	_, err = mux.OpenRootKey(ctx, "awskms://alias/app")
+	fmt.Println("not registered:", errors.Is(err, kms.ErrUnknownScheme))
 	// Output:
-	// name: local:///…/root.key
-	// passphrase in URI: true
+	// schemes: [insecure-memory local]
 	// name: insecure-memory://demo
+	// not registered: true
 }

@@ -1,8 +1,10 @@
-package kms
+package localkey
 
 import (
 	"fmt"
 	"unicode/utf8"
+
+	"github.com/piiguard/piiguard/kms"
 )
 
 // Passphrase policy for new root key files.
@@ -11,7 +13,7 @@ import (
 // passphrases that are obviously guessable, so that a mistake in a
 // deployment script (an empty variable, "changeme", "aaaaaaaaaaaa") fails at
 // creation instead of protecting the root key with nothing. A passphrase is
-// refused, with an error wrapping ErrWeakPassphrase, when
+// refused, with an error wrapping kms.ErrWeakPassphrase, when
 //
 //   - it is empty;
 //   - it has fewer than MinPassphraseChars characters (UTF-8 characters; a
@@ -38,15 +40,15 @@ const (
 
 // CheckPassphrase reports whether passphrase meets the policy for new root
 // key files (see MinPassphraseChars). It returns nil, or an error wrapping
-// ErrWeakPassphrase that says which rule failed and never contains the
-// passphrase. CreateLocalKeyFile calls it; command-line tools can call it
+// kms.ErrWeakPassphrase that says which rule failed and never contains
+// the passphrase. Create calls it; command-line tools can call it
 // before asking for the passphrase a second time.
 func CheckPassphrase(passphrase []byte) error {
 	reason := weakness(passphrase)
 	if reason == "" {
 		return nil
 	}
-	return fmt.Errorf("kms: passphrase refused: %s: %w", reason, ErrWeakPassphrase)
+	return fmt.Errorf("localkey: passphrase refused: %s: %w", reason, kms.ErrWeakPassphrase)
 }
 
 // weakness returns why passphrase is refused, or "" if it is not.

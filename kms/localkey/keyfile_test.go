@@ -1,4 +1,4 @@
-package kms
+package localkey
 
 import (
 	"bytes"
@@ -15,12 +15,15 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/internal/rootcipher"
 )
 
 // Golden root key file, version 1. Regenerate (only when the format
 // changes on purpose, with a new version) with
 //
-//	PIIGUARD_UPDATE_GOLDEN=1 go test -run TestKeyFileGoldenV1 ./kms/
+//	PIIGUARD_UPDATE_GOLDEN=1 go test -run TestKeyFileGoldenV1 ./kms/localkey/
 const (
 	goldenKeyFile = "testdata/rootkey-v1.json"
 	goldenVectors = "testdata/rootkey-v1-vectors.json"
@@ -81,7 +84,7 @@ func TestKeyFileGoldenV1(t *testing.T) {
 	})
 
 	t.Run("OpensAndUnwraps", func(t *testing.T) {
-		d, err := OpenLocalKeyFile(goldenKeyFile, []byte(v.Passphrase), LocalOptions{})
+		d, err := Open(goldenKeyFile, []byte(v.Passphrase), Options{})
 		require.NoError(t, err)
 		defer d.Close()
 		assert.Equal(t, v.KeyID, d.KeyID())
@@ -108,7 +111,7 @@ func TestKeyFileGoldenV1(t *testing.T) {
 func writeGoldenV1(t *testing.T) {
 	kf, rootKey := goldenKeyFileV1([]byte(goldenPassphrase))
 	require.NoError(t, os.WriteFile(goldenKeyFile, kf.marshal(), 0o644))
-	c := newRootCipher(kf.keyID, bytes.Clone(rootKey), "golden")
+	c := rootcipher.New(kf.keyID, bytes.Clone(rootKey), "golden")
 	v := goldenVectorsJSON{
 		Comment: "Test vectors for " + filepath.Base(goldenKeyFile) + ", a version 1 root key file made " +
 			"with the insecure fast KDF setting. The passphrase and root key are public: they protect nothing. " +
@@ -124,7 +127,7 @@ func writeGoldenV1(t *testing.T) {
 		{"data key: 0123456789abcdef0123456789abcdef", "piiguard:keyset=customers"},
 		{strings.Repeat("golden plaintext ", 20), "piiguard:keyset=tokens:version=2"},
 	} {
-		ct, err := c.wrap(context.Background(), []byte(in.pt), []byte(in.ad))
+		ct, err := c.Wrap(context.Background(), []byte(in.pt), []byte(in.ad))
 		require.NoError(t, err)
 		v.Wraps = append(v.Wraps, struct {
 			PlaintextHex      string `json:"plaintext_hex"`
@@ -165,49 +168,49 @@ func TestKeyFileParseRejectsMalformed(t *testing.T) {
 		mutate func(m map[string]any)
 		want   error
 	}{
-		{"unknown format", func(m map[string]any) { m["format"] = "age" }, ErrCorrupt},
-		{"format missing", func(m map[string]any) { delete(m, "format") }, ErrCorrupt},
-		{"format not a string", func(m map[string]any) { m["format"] = 1 }, ErrCorrupt},
-		{"version 2", func(m map[string]any) { m["version"] = 2 }, ErrUnsupportedVersion},
-		{"version 2 with new members", func(m map[string]any) { m["version"] = 2; m["new"] = true }, ErrUnsupportedVersion},
-		{"huge version", func(m map[string]any) { m["version"] = json.Number("123456789012345678901234567890") }, ErrUnsupportedVersion},
-		{"version 0", func(m map[string]any) { m["version"] = 0 }, ErrCorrupt},
-		{"version -1", func(m map[string]any) { m["version"] = -1 }, ErrCorrupt},
-		{"version 1.0", func(m map[string]any) { m["version"] = json.Number("1.0") }, ErrCorrupt},
-		{"version string", func(m map[string]any) { m["version"] = "1" }, ErrCorrupt},
-		{"version missing", func(m map[string]any) { delete(m, "version") }, ErrCorrupt},
-		{"unknown member", func(m map[string]any) { m["comment"] = "hi" }, ErrCorrupt},
-		{"member in other case", func(m map[string]any) { m["Nonce"] = m["nonce"]; delete(m, "nonce") }, ErrCorrupt},
-		{"key_id missing", func(m map[string]any) { delete(m, "key_id") }, ErrCorrupt},
-		{"key_id short", func(m map[string]any) { m["key_id"] = "abcd" }, ErrCorrupt},
-		{"key_id upper case", func(m map[string]any) { m["key_id"] = strings.ToUpper(m["key_id"].(string)) }, ErrCorrupt},
-		{"key_id null", func(m map[string]any) { m["key_id"] = nil }, ErrCorrupt},
-		{"kdf missing", func(m map[string]any) { delete(m, "kdf") }, ErrCorrupt},
-		{"kdf null", func(m map[string]any) { m["kdf"] = nil }, ErrCorrupt},
-		{"kdf not argon2id", func(m map[string]any) { kdf(m)["name"] = "scrypt" }, ErrCorrupt},
-		{"kdf unknown member", func(m map[string]any) { kdf(m)["pepper"] = 1 }, ErrCorrupt},
-		{"kdf time 0", func(m map[string]any) { kdf(m)["time"] = 0 }, ErrCorrupt},
-		{"kdf time absurd", func(m map[string]any) { kdf(m)["time"] = 1 << 31 }, ErrCorrupt},
-		{"kdf time negative", func(m map[string]any) { kdf(m)["time"] = -3 }, ErrCorrupt},
-		{"kdf time fractional", func(m map[string]any) { kdf(m)["time"] = 1.5 }, ErrCorrupt},
-		{"kdf memory 100 GiB", func(m map[string]any) { kdf(m)["memory_kib"] = 100 << 20 }, ErrCorrupt},
-		{"kdf memory overflows uint32", func(m map[string]any) { kdf(m)["memory_kib"] = int64(1) << 40 }, ErrCorrupt},
-		{"kdf memory below 8 KiB per thread", func(m map[string]any) { kdf(m)["memory_kib"] = 7 }, ErrCorrupt},
-		{"kdf threads 0", func(m map[string]any) { kdf(m)["threads"] = 0 }, ErrCorrupt},
-		{"kdf threads 256", func(m map[string]any) { kdf(m)["threads"] = 256 }, ErrCorrupt},
-		{"kdf threads 65", func(m map[string]any) { kdf(m)["threads"] = 65; kdf(m)["memory_kib"] = 1024 }, ErrCorrupt},
-		{"salt short", func(m map[string]any) { kdf(m)["salt"] = b64of(15) }, ErrCorrupt},
-		{"salt long", func(m map[string]any) { kdf(m)["salt"] = b64of(65) }, ErrCorrupt},
-		{"salt bad base64", func(m map[string]any) { kdf(m)["salt"] = "!!!!" + b64of(16) }, ErrCorrupt},
-		{"salt unpadded", func(m map[string]any) { kdf(m)["salt"] = strings.TrimRight(b64of(16), "=") }, ErrCorrupt},
-		{"nonce short", func(m map[string]any) { m["nonce"] = b64of(11) }, ErrCorrupt},
-		{"nonce missing", func(m map[string]any) { delete(m, "nonce") }, ErrCorrupt},
-		{"sealed_key short", func(m map[string]any) { m["sealed_key"] = b64of(47) }, ErrCorrupt},
-		{"sealed_key long", func(m map[string]any) { m["sealed_key"] = b64of(49) }, ErrCorrupt},
+		{"unknown format", func(m map[string]any) { m["format"] = "age" }, kms.ErrCorrupt},
+		{"format missing", func(m map[string]any) { delete(m, "format") }, kms.ErrCorrupt},
+		{"format not a string", func(m map[string]any) { m["format"] = 1 }, kms.ErrCorrupt},
+		{"version 2", func(m map[string]any) { m["version"] = 2 }, kms.ErrUnsupportedVersion},
+		{"version 2 with new members", func(m map[string]any) { m["version"] = 2; m["new"] = true }, kms.ErrUnsupportedVersion},
+		{"huge version", func(m map[string]any) { m["version"] = json.Number("123456789012345678901234567890") }, kms.ErrUnsupportedVersion},
+		{"version 0", func(m map[string]any) { m["version"] = 0 }, kms.ErrCorrupt},
+		{"version -1", func(m map[string]any) { m["version"] = -1 }, kms.ErrCorrupt},
+		{"version 1.0", func(m map[string]any) { m["version"] = json.Number("1.0") }, kms.ErrCorrupt},
+		{"version string", func(m map[string]any) { m["version"] = "1" }, kms.ErrCorrupt},
+		{"version missing", func(m map[string]any) { delete(m, "version") }, kms.ErrCorrupt},
+		{"unknown member", func(m map[string]any) { m["comment"] = "hi" }, kms.ErrCorrupt},
+		{"member in other case", func(m map[string]any) { m["Nonce"] = m["nonce"]; delete(m, "nonce") }, kms.ErrCorrupt},
+		{"key_id missing", func(m map[string]any) { delete(m, "key_id") }, kms.ErrCorrupt},
+		{"key_id short", func(m map[string]any) { m["key_id"] = "abcd" }, kms.ErrCorrupt},
+		{"key_id upper case", func(m map[string]any) { m["key_id"] = strings.ToUpper(m["key_id"].(string)) }, kms.ErrCorrupt},
+		{"key_id null", func(m map[string]any) { m["key_id"] = nil }, kms.ErrCorrupt},
+		{"kdf missing", func(m map[string]any) { delete(m, "kdf") }, kms.ErrCorrupt},
+		{"kdf null", func(m map[string]any) { m["kdf"] = nil }, kms.ErrCorrupt},
+		{"kdf not argon2id", func(m map[string]any) { kdf(m)["name"] = "scrypt" }, kms.ErrCorrupt},
+		{"kdf unknown member", func(m map[string]any) { kdf(m)["pepper"] = 1 }, kms.ErrCorrupt},
+		{"kdf time 0", func(m map[string]any) { kdf(m)["time"] = 0 }, kms.ErrCorrupt},
+		{"kdf time absurd", func(m map[string]any) { kdf(m)["time"] = 1 << 31 }, kms.ErrCorrupt},
+		{"kdf time negative", func(m map[string]any) { kdf(m)["time"] = -3 }, kms.ErrCorrupt},
+		{"kdf time fractional", func(m map[string]any) { kdf(m)["time"] = 1.5 }, kms.ErrCorrupt},
+		{"kdf memory 100 GiB", func(m map[string]any) { kdf(m)["memory_kib"] = 100 << 20 }, kms.ErrCorrupt},
+		{"kdf memory overflows uint32", func(m map[string]any) { kdf(m)["memory_kib"] = int64(1) << 40 }, kms.ErrCorrupt},
+		{"kdf memory below 8 KiB per thread", func(m map[string]any) { kdf(m)["memory_kib"] = 7 }, kms.ErrCorrupt},
+		{"kdf threads 0", func(m map[string]any) { kdf(m)["threads"] = 0 }, kms.ErrCorrupt},
+		{"kdf threads 256", func(m map[string]any) { kdf(m)["threads"] = 256 }, kms.ErrCorrupt},
+		{"kdf threads 65", func(m map[string]any) { kdf(m)["threads"] = 65; kdf(m)["memory_kib"] = 1024 }, kms.ErrCorrupt},
+		{"salt short", func(m map[string]any) { kdf(m)["salt"] = b64of(15) }, kms.ErrCorrupt},
+		{"salt long", func(m map[string]any) { kdf(m)["salt"] = b64of(65) }, kms.ErrCorrupt},
+		{"salt bad base64", func(m map[string]any) { kdf(m)["salt"] = "!!!!" + b64of(16) }, kms.ErrCorrupt},
+		{"salt unpadded", func(m map[string]any) { kdf(m)["salt"] = strings.TrimRight(b64of(16), "=") }, kms.ErrCorrupt},
+		{"nonce short", func(m map[string]any) { m["nonce"] = b64of(11) }, kms.ErrCorrupt},
+		{"nonce missing", func(m map[string]any) { delete(m, "nonce") }, kms.ErrCorrupt},
+		{"sealed_key short", func(m map[string]any) { m["sealed_key"] = b64of(47) }, kms.ErrCorrupt},
+		{"sealed_key long", func(m map[string]any) { m["sealed_key"] = b64of(49) }, kms.ErrCorrupt},
 		{"sealed_key url base64", func(m map[string]any) {
 			m["sealed_key"] = base64.URLEncoding.EncodeToString(bytes.Repeat([]byte{0xfb}, 48))
-		}, ErrCorrupt},
-		{"sealed_key number", func(m map[string]any) { m["sealed_key"] = 5 }, ErrCorrupt},
+		}, kms.ErrCorrupt},
+		{"sealed_key number", func(m map[string]any) { m["sealed_key"] = 5 }, kms.ErrCorrupt},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -222,33 +225,33 @@ func TestKeyFileParseRejectsMalformed(t *testing.T) {
 		data string
 		want error
 	}{
-		"empty":          {"", ErrCorrupt},
-		"null":           {"null", ErrCorrupt},
-		"array":          {"[]", ErrCorrupt},
-		"string":         {`"piiguard.rootkey"`, ErrCorrupt},
-		"empty object":   {"{}", ErrCorrupt},
-		"truncated":      {"", ErrCorrupt}, // filled below
-		"trailing data":  {"", ErrCorrupt}, // filled below
-		"duplicate":      {"", ErrCorrupt}, // filled below
-		"too large":      {`{"format":"piiguard.rootkey","version":1,"pad":"` + strings.Repeat("x", maxKeyFileSize) + `"}`, ErrCorrupt},
-		"not JSON":       {"format=piiguard.rootkey", ErrCorrupt},
-		"nested deeply":  {`{"format":"piiguard.rootkey","version":1,"x":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + "}", ErrCorrupt},
-		"future version": {`{"format":"piiguard.rootkey","version":7,"whatever":{}}`, ErrUnsupportedVersion},
+		"empty":          {"", kms.ErrCorrupt},
+		"null":           {"null", kms.ErrCorrupt},
+		"array":          {"[]", kms.ErrCorrupt},
+		"string":         {`"piiguard.rootkey"`, kms.ErrCorrupt},
+		"empty object":   {"{}", kms.ErrCorrupt},
+		"truncated":      {"", kms.ErrCorrupt}, // filled below
+		"trailing data":  {"", kms.ErrCorrupt}, // filled below
+		"duplicate":      {"", kms.ErrCorrupt}, // filled below
+		"too large":      {`{"format":"piiguard.rootkey","version":1,"pad":"` + strings.Repeat("x", maxKeyFileSize) + `"}`, kms.ErrCorrupt},
+		"not JSON":       {"format=piiguard.rootkey", kms.ErrCorrupt},
+		"nested deeply":  {`{"format":"piiguard.rootkey","version":1,"x":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + "}", kms.ErrCorrupt},
+		"future version": {`{"format":"piiguard.rootkey","version":7,"whatever":{}}`, kms.ErrUnsupportedVersion},
 	}
 	golden, err := os.ReadFile(goldenKeyFile)
 	require.NoError(t, err)
 	raw["truncated"] = struct {
 		data string
 		want error
-	}{string(golden[:len(golden)/2]), ErrCorrupt}
+	}{string(golden[:len(golden)/2]), kms.ErrCorrupt}
 	raw["trailing data"] = struct {
 		data string
 		want error
-	}{string(golden) + "{}", ErrCorrupt}
+	}{string(golden) + "{}", kms.ErrCorrupt}
 	raw["duplicate"] = struct {
 		data string
 		want error
-	}{strings.Replace(string(golden), `"version": 1,`, `"version": 1, "version": 1,`, 1), ErrCorrupt}
+	}{strings.Replace(string(golden), `"version": 1,`, `"version": 1, "version": 1,`, 1), kms.ErrCorrupt}
 	for name, tc := range raw {
 		t.Run(name, func(t *testing.T) {
 			_, err := parseKeyFile([]byte(tc.data))
@@ -280,7 +283,7 @@ func TestKeyFileHeaderIsAuthenticated(t *testing.T) {
 			parsed, err := parseKeyFile(kf.marshal())
 			require.NoError(t, err, "the mutated file must stay well formed")
 			_, err = parsed.open([]byte(goldenPassphrase))
-			require.ErrorIs(t, err, ErrWrongPassphrase)
+			require.ErrorIs(t, err, kms.ErrWrongPassphrase)
 		})
 	}
 
@@ -289,7 +292,7 @@ func TestKeyFileHeaderIsAuthenticated(t *testing.T) {
 	kf, _ := goldenKeyFileV1([]byte(goldenPassphrase))
 	kf.keyID[15] ^= 0x40
 	_, err = kf.open([]byte(goldenPassphrase))
-	require.ErrorIs(t, err, ErrWrongPassphrase)
+	require.ErrorIs(t, err, kms.ErrWrongPassphrase)
 }
 
 func TestKeyFileMarshalParseRoundTrip(t *testing.T) {
@@ -299,50 +302,45 @@ func TestKeyFileMarshalParseRoundTrip(t *testing.T) {
 	assert.Equal(t, kf, parsed)
 }
 
+// TestLocalDriverCloseZeroesKey: Close closes the driver's cipher, which
+// zeroes the root key (kms/internal/rootcipher's TestCloseZeroesKey).
 func TestLocalDriverCloseZeroesKey(t *testing.T) {
-	d, err := OpenLocalKeyFile(goldenKeyFile, []byte(goldenPassphrase), LocalOptions{})
+	d, err := Open(goldenKeyFile, []byte(goldenPassphrase), Options{})
 	require.NoError(t, err)
-	key := d.c.key
-	require.Len(t, key, rootKeySize)
 	require.NoError(t, d.Close())
-	assert.Equal(t, make([]byte, rootKeySize), key, "Close must zero the root key")
-	assert.Nil(t, d.c.key)
+	_, err = d.c.Wrap(context.Background(), []byte("x"), nil)
+	require.ErrorIs(t, err, kms.ErrClosed, "the cipher is closed, and its key zeroed")
 	require.NoError(t, d.Close())
-}
-
-func TestInsecureMemoryDriverCloseZeroesKey(t *testing.T) {
-	d := NewInsecureMemoryDriver()
-	key := d.c.key
-	require.Len(t, key, rootKeySize)
-	require.NoError(t, d.Close())
-	assert.Equal(t, make([]byte, rootKeySize), key)
 }
 
 // TestLocalWrapFormat pins the wrap format: version byte, key check,
 // nonce, tag, and the header in the associated data.
 func TestLocalWrapFormat(t *testing.T) {
-	d, err := OpenLocalKeyFile(goldenKeyFile, []byte(goldenPassphrase), LocalOptions{})
+	d, err := Open(goldenKeyFile, []byte(goldenPassphrase), Options{})
 	require.NoError(t, err)
 	defer d.Close()
 	ctx := context.Background()
 	ct, err := d.Wrap(ctx, []byte("abc"), []byte("ad"))
 	require.NoError(t, err)
+	const wrapOverhead = 1 + 4 + 12 + 16 // format byte, key check, nonce, tag
 	require.Len(t, ct, wrapOverhead+3)
-	assert.Equal(t, byte(wrapFormatV1), ct[0])
-	assert.Equal(t, d.c.keyID[:4], ct[1:5])
+	assert.Equal(t, byte(0x01), ct[0])
+	keyID, err := hex.DecodeString(d.KeyID())
+	require.NoError(t, err)
+	assert.Equal(t, keyID[:4], ct[1:5])
 
 	// A version byte other than 1 is refused before decryption.
 	bad := bytes.Clone(ct)
 	bad[0] = 2
 	_, err = d.Unwrap(ctx, bad, []byte("ad"))
-	require.ErrorIs(t, err, ErrInvalidCiphertext)
+	require.ErrorIs(t, err, kms.ErrInvalidCiphertext)
 	assert.Contains(t, err.Error(), "unknown format byte")
 
 	// A ciphertext of another key is named as such.
 	bad = bytes.Clone(ct)
 	bad[1] ^= 1
 	_, err = d.Unwrap(ctx, bad, []byte("ad"))
-	require.ErrorIs(t, err, ErrInvalidCiphertext)
+	require.ErrorIs(t, err, kms.ErrInvalidCiphertext)
 	assert.Contains(t, err.Error(), "another root key")
-	assert.True(t, errors.Is(err, ErrInvalidCiphertext))
+	assert.True(t, errors.Is(err, kms.ErrInvalidCiphertext))
 }

@@ -1,4 +1,4 @@
-package kms_test
+package insecuremem_test
 
 import (
 	"context"
@@ -10,11 +10,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 	"github.com/piiguard/piiguard/kms/kmstest"
 )
 
 func newMemoryDriver(context.Context) (kms.Driver, error) {
-	return kms.NewInsecureMemoryDriver(), nil
+	return insecuremem.NewDriver(), nil
 }
 
 func TestInsecureMemoryDriverConformance(t *testing.T) {
@@ -22,12 +23,12 @@ func TestInsecureMemoryDriverConformance(t *testing.T) {
 }
 
 func TestInsecureMemoryDriverKeysAreIndependent(t *testing.T) {
-	a, b := kms.NewInsecureMemoryDriver(), kms.NewInsecureMemoryDriver()
+	a, b := insecuremem.NewDriver(), insecuremem.NewDriver()
 	defer a.Close()
 	defer b.Close()
 	assert.NotEqual(t, a.KeyID(), b.KeyID())
 	assert.Len(t, a.KeyID(), 32)
-	assert.Equal(t, "kms.InsecureMemoryDriver(key_id="+a.KeyID()+")", fmt.Sprintf("%#v", a))
+	assert.Equal(t, "insecuremem.Driver(key_id="+a.KeyID()+")", fmt.Sprintf("%#v", a))
 }
 
 func TestCountingDriverConformance(t *testing.T) {
@@ -40,7 +41,7 @@ func TestCountingDriverConformance(t *testing.T) {
 
 func TestCountingDriverCountsCalls(t *testing.T) {
 	ctx := context.Background()
-	c := kmstest.NewCountingDriver(kms.NewInsecureMemoryDriver())
+	c := kmstest.NewCountingDriver(insecuremem.NewDriver())
 	ct, err := c.Wrap(ctx, []byte("k"), nil)
 	require.NoError(t, err)
 	for range 3 {
@@ -61,7 +62,7 @@ func TestCountingDriverCountsCalls(t *testing.T) {
 
 func TestCountingDriverSimulatesOutage(t *testing.T) {
 	ctx := context.Background()
-	c := kmstest.NewCountingDriver(kms.NewInsecureMemoryDriver())
+	c := kmstest.NewCountingDriver(insecuremem.NewDriver())
 	rk := kms.NewRootKey(c, kms.RootKeyOptions{Name: "counted", MaxAttempts: 3, BaseDelay: time.Millisecond})
 	defer rk.Close()
 	ct, err := rk.Wrap(ctx, []byte("k"), nil)
@@ -86,4 +87,27 @@ func TestCountingDriverSimulatesOutage(t *testing.T) {
 	c.FailWith(nil)
 	_, err = rk.Wrap(ctx, []byte("k"), nil)
 	require.NoError(t, err)
+}
+
+// TestOpenerOpensANewKeyPerURI: the scheme, registered, opens a new random
+// key at every open, named by the URI (its scheme in lower case).
+func TestOpenerOpensANewKeyPerURI(t *testing.T) {
+	var m kms.URLMux
+	m.Register(insecuremem.Scheme, insecuremem.Opener{})
+	a, err := m.OpenRootKey(context.Background(), "INSECURE-MEMORY://demo")
+	require.NoError(t, err)
+	defer a.Close()
+	assert.Equal(t, "insecure-memory://demo", a.Name())
+	b, err := m.OpenRootKey(context.Background(), "insecure-memory://demo")
+	require.NoError(t, err)
+	defer b.Close()
+	ct, err := a.Wrap(context.Background(), []byte("k"), nil)
+	require.NoError(t, err)
+	_, err = b.Unwrap(context.Background(), ct, nil)
+	require.ErrorIs(t, err, kms.ErrInvalidCiphertext, "the same URI, another key")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = m.OpenRootKey(ctx, "insecure-memory://demo")
+	require.ErrorIs(t, err, context.Canceled)
 }

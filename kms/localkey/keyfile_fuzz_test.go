@@ -1,17 +1,19 @@
-package kms
+package localkey
 
 import (
 	"errors"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/piiguard/piiguard/kms"
 )
 
 // FuzzParseKeyFile checks that the key file parser never panics, that it
-// fails only with ErrCorrupt or ErrUnsupportedVersion, and that whatever it
+// fails only with kms.ErrCorrupt or kms.ErrUnsupportedVersion, and that whatever it
 // accepts is within bounds and survives a write and a second read.
 //
-//	go test -run '^$' -fuzz FuzzParseKeyFile -fuzztime 20s ./kms/
+//	go test -run '^$' -fuzz FuzzParseKeyFile -fuzztime 20s ./kms/localkey/
 func FuzzParseKeyFile(f *testing.F) {
 	golden, err := os.ReadFile(goldenKeyFile)
 	if err != nil {
@@ -34,8 +36,8 @@ func FuzzParseKeyFile(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		kf, err := parseKeyFile(data)
 		if err != nil {
-			if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrUnsupportedVersion) {
-				t.Fatalf("error wraps neither ErrCorrupt nor ErrUnsupportedVersion: %v", err)
+			if !errors.Is(err, kms.ErrCorrupt) && !errors.Is(err, kms.ErrUnsupportedVersion) {
+				t.Fatalf("error wraps neither kms.ErrCorrupt nor ErrUnsupportedVersion: %v", err)
 			}
 			if kf != nil {
 				t.Fatal("a key file returned with an error")
