@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 	"github.com/piiguard/piiguard/kms/localkey"
 )
 
@@ -45,7 +46,7 @@ func goldenRoot(t *testing.T) *kms.RootKey {
 func TestBackupGoldenV1(t *testing.T) {
 	root := goldenRoot(t)
 	if os.Getenv("PIIGUARD_UPDATE_GOLDEN") == "1" {
-		kr, err := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
+		kr, err := kms.NewKeyring(root, insecuremem.NewStore(), kms.KeyringOptions{})
 		require.NoError(t, err)
 		_, err = kms.NewAdmin(kr).Create(ctx, "fields", kms.PurposeAEAD)
 		require.NoError(t, err)
@@ -75,7 +76,7 @@ func TestBackupGoldenV1(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(vb, &v))
 
-	kr, err := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
+	kr, err := kms.NewKeyring(root, insecuremem.NewStore(), kms.KeyringOptions{})
 	require.NoError(t, err)
 	rep, err := kms.NewAdmin(kr).VerifyBackup(ctx, bytes.NewReader(data), "backup-v1.json")
 	require.NoError(t, err)

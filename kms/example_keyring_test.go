@@ -17,7 +17,7 @@ func ExampleAdmin_Create() {
 	ctx := context.Background()
 	root := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{Name: "demo"})
 	defer root.Close()
-	kr, err := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
+	kr, err := kms.NewKeyring(root, insecuremem.NewStore(), kms.KeyringOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -42,7 +42,7 @@ func ExampleAdmin_Create() {
 func ExampleAdmin_Rotate() {
 	ctx := context.Background()
 	root := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{})
-	kr, _ := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
+	kr, _ := kms.NewKeyring(root, insecuremem.NewStore(), kms.KeyringOptions{})
 	v1, _ := kms.NewAdmin(kr).Create(ctx, "fields", kms.PurposeAEAD)
 	a, _ := kr.AEAD(ctx, "fields")
 	old, _ := a.Encrypt([]byte("before rotation"), nil)
@@ -79,7 +79,7 @@ func ExampleAdmin_Rotate() {
 func ExampleAdmin_Backup() {
 	ctx := context.Background()
 	root := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{})
-	kr, _ := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
+	kr, _ := kms.NewKeyring(root, insecuremem.NewStore(), kms.KeyringOptions{})
 	_, _ = kms.NewAdmin(kr).Create(ctx, "fields", kms.PurposeAEAD)
 	_, _ = kms.NewAdmin(kr).Create(ctx, "search", kms.PurposePRF)
 	_, _ = kms.NewAdmin(kr).Rotate(ctx, "fields")
@@ -90,7 +90,7 @@ func ExampleAdmin_Backup() {
 	}
 
 	// Disaster: restore into a new, empty store and run the drill.
-	restored, _ := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
+	restored, _ := kms.NewKeyring(root, insecuremem.NewStore(), kms.KeyringOptions{})
 	n, err := kms.NewAdmin(restored).Restore(ctx, &backup, "keys-backup.json")
 	if err != nil {
 		log.Fatal(err)
@@ -109,7 +109,7 @@ func ExampleAdmin_Backup() {
 func ExampleAdmin_DestroySubjectKey() {
 	ctx := context.Background()
 	root := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{})
-	kr, _ := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
+	kr, _ := kms.NewKeyring(root, insecuremem.NewStore(), kms.KeyringOptions{})
 
 	sk, _ := kr.SubjectKey(ctx, "customer-42")
 	ct, _ := sk.Encrypt([]byte("+44 20 7946 0000"), []byte("phone"))
@@ -131,7 +131,7 @@ func ExampleKeyring_LeasePRF() {
 	ctx := context.Background()
 	root := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{Name: "demo"})
 	defer root.Close()
-	kr, err := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
+	kr, err := kms.NewKeyring(root, insecuremem.NewStore(), kms.KeyringOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -165,7 +165,7 @@ func ExampleAdmin_RewrapSubjectKeys() {
 	ctx := context.Background()
 	root := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{Name: "demo"})
 	defer root.Close()
-	kr, err := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
+	kr, err := kms.NewKeyring(root, insecuremem.NewStore(), kms.KeyringOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -197,7 +197,7 @@ func ExampleKeysetRecord_Version() {
 	ctx := context.Background()
 	root := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{Name: "demo"})
 	defer root.Close()
-	store := kms.NewMemoryStore()
+	store := insecuremem.NewStore()
 	kr, err := kms.NewKeyring(root, store, kms.KeyringOptions{})
 	if err != nil {
 		log.Fatal(err)
@@ -224,7 +224,7 @@ func ExampleAdmin_Ensure() {
 	ctx := context.Background()
 	root := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{Name: "demo"})
 	defer root.Close()
-	store := kms.NewMemoryStore()
+	store := insecuremem.NewStore()
 	kr, _ := kms.NewKeyring(root, store, kms.KeyringOptions{})
 	if err := kms.NewAdmin(kr).Ensure(ctx, "fields", kms.PurposeAEAD); err != nil {
 		log.Fatal(err)

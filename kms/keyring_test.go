@@ -73,7 +73,7 @@ func (l *eventLog) actions() []audit.Action {
 type fixture struct {
 	drv   *countingDriver
 	root  *kms.RootKey
-	store *kms.MemoryStore
+	store *insecuremem.Store
 	kr    *kms.Keyring
 	admin *kms.Admin
 	log   *eventLog
@@ -83,7 +83,7 @@ func newFixture(t testing.TB, opts kms.KeyringOptions) *fixture {
 	t.Helper()
 	f := &fixture{
 		drv:   &countingDriver{Driver: insecuremem.NewDriver()},
-		store: kms.NewMemoryStore(),
+		store: insecuremem.NewStore(),
 		log:   &eventLog{},
 	}
 	f.root = kms.NewRootKey(f.drv, kms.RootKeyOptions{Name: "test-root", BaseDelay: time.Millisecond})
@@ -458,7 +458,7 @@ func TestBackupRestoreVerify(t *testing.T) {
 	assert.Equal(t, 2, rep.Keysets)
 	assert.Equal(t, 3, rep.Checked)
 
-	store2 := kms.NewMemoryStore()
+	store2 := insecuremem.NewStore()
 	kr2, err := kms.NewKeyring(f.root, store2, kms.KeyringOptions{})
 	require.NoError(t, err)
 	n, err := kms.NewAdmin(kr2).Restore(ctx, bytes.NewReader(backup), "mem")
@@ -477,7 +477,7 @@ func TestBackupRestoreVerify(t *testing.T) {
 
 	// Another root key cannot verify the backup.
 	other := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{Name: "other"})
-	kr3, _ := kms.NewKeyring(other, kms.NewMemoryStore(), kms.KeyringOptions{})
+	kr3, _ := kms.NewKeyring(other, insecuremem.NewStore(), kms.KeyringOptions{})
 	rep, err = kms.NewAdmin(kr3).VerifyBackup(ctx, bytes.NewReader(backup), "mem")
 	assert.ErrorIs(t, err, kms.ErrVerification)
 	assert.Len(t, rep.Failures, 2)
@@ -492,7 +492,7 @@ func TestRestoreUndoesPartialWrite(t *testing.T) {
 	var buf bytes.Buffer
 	_, err := f.admin.Backup(ctx, &buf)
 	require.NoError(t, err)
-	fs := &failingStore{MemoryStore: kms.NewMemoryStore(), failOn: "c"}
+	fs := &failingStore{Store: insecuremem.NewStore(), failOn: "c"}
 	kr2, _ := kms.NewKeyring(f.root, fs, kms.KeyringOptions{})
 	_, err = kms.NewAdmin(kr2).Restore(ctx, &buf, "mem")
 	assert.ErrorIs(t, err, kms.ErrUnavailable)
@@ -502,7 +502,7 @@ func TestRestoreUndoesPartialWrite(t *testing.T) {
 }
 
 type failingStore struct {
-	*kms.MemoryStore
+	*insecuremem.Store
 	failOn string
 }
 
@@ -510,7 +510,7 @@ func (s *failingStore) PutKeyset(ctx context.Context, rec *kms.KeysetRecord) err
 	if rec.Name == s.failOn {
 		return fmt.Errorf("store write failed: %w", kms.ErrUnavailable)
 	}
-	return s.MemoryStore.PutKeyset(ctx, rec)
+	return s.Store.PutKeyset(ctx, rec)
 }
 
 func TestVerifyDetectsTamperedKeyset(t *testing.T) {

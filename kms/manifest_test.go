@@ -115,7 +115,7 @@ func TestNewRootKeyCannotCreateInAnotherRootsStore(t *testing.T) {
 func TestStoreWithoutManifestIsAdoptedOnlyByItsRootKey(t *testing.T) {
 	f := newFixture(t, kms.KeyringOptions{})
 	require.NoError(t, f.admin.Ensure(ctx, "fields", kms.PurposeAEAD))
-	legacy := &noManifestStore{MemoryStore: f.store} // what an old store looked like
+	legacy := &noManifestStore{Store: f.store} // what an old store looked like
 	legacy.drop()
 
 	wrong, err := kms.NewKeyring(newRoot(t, "test-root"), legacy, kms.KeyringOptions{})
@@ -133,10 +133,10 @@ func TestStoreWithoutManifestIsAdoptedOnlyByItsRootKey(t *testing.T) {
 	assert.Equal(t, []string{"fields", "search"}, m.Keysets, "the adopted store lists what it held")
 }
 
-// noManifestStore wraps a MemoryStore and can forget its manifest, as a
+// noManifestStore wraps a memory store and can forget its manifest, as a
 // store from before manifests.
 type noManifestStore struct {
-	*kms.MemoryStore
+	*insecuremem.Store
 	forgot bool
 }
 
@@ -146,7 +146,7 @@ func (s *noManifestStore) GetManifest(ctx context.Context) (*kms.Manifest, error
 	if s.forgot {
 		return nil, fmt.Errorf("manifest: %w", kms.ErrNotFound)
 	}
-	return s.MemoryStore.GetManifest(ctx)
+	return s.Store.GetManifest(ctx)
 }
 
 func (s *noManifestStore) PutManifest(ctx context.Context, m *kms.Manifest) error {
@@ -154,11 +154,11 @@ func (s *noManifestStore) PutManifest(ctx context.Context, m *kms.Manifest) erro
 		s.forgot = false
 		m.Revision, _ = s.revision(ctx)
 	}
-	return s.MemoryStore.PutManifest(ctx, m)
+	return s.Store.PutManifest(ctx, m)
 }
 
 func (s *noManifestStore) revision(ctx context.Context) (int64, error) {
-	m, err := s.MemoryStore.GetManifest(ctx)
+	m, err := s.Store.GetManifest(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -170,7 +170,7 @@ func (s *noManifestStore) revision(ctx context.Context) (int64, error) {
 func TestManifestSelfHealsAfterACrashBetweenWrites(t *testing.T) {
 	f := newFixture(t, kms.KeyringOptions{})
 	require.NoError(t, f.admin.Ensure(ctx, "a", kms.PurposeAEAD))
-	s := &failManifestStore{MemoryStore: f.store, fail: 1}
+	s := &failManifestStore{Store: f.store, fail: 1}
 	kr, err := kms.NewKeyring(f.root, s, kms.KeyringOptions{})
 	require.NoError(t, err)
 	_, err = kms.NewAdmin(kr).Create(ctx, "b", kms.PurposeAEAD)
@@ -184,7 +184,7 @@ func TestManifestSelfHealsAfterACrashBetweenWrites(t *testing.T) {
 }
 
 type failManifestStore struct {
-	*kms.MemoryStore
+	*insecuremem.Store
 	fail int
 }
 
@@ -193,7 +193,7 @@ func (s *failManifestStore) PutManifest(ctx context.Context, m *kms.Manifest) er
 		s.fail--
 		return fmt.Errorf("disk gone: %w", kms.ErrUnavailable)
 	}
-	return s.MemoryStore.PutManifest(ctx, m)
+	return s.Store.PutManifest(ctx, m)
 }
 
 // TestRestoreIntoAStoreThatLostItsKeysets: the way back from
@@ -237,7 +237,7 @@ func TestRestoreIntoANewStoreWritesItsManifest(t *testing.T) {
 	var backup bytes.Buffer
 	_, err := f.admin.Backup(ctx, &backup)
 	require.NoError(t, err)
-	fresh := kms.NewMemoryStore()
+	fresh := insecuremem.NewStore()
 	kr, err := kms.NewKeyring(f.root, fresh, kms.KeyringOptions{})
 	require.NoError(t, err)
 	_, err = kms.NewAdmin(kr).Restore(ctx, &backup, "backup.json")
@@ -272,7 +272,7 @@ func TestRewrapMovesTheManifestToTheNewRootKey(t *testing.T) {
 func TestRewrapThatFailsOnTheManifestCanBeRunAgain(t *testing.T) {
 	f := newFixture(t, kms.KeyringOptions{})
 	require.NoError(t, f.admin.Ensure(ctx, "fields", kms.PurposeAEAD))
-	s := &failManifestStore{MemoryStore: f.store}
+	s := &failManifestStore{Store: f.store}
 	kr, err := kms.NewKeyring(f.root, s, kms.KeyringOptions{})
 	require.NoError(t, err)
 	to := newRoot(t, "hsm-root")
@@ -345,7 +345,7 @@ func TestWrongRootKeyIsNamedWhenAKeysetDoesNotOpen(t *testing.T) {
 	assert.Contains(t, err.Error(), "another key")
 
 	// Without a manifest (an old store), the plain cause.
-	legacy := &noManifestStore{MemoryStore: f.store}
+	legacy := &noManifestStore{Store: f.store}
 	legacy.drop()
 	kr, err = kms.NewKeyring(newRoot(t, "test-root"), legacy, kms.KeyringOptions{})
 	require.NoError(t, err)

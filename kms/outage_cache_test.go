@@ -53,7 +53,7 @@ func newOutageKeyring(t *testing.T, opts kms.KeyringOptions) (*kms.Keyring, *out
 	d := &outageDriver{Driver: insecuremem.NewDriver(), release: make(chan struct{})}
 	root := kms.NewRootKey(d, kms.RootKeyOptions{Name: "outage", BaseDelay: time.Millisecond})
 	t.Cleanup(func() { root.Close() })
-	kr, err := kms.NewKeyring(root, kms.NewMemoryStore(), opts)
+	kr, err := kms.NewKeyring(root, insecuremem.NewStore(), opts)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = kr.Close() })
 	t.Cleanup(func() { close(d.release) }) // runs first: hangs end before the Closes

@@ -149,7 +149,7 @@ func TestRewrapSubjectKeysSkipsDestroyedAndMovesOtherKeysets(t *testing.T) {
 // A store that cannot list subject keys: no pass, and Destroy refuses the
 // subject keyset's versions, since it cannot check them.
 func TestRewrapSubjectKeysNeedsAListingStore(t *testing.T) {
-	store := plainStore{kms.NewMemoryStore()}
+	store := plainStore{insecuremem.NewStore()}
 	root := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{})
 	defer root.Close()
 	kr, err := kms.NewKeyring(root, store, kms.KeyringOptions{})
@@ -172,8 +172,8 @@ func TestRewrapSubjectKeysNeedsAListingStore(t *testing.T) {
 	require.ErrorIs(t, err, kms.ErrClosed)
 }
 
-// plainStore hides MemoryStore's SubjectKeyRewrapper methods.
-type plainStore struct{ s *kms.MemoryStore }
+// plainStore hides the memory store's SubjectKeyRewrapper methods.
+type plainStore struct{ s *insecuremem.Store }
 
 func (p plainStore) GetKeyset(ctx context.Context, name string) (*kms.KeysetRecord, error) {
 	return p.s.GetKeyset(ctx, name)

@@ -33,7 +33,7 @@ type Customer struct {
 func newKeyring() *kms.Keyring {
 	ctx := context.Background()
 	root := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{})
-	kr, err := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
+	kr, err := kms.NewKeyring(root, insecuremem.NewStore(), kms.KeyringOptions{})
 	if err != nil {
 		panic(err)
 	}

@@ -65,7 +65,7 @@ func newEnv(t testing.TB, opts Options) *testEnv {
 	t.Helper()
 	ctx := context.Background()
 	d := &countingDriver{Driver: insecuremem.NewDriver()}
-	kr, err := kms.NewKeyring(kms.NewRootKey(d, kms.RootKeyOptions{}), kms.NewMemoryStore(), kms.KeyringOptions{})
+	kr, err := kms.NewKeyring(kms.NewRootKey(d, kms.RootKeyOptions{}), insecuremem.NewStore(), kms.KeyringOptions{})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = kr.Close() })
 	require.NoError(t, kms.NewAdmin(kr).Ensure(ctx, DefaultFieldKeyset, kms.PurposeAEAD))

@@ -20,7 +20,7 @@ import (
 // backend (kms.URLMux) and store in production.
 func exampleKeyring() *kms.Keyring {
 	ctx := context.Background()
-	kr, err := kms.NewKeyring(kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{}), kms.NewMemoryStore(), kms.KeyringOptions{})
+	kr, err := kms.NewKeyring(kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{}), insecuremem.NewStore(), kms.KeyringOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}

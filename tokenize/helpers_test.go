@@ -151,7 +151,7 @@ func writeFixedKeys() error {
 // store, with every default keyset of this package created.
 func newKeyring(t testing.TB, opts kms.KeyringOptions) *kms.Keyring {
 	t.Helper()
-	kr, err := kms.NewKeyring(kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{}), kms.NewMemoryStore(), opts)
+	kr, err := kms.NewKeyring(kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{}), insecuremem.NewStore(), opts)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = kr.Close() })
 	for name, p := range map[string]kms.Purpose{

@@ -421,7 +421,7 @@ func TestHMACUsesKeyringLeases(t *testing.T) {
 // reaches the HMAC when this keyring's cache entry expires, as it reaches
 // every other user of the keyring.
 func TestHMACSeesAnotherProcessRotateAfterCacheMaxAge(t *testing.T) {
-	store := kms.NewMemoryStore()
+	store := insecuremem.NewStore()
 	root := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{})
 	t.Cleanup(func() { root.Close() })
 	mine, err := kms.NewKeyring(root, store, kms.KeyringOptions{CacheMaxAge: 50 * time.Millisecond})

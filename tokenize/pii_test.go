@@ -29,7 +29,7 @@ var (
 func newTestKeyring(t testing.TB) *kms.Keyring {
 	t.Helper()
 	ctx := context.Background()
-	kr, err := kms.NewKeyring(kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{}), kms.NewMemoryStore(), kms.KeyringOptions{})
+	kr, err := kms.NewKeyring(kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{}), insecuremem.NewStore(), kms.KeyringOptions{})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = kr.Close() })
 	for name, p := range map[string]kms.Purpose{

@@ -8,6 +8,7 @@ import (
 
 	"github.com/piiguard/piiguard/audit"
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 )
 
 // chainKeysets are the keysets of the key store that hold the keys of the
@@ -196,7 +197,7 @@ func checkAuditLogWithBackup(ctx context.Context, root *kms.RootKey, path string
 }
 
 func checkWithBackup(ctx context.Context, root *kms.RootKey, path string, r io.Reader, name string) (err error) {
-	mem := kms.NewMemoryStore()
+	mem := insecuremem.NewStore()
 	kr, err := kms.NewKeyring(root, mem, kms.KeyringOptions{})
 	if err != nil {
 		return err

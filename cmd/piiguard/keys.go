@@ -16,6 +16,7 @@ import (
 	"github.com/piiguard/piiguard/internal/errtext"
 	"github.com/piiguard/piiguard/internal/fsutil"
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 	"github.com/piiguard/piiguard/kms/localkey"
 )
 
@@ -560,7 +561,7 @@ func (c *cli) keysVerifyBackup(ctx context.Context, args []string, stdout, stder
 	if g.auditPath != "" && g.store == "" {
 		return usagef("-audit needs -store or $%s: the key store keeps the keys of the audit log's chain", envStore)
 	}
-	ctx, s, err := newSession(ctx, g, &openedStore{Store: kms.NewMemoryStore()})
+	ctx, s, err := newSession(ctx, g, &openedStore{Store: insecuremem.NewStore()})
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/piiguard/piiguard/internal/errtext"
 	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/kms/awskms"
+	"github.com/piiguard/piiguard/kms/filestore"
 	"github.com/piiguard/piiguard/kms/gcpkms"
 	"github.com/piiguard/piiguard/kms/insecuremem"
 	"github.com/piiguard/piiguard/kms/localkey"
@@ -135,7 +136,7 @@ func openStore(spec string, mode storeMode) (*openedStore, error) {
 		if err := mustExist(rest, mode, true); err != nil {
 			return nil, err
 		}
-		s, err := kms.NewFileStore(rest)
+		s, err := filestore.Open(rest)
 		if err != nil {
 			return nil, err
 		}

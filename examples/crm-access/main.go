@@ -20,7 +20,7 @@
 //	go run ./examples/crm-access [-dir DIR] [-policy FILE]
 //
 // The keys of this demo live in memory (insecuremem.NewDriver and
-// kms.NewMemoryStore) and die with the process, so the audit log it leaves
+// insecuremem.NewStore) and die with the process, so the audit log it leaves
 // in -dir cannot be verified afterwards. A real service keeps its root key
 // in a KMS and its keysets in a kms.Store: see examples/quickstart.
 package main
@@ -132,7 +132,7 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 // checkpoint signatures.
 func demoKeyring(ctx context.Context) (*kms.Keyring, error) {
 	root := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{Name: "demo-root"})
-	kr, err := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
+	kr, err := kms.NewKeyring(root, insecuremem.NewStore(), kms.KeyringOptions{})
 	if err != nil {
 		return nil, err
 	}

@@ -77,7 +77,7 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 // uses.
 func demoKeyring(ctx context.Context) (*kms.Keyring, error) {
 	root := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{Name: "demo-root"})
-	kr, err := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{Audit: audit.Discard})
+	kr, err := kms.NewKeyring(root, insecuremem.NewStore(), kms.KeyringOptions{Audit: audit.Discard})
 	if err != nil {
 		return nil, err
 	}

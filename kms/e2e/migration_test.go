@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/filestore"
 	"github.com/piiguard/piiguard/kms/insecuremem"
 	"github.com/piiguard/piiguard/kms/localkey"
 	"github.com/piiguard/piiguard/kms/multi"
@@ -26,7 +27,7 @@ func TestMigrationLocalToMultiBackend(t *testing.T) {
 	oldRoot := kms.NewRootKey(oldDriver, fastRetries("local:///old.key"))
 	defer oldRoot.Close()
 	storeDir := filepath.Join(dir, "store")
-	store, err := kms.NewFileStore(storeDir)
+	store, err := filestore.Open(storeDir)
 	require.NoError(t, err)
 	kr, err := kms.NewKeyring(oldRoot, store, kms.KeyringOptions{})
 	require.NoError(t, err)
@@ -65,7 +66,7 @@ func TestMigrationLocalToMultiBackend(t *testing.T) {
 	require.NoError(t, os.Remove(oldPath))
 	restarted := openNewRoot()
 	defer restarted.Close()
-	store2, err := kms.NewFileStore(storeDir)
+	store2, err := filestore.Open(storeDir)
 	require.NoError(t, err)
 	kr2, err := kms.NewKeyring(restarted, store2, kms.KeyringOptions{})
 	require.NoError(t, err)
@@ -89,7 +90,7 @@ func TestMigrationChainLocalToLocalToMulti(t *testing.T) {
 	for _, r := range []*kms.RootKey{r1, r2, r3} {
 		defer r.Close()
 	}
-	store := kms.NewMemoryStore()
+	store := insecuremem.NewStore()
 	kr, err := kms.NewKeyring(r1, store, kms.KeyringOptions{})
 	require.NoError(t, err)
 	c := makeCorpus(t, ctx, kr)

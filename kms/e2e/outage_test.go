@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/filestore"
 	"github.com/piiguard/piiguard/kms/insecuremem"
 	"github.com/piiguard/piiguard/kms/kmstest"
 	"github.com/piiguard/piiguard/kms/multi"
@@ -30,7 +31,7 @@ func newOutageFixture(t *testing.T) *outageFixture {
 	f := &outageFixture{backend: kmstest.NewCountingDriver(d), clock: newClock()}
 	f.root = kms.NewRootKey(f.backend, fastRetries("local-root"))
 	t.Cleanup(func() { _ = f.root.Close() })
-	fs, err := kms.NewFileStore(t.TempDir())
+	fs, err := filestore.Open(t.TempDir())
 	require.NoError(t, err)
 	f.store = &flakyStore{Store: fs}
 	f.kr, err = kms.NewKeyring(f.root, f.store, kms.KeyringOptions{Clock: f.clock.Now})
@@ -251,7 +252,7 @@ func TestOutageOfOneBackendOfAMultiRootKey(t *testing.T) {
 	require.NoError(t, err)
 	root := kms.NewRootKey(d, fastRetries("multi:site1+site2"))
 	defer root.Close()
-	store := kms.NewMemoryStore()
+	store := insecuremem.NewStore()
 	kr, err := kms.NewKeyring(root, store, kms.KeyringOptions{})
 	require.NoError(t, err)
 	c := makeCorpus(t, ctx, kr)

@@ -14,6 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/filestore"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 	"github.com/piiguard/piiguard/kms/kmstest"
 	"github.com/piiguard/piiguard/kms/multi"
 	"github.com/piiguard/piiguard/kms/pkcs11"
@@ -135,7 +137,7 @@ func TestSoftHSMOutage(t *testing.T) {
 	root, err := newMux().OpenRootKey(ctx, hsmURI("outage-root", true))
 	require.NoError(t, err)
 	defer root.Close()
-	store, err := kms.NewFileStore(t.TempDir())
+	store, err := filestore.Open(t.TempDir())
 	require.NoError(t, err)
 	kr, err := kms.NewKeyring(root, store, kms.KeyringOptions{})
 	require.NoError(t, err)
@@ -204,7 +206,7 @@ func TestSoftHSMOutageBehindAMultiBackendRootKey(t *testing.T) {
 	require.NoError(t, err)
 	root := kms.NewRootKey(d, fastRetries("multi:hsm+dr-file"))
 	defer root.Close()
-	store := kms.NewMemoryStore()
+	store := insecuremem.NewStore()
 	kr, err := kms.NewKeyring(root, store, kms.KeyringOptions{})
 	require.NoError(t, err)
 	c := makeCorpus(t, ctx, kr)
@@ -241,7 +243,7 @@ func TestSoftHSMMigrationLocalToHSM(t *testing.T) {
 	local, err := mux.OpenRootKey(ctx, localURI)
 	require.NoError(t, err)
 	storeDir := filepath.Join(dir, "store")
-	store, err := kms.NewFileStore(storeDir)
+	store, err := filestore.Open(storeDir)
 	require.NoError(t, err)
 	kr, err := kms.NewKeyring(local, store, kms.KeyringOptions{})
 	require.NoError(t, err)
@@ -270,7 +272,7 @@ func TestSoftHSMMigrationLocalToHSM(t *testing.T) {
 	hsmAgain, err := newMux().OpenRootKey(ctx, hsmURI("migrated-root", false))
 	require.NoError(t, err)
 	defer hsmAgain.Close()
-	store2, err := kms.NewFileStore(storeDir)
+	store2, err := filestore.Open(storeDir)
 	require.NoError(t, err)
 	kr2, err := kms.NewKeyring(hsmAgain, store2, kms.KeyringOptions{})
 	require.NoError(t, err)
@@ -294,7 +296,7 @@ func TestSoftHSMOutageAfterTheCacheExpired(t *testing.T) {
 	counting := kmstest.NewCountingDriver(hsm)
 	root := kms.NewRootKey(counting, kms.RootKeyOptions{Name: "expiry-root", BaseDelay: 5 * time.Millisecond})
 	defer root.Close()
-	store, err := kms.NewFileStore(t.TempDir())
+	store, err := filestore.Open(t.TempDir())
 	require.NoError(t, err)
 	const maxAge = 300 * time.Millisecond
 	kr, err := kms.NewKeyring(root, store, kms.KeyringOptions{CacheMaxAge: maxAge})

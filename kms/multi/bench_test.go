@@ -70,7 +70,7 @@ func BenchmarkKeyringCachedAEAD(b *testing.B) {
 	}
 	root := kms.NewRootKey(d, kms.RootKeyOptions{Name: "bench-multi"})
 	defer root.Close()
-	kr, err := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
+	kr, err := kms.NewKeyring(root, insecuremem.NewStore(), kms.KeyringOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -29,7 +29,7 @@ func Example() {
 	root := kms.NewRootKey(d, kms.RootKeyOptions{Name: "multi:hsm+cloud"})
 	defer root.Close()
 
-	store := kms.NewMemoryStore()
+	store := insecuremem.NewStore()
 	kr, _ := kms.NewKeyring(root, store, kms.KeyringOptions{})
 	if _, err := kms.NewAdmin(kr).Create(ctx, "fields", kms.PurposeAEAD); err != nil {
 		log.Fatal(err)

@@ -238,7 +238,7 @@ func TestDeleteKeysetUndoesARestore(t *testing.T) {
 	require.NoError(t, err)
 	defer s.Close()
 	root := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{})
-	kr, err := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
+	kr, err := kms.NewKeyring(root, insecuremem.NewStore(), kms.KeyringOptions{})
 	require.NoError(t, err)
 	for _, n := range []string{"a", "b"} {
 		_, err := kms.NewAdmin(kr).Create(ctx, n, kms.PurposeAEAD)

@@ -1,6 +1,6 @@
 //go:build !unix
 
-package kms
+package filestore
 
 import (
 	"errors"

@@ -1,17 +1,17 @@
-package kms
+package filestore
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"time"
 
+	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/kms/internal/format"
 )
 
-// Manifest file format, version 1 (FileStore's DIR/manifest.json; pinned by
-// kms/testdata/manifest-v1.json):
+// Manifest file format, version 1 (the Store's DIR/manifest.json, which
+// holds its kms.Manifest; pinned by testdata/manifest-v1.json):
 //
 //	{
 //	  "format":     "piiguard.store-manifest",
@@ -24,8 +24,8 @@ import (
 //	  "updated":    RFC 3339 time
 //	}
 //
-// Readers refuse unknown fields, a newer version (ErrUnsupportedVersion) and
-// anything malformed (ErrCorrupt).
+// Readers refuse unknown fields, a newer version (kms.ErrUnsupportedVersion)
+// and anything malformed (kms.ErrCorrupt).
 const (
 	manifestFormat  = "piiguard.store-manifest"
 	manifestVersion = 1
@@ -43,8 +43,8 @@ type manifestJSON struct {
 }
 
 // marshalManifest encodes m (with its revision) in the manifest format.
-func marshalManifest(m *Manifest) ([]byte, error) {
-	if err := m.validate(); err != nil {
+func marshalManifest(m *kms.Manifest) ([]byte, error) {
+	if err := validateManifest(m); err != nil {
 		return nil, err
 	}
 	j := manifestJSON{
@@ -59,48 +59,40 @@ func marshalManifest(m *Manifest) ([]byte, error) {
 	return append(b, '\n'), err
 }
 
-// unmarshalManifest decodes the manifest format; errors wrap ErrCorrupt or
-// ErrUnsupportedVersion and never quote the input.
-func unmarshalManifest(data []byte) (*Manifest, error) {
+// unmarshalManifest decodes the manifest format; errors wrap kms.ErrCorrupt
+// or kms.ErrUnsupportedVersion and never quote the input.
+func unmarshalManifest(data []byte) (*kms.Manifest, error) {
 	var head struct {
 		Format  string `json:"format"`
 		Version int    `json:"version"`
 	}
 	if err := json.Unmarshal(data, &head); err != nil {
-		return nil, fmt.Errorf("%w: manifest: %s", ErrCorrupt, format.JSONProblem(err))
+		return nil, fmt.Errorf("%w: manifest: %s", kms.ErrCorrupt, format.JSONProblem(err))
 	}
 	if head.Format != manifestFormat {
-		return nil, fmt.Errorf("%w: not a piiguard store manifest", ErrCorrupt)
+		return nil, fmt.Errorf("%w: not a piiguard store manifest", kms.ErrCorrupt)
 	}
 	if head.Version > manifestVersion {
-		return nil, fmt.Errorf("%w: manifest version %d (this piiguard reads up to %d)", ErrUnsupportedVersion, head.Version, manifestVersion)
+		return nil, fmt.Errorf("%w: manifest version %d (this piiguard reads up to %d)", kms.ErrUnsupportedVersion, head.Version, manifestVersion)
 	}
 	var j manifestJSON
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&j); err != nil {
-		return nil, fmt.Errorf("%w: manifest: %s", ErrCorrupt, format.JSONProblem(err))
+		return nil, fmt.Errorf("%w: manifest: %s", kms.ErrCorrupt, format.JSONProblem(err))
 	}
 	if j.Version < 1 || j.Revision < 1 {
-		return nil, fmt.Errorf("%w: manifest: version and revision must be at least 1", ErrCorrupt)
+		return nil, fmt.Errorf("%w: manifest: version and revision must be at least 1", kms.ErrCorrupt)
 	}
-	m := &Manifest{Revision: j.Revision, RootKey: j.RootKey, RootCheck: j.RootCheck, Keysets: j.Keysets, Created: j.Created, Updated: j.Updated}
-	if err := m.validate(); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
+	m := &kms.Manifest{Revision: j.Revision, RootKey: j.RootKey, RootCheck: j.RootCheck, Keysets: j.Keysets, Created: j.Created, Updated: j.Updated}
+	if err := validateManifest(m); err != nil {
+		return nil, fmt.Errorf("%w: %w", kms.ErrCorrupt, err)
 	}
 	return m, nil
 }
 
-// validate checks the structure of a manifest: a root key and its check,
+// validateManifest checks the structure of m: a root key and its check,
 // and valid keyset names, sorted, without duplicates.
-func (m *Manifest) validate() error {
+func validateManifest(m *kms.Manifest) error {
 	return format.ValidateManifest(m.RootKey, m.RootCheck, m.Keysets)
-}
-
-// clone returns a deep copy of m.
-func (m *Manifest) clone() *Manifest {
-	c := *m
-	c.RootCheck = slices.Clone(m.RootCheck)
-	c.Keysets = slices.Clone(m.Keysets)
-	return &c
 }

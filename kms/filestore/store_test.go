@@ -1,4 +1,4 @@
-package kms_test
+package filestore_test
 
 import (
 	"testing"
@@ -6,17 +6,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/filestore"
 	"github.com/piiguard/piiguard/kms/insecuremem"
 	"github.com/piiguard/piiguard/kms/kmstest"
 )
 
-func TestMemoryStoreConformance(t *testing.T) {
-	kmstest.RunStoreTests(t, func(t *testing.T) kms.Store { return kms.NewMemoryStore() })
-}
-
 func TestFileStoreConformance(t *testing.T) {
 	kmstest.RunStoreTests(t, func(t *testing.T) kms.Store {
-		s, err := kms.NewFileStore(t.TempDir())
+		s, err := filestore.Open(t.TempDir())
 		require.NoError(t, err)
 		return s
 	})
@@ -26,7 +23,7 @@ func TestFileStoresOnOneDirectoryLoseNoRotation(t *testing.T) {
 	dir := t.TempDir()
 	var stores []kms.Store
 	for i := 0; i < 3; i++ {
-		s, err := kms.NewFileStore(dir)
+		s, err := filestore.Open(dir)
 		require.NoError(t, err)
 		stores = append(stores, s)
 	}
@@ -36,7 +33,7 @@ func TestFileStoresOnOneDirectoryLoseNoRotation(t *testing.T) {
 func TestKeyringOnFileStoreSurvivesReopen(t *testing.T) {
 	dir := t.TempDir()
 	root := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{})
-	s, err := kms.NewFileStore(dir)
+	s, err := filestore.Open(dir)
 	require.NoError(t, err)
 	kr, err := kms.NewKeyring(root, s, kms.KeyringOptions{})
 	require.NoError(t, err)
@@ -48,7 +45,7 @@ func TestKeyringOnFileStoreSurvivesReopen(t *testing.T) {
 	require.NoError(t, err)
 	sct, _ := sk.Encrypt([]byte("y"), nil)
 
-	s2, err := kms.NewFileStore(dir)
+	s2, err := filestore.Open(dir)
 	require.NoError(t, err)
 	kr2, err := kms.NewKeyring(root, s2, kms.KeyringOptions{})
 	require.NoError(t, err)
@@ -65,11 +62,7 @@ func TestKeyringOnFileStoreSurvivesReopen(t *testing.T) {
 }
 
 func TestFileStoreSubjectRewrap(t *testing.T) {
-	s, err := kms.NewFileStore(t.TempDir())
+	s, err := filestore.Open(t.TempDir())
 	require.NoError(t, err)
 	kmstest.RunSubjectRewrap(t, s)
-}
-
-func TestMemoryStoreSubjectRewrap(t *testing.T) {
-	kmstest.RunSubjectRewrap(t, kms.NewMemoryStore())
 }

@@ -1,6 +1,7 @@
-package kms_test
+package filestore_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,7 +11,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/filestore"
 )
+
+var ctx = context.Background()
 
 // TestManifestGoldenV1: FileStore reads manifest format version 1 as
 // testdata/manifest-v1.json pins it, and writes it back byte for byte.
@@ -18,7 +22,7 @@ func TestManifestGoldenV1(t *testing.T) {
 	golden, err := os.ReadFile(filepath.Join("testdata", "manifest-v1.json"))
 	require.NoError(t, err)
 	dir := t.TempDir()
-	s, err := kms.NewFileStore(dir)
+	s, err := filestore.Open(dir)
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "manifest.json"), golden, 0o600))
 
@@ -34,7 +38,7 @@ func TestManifestGoldenV1(t *testing.T) {
 	// Written three times (revisions 1 to 3) by another FileStore, it is
 	// the same file, byte for byte.
 	other := t.TempDir()
-	s2, err := kms.NewFileStore(other)
+	s2, err := filestore.Open(other)
 	require.NoError(t, err)
 	for rev := range int64(3) {
 		w := &kms.Manifest{Revision: rev, RootKey: m.RootKey, RootCheck: m.RootCheck, Keysets: m.Keysets, Created: m.Created, Updated: m.Updated}
@@ -64,7 +68,7 @@ func TestManifestFileRefusesDamage(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
-			s, err := kms.NewFileStore(dir)
+			s, err := filestore.Open(dir)
 			require.NoError(t, err)
 			require.NoError(t, os.WriteFile(filepath.Join(dir, "manifest.json"), []byte(tc.data), 0o600))
 			_, err = s.GetManifest(ctx)
@@ -84,7 +88,7 @@ func FuzzManifestFile(f *testing.F) {
 	f.Add([]byte(`{"format":"piiguard.store-manifest","version":1}`))
 	f.Add([]byte(`{}`))
 	dir := f.TempDir()
-	s, err := kms.NewFileStore(dir)
+	s, err := filestore.Open(dir)
 	require.NoError(f, err)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, "manifest.json"), data, 0o600))

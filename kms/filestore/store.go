@@ -1,4 +1,4 @@
-package kms
+package filestore
 
 import (
 	"bytes"
@@ -16,18 +16,20 @@ import (
 	"time"
 
 	"github.com/piiguard/piiguard/internal/fsutil"
+	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/kms/internal/format"
+	"github.com/piiguard/piiguard/kms/internal/storekit"
 )
 
-// FileStore is a Store in a directory, for a single host (several processes
-// on it may share the directory). Layout:
+// Store is a kms.Store in a directory, for a single host (several
+// processes on it may share the directory). Layout:
 //
 //	DIR/keysets/NAME.json            one keyset record (JSON, see below)
 //	DIR/subjects/HH/SHA256.json      one subject key; SHA256 is the hex
 //	                                 SHA-256 of the subject ID, HH its first
 //	                                 two characters (no directory grows huge)
-//	DIR/manifest.json                the store's Manifest (format in
-//	                                 manifestjson.go's comment)
+//	DIR/manifest.json                the store's kms.Manifest (format in
+//	                                 the package documentation)
 //	DIR/.lock                        taken (flock) by every writer
 //
 // Every file is written atomically (temporary file, fsync, rename, fsync of
@@ -38,47 +40,52 @@ import (
 // A keyset file is a JSON object with the fields name, purpose, revision,
 // root_key, wrapped_data_key and encrypted_keyset (base64), versions (id,
 // number, status, primary, created, updated, canary) and created/updated
-// (RFC 3339). A subject file has subject_id, keyset, encrypted_key, created
-// and, once destroyed, destroyed with encrypted_key removed.
-type FileStore struct {
+// (RFC 3339): the keyset object of a key backup, with its revision. A
+// subject file has subject_id, keyset, encrypted_key, created and, once
+// destroyed, destroyed with encrypted_key removed.
+//
+// A Store implements kms.Store and kms.SubjectKeyRewrapper, and can delete
+// a keyset (DeleteKeyset), which kms.Admin.Restore uses to undo a restore
+// that failed half way.
+type Store struct {
 	dir string
 }
 
 var (
-	_ Store               = (*FileStore)(nil)
-	_ SubjectKeyRewrapper = (*FileStore)(nil)
+	_ kms.Store               = (*Store)(nil)
+	_ kms.SubjectKeyRewrapper = (*Store)(nil)
 )
 
-// NewFileStore returns a FileStore over dir, creating its directories
-// (mode 0700) if needed.
-func NewFileStore(dir string) (*FileStore, error) {
+// Open returns a Store over dir, creating its directories (mode 0700) if
+// needed. It fails with an error wrapping kms.ErrUnavailable if it cannot.
+func Open(dir string) (*Store, error) {
 	for _, d := range []string{dir, filepath.Join(dir, "keysets"), filepath.Join(dir, "subjects")} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
-			return nil, fmt.Errorf("kms: file store %q: %w: %w", dir, ErrUnavailable, err)
+			return nil, fmt.Errorf("filestore: file store %q: %w: %w", dir, kms.ErrUnavailable, err)
 		}
 	}
-	return &FileStore{dir: dir}, nil
+	return &Store{dir: dir}, nil
 }
 
 // String names the store's directory.
-func (s *FileStore) String() string { return "kms.FileStore(" + s.dir + ")" }
+func (s *Store) String() string { return "filestore.Store(" + s.dir + ")" }
 
-func (s *FileStore) keysetPath(name string) string {
+func (s *Store) keysetPath(name string) string {
 	return filepath.Join(s.dir, "keysets", name+".json")
 }
 
-func (s *FileStore) subjectPath(subjectID string) string {
+func (s *Store) subjectPath(subjectID string) string {
 	sum := sha256.Sum256([]byte(subjectID))
 	h := hex.EncodeToString(sum[:])
 	return filepath.Join(s.dir, "subjects", h[:2], h+".json")
 }
 
 // lock takes the store's write lock, waiting for it as long as ctx allows.
-func (s *FileStore) lock(ctx context.Context) (func(), error) {
+func (s *Store) lock(ctx context.Context) (func(), error) {
 	for {
 		unlock, busy, err := tryLock(filepath.Join(s.dir, ".lock"))
 		if err != nil {
-			return nil, fmt.Errorf("kms: file store %q: lock: %w: %w", s.dir, ErrUnavailable, err)
+			return nil, fmt.Errorf("filestore: file store %q: lock: %w: %w", s.dir, kms.ErrUnavailable, err)
 		}
 		if !busy {
 			return unlock, nil
@@ -91,48 +98,48 @@ func (s *FileStore) lock(ctx context.Context) (func(), error) {
 	}
 }
 
-func (s *FileStore) readKeyset(name string) (*KeysetRecord, error) {
+func (s *Store) readKeyset(name string) (*kms.KeysetRecord, error) {
 	data, err := os.ReadFile(s.keysetPath(name))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("kms: keyset %q: %w", name, ErrNotFound)
+		return nil, fmt.Errorf("filestore: keyset %q: %w", name, kms.ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("kms: keyset %q: %w: %w", name, ErrUnavailable, err)
+		return nil, fmt.Errorf("filestore: keyset %q: %w: %w", name, kms.ErrUnavailable, err)
 	}
 	var j format.Keyset
 	if err := json.Unmarshal(data, &j); err != nil {
-		return nil, fmt.Errorf("kms: keyset file %q: %w: not valid JSON", s.keysetPath(name), ErrCorrupt)
+		return nil, fmt.Errorf("filestore: keyset file %q: %w: not valid JSON", s.keysetPath(name), kms.ErrCorrupt)
 	}
 	if err := j.Validate(); err != nil {
-		return nil, fmt.Errorf("kms: keyset file %q: %w: %w", s.keysetPath(name), ErrCorrupt, err)
+		return nil, fmt.Errorf("filestore: keyset file %q: %w: %w", s.keysetPath(name), kms.ErrCorrupt, err)
 	}
 	if j.Name != name {
-		return nil, fmt.Errorf("kms: keyset file %q: %w: holds keyset %q", s.keysetPath(name), ErrCorrupt, j.Name)
+		return nil, fmt.Errorf("filestore: keyset file %q: %w: holds keyset %q", s.keysetPath(name), kms.ErrCorrupt, j.Name)
 	}
-	return fromWire(j), nil
+	return storekit.FromWire(j), nil
 }
 
-// GetKeyset implements KeysetStore.
-func (s *FileStore) GetKeyset(ctx context.Context, name string) (*KeysetRecord, error) {
+// GetKeyset implements kms.KeysetStore.
+func (s *Store) GetKeyset(ctx context.Context, name string) (*kms.KeysetRecord, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := validName(name); err != nil {
-		return nil, fmt.Errorf("kms: keyset %q: %w", name, err)
+	if err := format.ValidName(name); err != nil {
+		return nil, fmt.Errorf("filestore: keyset %q: %w", name, err)
 	}
 	return s.readKeyset(name)
 }
 
-// ListKeysets implements KeysetStore.
-func (s *FileStore) ListKeysets(ctx context.Context) ([]*KeysetRecord, error) {
+// ListKeysets implements kms.KeysetStore.
+func (s *Store) ListKeysets(ctx context.Context) ([]*kms.KeysetRecord, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	entries, err := os.ReadDir(filepath.Join(s.dir, "keysets"))
 	if err != nil {
-		return nil, fmt.Errorf("kms: file store %q: %w: %w", s.dir, ErrUnavailable, err)
+		return nil, fmt.Errorf("filestore: file store %q: %w: %w", s.dir, kms.ErrUnavailable, err)
 	}
-	var out []*KeysetRecord
+	var out []*kms.KeysetRecord
 	for _, e := range entries {
 		name, ok := strings.CutSuffix(e.Name(), ".json")
 		if !ok || e.IsDir() {
@@ -148,13 +155,13 @@ func (s *FileStore) ListKeysets(ctx context.Context) ([]*KeysetRecord, error) {
 	return out, nil
 }
 
-// PutKeyset implements KeysetStore.
-func (s *FileStore) PutKeyset(ctx context.Context, rec *KeysetRecord) error {
+// PutKeyset implements kms.KeysetStore.
+func (s *Store) PutKeyset(ctx context.Context, rec *kms.KeysetRecord) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := validName(rec.Name); err != nil {
-		return fmt.Errorf("kms: keyset %q: %w", rec.Name, err)
+	if err := format.ValidName(rec.Name); err != nil {
+		return fmt.Errorf("filestore: keyset %q: %w", rec.Name, err)
 	}
 	unlock, err := s.lock(ctx)
 	if err != nil {
@@ -163,37 +170,37 @@ func (s *FileStore) PutKeyset(ctx context.Context, rec *KeysetRecord) error {
 	defer unlock()
 	cur, err := s.readKeyset(rec.Name)
 	exists := err == nil
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	if err != nil && !errors.Is(err, kms.ErrNotFound) {
 		return err
 	}
 	switch {
 	case rec.Revision == 0 && exists:
-		return fmt.Errorf("kms: keyset %q: %w", rec.Name, ErrAlreadyExists)
+		return fmt.Errorf("filestore: keyset %q: %w", rec.Name, kms.ErrAlreadyExists)
 	case rec.Revision != 0 && !exists:
-		return fmt.Errorf("kms: keyset %q: revision %d of a keyset that does not exist: %w", rec.Name, rec.Revision, ErrConflict)
+		return fmt.Errorf("filestore: keyset %q: revision %d of a keyset that does not exist: %w", rec.Name, rec.Revision, kms.ErrConflict)
 	case exists && cur.Revision != rec.Revision:
-		return fmt.Errorf("kms: keyset %q: revision %d is stale: %w", rec.Name, rec.Revision, ErrConflict)
+		return fmt.Errorf("filestore: keyset %q: revision %d is stale: %w", rec.Name, rec.Revision, kms.ErrConflict)
 	}
-	j := toWire(rec)
+	j := storekit.ToWire(rec)
 	j.Revision = rec.Revision + 1
 	if err := j.Validate(); err != nil {
-		return fmt.Errorf("kms: keyset %q: %w: %w", rec.Name, ErrInvalidArgument, err)
+		return fmt.Errorf("filestore: keyset %q: %w: %w", rec.Name, kms.ErrInvalidArgument, err)
 	}
 	data, err := json.MarshalIndent(j, "", "  ")
 	if err != nil {
-		return fmt.Errorf("kms: keyset %q: %w: %w", rec.Name, ErrBackend, err)
+		return fmt.Errorf("filestore: keyset %q: %w: %w", rec.Name, kms.ErrBackend, err)
 	}
 	if err := fsutil.WriteFileAtomic(s.keysetPath(rec.Name), data, 0o600, false); err != nil {
-		return fmt.Errorf("kms: keyset %q: write: %w: %w", rec.Name, ErrUnavailable, err)
+		return fmt.Errorf("filestore: keyset %q: write: %w: %w", rec.Name, kms.ErrUnavailable, err)
 	}
 	rec.Revision = j.Revision
 	return nil
 }
 
 // DeleteKeyset removes a keyset; Restore uses it to undo a partial restore.
-func (s *FileStore) DeleteKeyset(ctx context.Context, name string) error {
-	if err := validName(name); err != nil {
-		return fmt.Errorf("kms: keyset %q: %w", name, err)
+func (s *Store) DeleteKeyset(ctx context.Context, name string) error {
+	if err := format.ValidName(name); err != nil {
+		return fmt.Errorf("filestore: keyset %q: %w", name, err)
 	}
 	unlock, err := s.lock(ctx)
 	if err != nil {
@@ -202,40 +209,40 @@ func (s *FileStore) DeleteKeyset(ctx context.Context, name string) error {
 	defer unlock()
 	if err := os.Remove(s.keysetPath(name)); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("kms: keyset %q: %w", name, ErrNotFound)
+			return fmt.Errorf("filestore: keyset %q: %w", name, kms.ErrNotFound)
 		}
-		return fmt.Errorf("kms: keyset %q: %w: %w", name, ErrUnavailable, err)
+		return fmt.Errorf("filestore: keyset %q: %w: %w", name, kms.ErrUnavailable, err)
 	}
 	return fsutil.SyncDir(filepath.Join(s.dir, "keysets"))
 }
 
-func (s *FileStore) manifestPath() string { return filepath.Join(s.dir, "manifest.json") }
+func (s *Store) manifestPath() string { return filepath.Join(s.dir, "manifest.json") }
 
-func (s *FileStore) readManifest() (*Manifest, error) {
+func (s *Store) readManifest() (*kms.Manifest, error) {
 	data, err := os.ReadFile(s.manifestPath())
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("kms: manifest: %w", ErrNotFound)
+		return nil, fmt.Errorf("filestore: manifest: %w", kms.ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("kms: manifest file %q: %w: %w", s.manifestPath(), ErrUnavailable, err)
+		return nil, fmt.Errorf("filestore: manifest file %q: %w: %w", s.manifestPath(), kms.ErrUnavailable, err)
 	}
 	m, err := unmarshalManifest(data)
 	if err != nil {
-		return nil, fmt.Errorf("kms: manifest file %q: %w", s.manifestPath(), err)
+		return nil, fmt.Errorf("filestore: manifest file %q: %w", s.manifestPath(), err)
 	}
 	return m, nil
 }
 
-// GetManifest implements ManifestStore.
-func (s *FileStore) GetManifest(ctx context.Context) (*Manifest, error) {
+// GetManifest implements kms.ManifestStore.
+func (s *Store) GetManifest(ctx context.Context) (*kms.Manifest, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	return s.readManifest()
 }
 
-// PutManifest implements ManifestStore.
-func (s *FileStore) PutManifest(ctx context.Context, m *Manifest) error {
+// PutManifest implements kms.ManifestStore.
+func (s *Store) PutManifest(ctx context.Context, m *kms.Manifest) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -245,23 +252,23 @@ func (s *FileStore) PutManifest(ctx context.Context, m *Manifest) error {
 	}
 	defer unlock()
 	cur, err := s.readManifest()
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, kms.ErrNotFound) {
 		cur, err = nil, nil
 	}
 	if err != nil {
 		return err
 	}
-	if err := casManifest(cur, m); err != nil {
-		return err
+	if err := storekit.CheckManifestCAS(cur, m); err != nil {
+		return fmt.Errorf("filestore: %w", err)
 	}
-	next := m.clone()
+	next := storekit.CloneManifest(m)
 	next.Revision++
 	data, err := marshalManifest(next)
 	if err != nil {
-		return fmt.Errorf("kms: manifest: %w: %w", ErrInvalidArgument, err)
+		return fmt.Errorf("filestore: manifest: %w: %w", kms.ErrInvalidArgument, err)
 	}
 	if err := fsutil.WriteFileAtomic(s.manifestPath(), data, 0o600, false); err != nil {
-		return fmt.Errorf("kms: manifest file %q: write: %w: %w", s.manifestPath(), ErrUnavailable, err)
+		return fmt.Errorf("filestore: manifest file %q: write: %w: %w", s.manifestPath(), kms.ErrUnavailable, err)
 	}
 	m.Revision = next.Revision
 	return nil
@@ -275,36 +282,36 @@ type subjectJSON struct {
 	Destroyed    *time.Time `json:"destroyed,omitempty"`
 }
 
-func (s *FileStore) readSubject(subjectID string) (*SubjectKeyRecord, error) {
+func (s *Store) readSubject(subjectID string) (*kms.SubjectKeyRecord, error) {
 	return s.readSubjectFile(s.subjectPath(subjectID), subjectID)
 }
 
 // readSubjectFile reads the subject key file p, which must hold the key of
 // subjectID ("": of the subject whose hash names the file).
-func (s *FileStore) readSubjectFile(p, subjectID string) (*SubjectKeyRecord, error) {
+func (s *Store) readSubjectFile(p, subjectID string) (*kms.SubjectKeyRecord, error) {
 	data, err := os.ReadFile(p)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("kms: subject key: %w", ErrNotFound)
+		return nil, fmt.Errorf("filestore: subject key: %w", kms.ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("kms: subject key: %w: %w", ErrUnavailable, err)
+		return nil, fmt.Errorf("filestore: subject key: %w: %w", kms.ErrUnavailable, err)
 	}
 	var j subjectJSON
 	if err := json.Unmarshal(data, &j); err != nil || j.SubjectID == "" ||
 		(subjectID != "" && j.SubjectID != subjectID) || s.subjectPath(j.SubjectID) != p {
-		return nil, fmt.Errorf("kms: subject key file %q: %w", p, ErrCorrupt)
+		return nil, fmt.Errorf("filestore: subject key file %q: %w", p, kms.ErrCorrupt)
 	}
-	r := &SubjectKeyRecord{SubjectID: j.SubjectID, Keyset: j.Keyset, EncryptedKey: j.EncryptedKey, Created: j.Created}
+	r := &kms.SubjectKeyRecord{SubjectID: j.SubjectID, Keyset: j.Keyset, EncryptedKey: j.EncryptedKey, Created: j.Created}
 	if j.Destroyed != nil {
 		r.Destroyed = *j.Destroyed
 		r.EncryptedKey = nil
 	} else if len(r.EncryptedKey) == 0 {
-		return nil, fmt.Errorf("kms: subject key file %q: %w: key missing", p, ErrCorrupt)
+		return nil, fmt.Errorf("filestore: subject key file %q: %w: key missing", p, kms.ErrCorrupt)
 	}
 	return r, nil
 }
 
-func (s *FileStore) writeSubject(r *SubjectKeyRecord, exclusive bool) error {
+func (s *Store) writeSubject(r *kms.SubjectKeyRecord, exclusive bool) error {
 	j := subjectJSON{SubjectID: r.SubjectID, Keyset: r.Keyset, EncryptedKey: r.EncryptedKey, Created: r.Created}
 	if !r.Destroyed.IsZero() {
 		d := r.Destroyed
@@ -313,43 +320,43 @@ func (s *FileStore) writeSubject(r *SubjectKeyRecord, exclusive bool) error {
 	}
 	data, err := json.Marshal(j)
 	if err != nil {
-		return fmt.Errorf("kms: subject key: %w: %w", ErrBackend, err)
+		return fmt.Errorf("filestore: subject key: %w: %w", kms.ErrBackend, err)
 	}
 	p := s.subjectPath(r.SubjectID)
 	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-		return fmt.Errorf("kms: subject key: %w: %w", ErrUnavailable, err)
+		return fmt.Errorf("filestore: subject key: %w: %w", kms.ErrUnavailable, err)
 	}
 	if err := fsutil.WriteFileAtomic(p, data, 0o600, exclusive); err != nil {
 		if errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("kms: subject key: %w", ErrAlreadyExists)
+			return fmt.Errorf("filestore: subject key: %w", kms.ErrAlreadyExists)
 		}
-		return fmt.Errorf("kms: subject key: write: %w: %w", ErrUnavailable, err)
+		return fmt.Errorf("filestore: subject key: write: %w: %w", kms.ErrUnavailable, err)
 	}
 	return nil
 }
 
-// GetSubjectKey implements SubjectKeyStore.
-func (s *FileStore) GetSubjectKey(ctx context.Context, subjectID string) (*SubjectKeyRecord, error) {
+// GetSubjectKey implements kms.SubjectKeyStore.
+func (s *Store) GetSubjectKey(ctx context.Context, subjectID string) (*kms.SubjectKeyRecord, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	return s.readSubject(subjectID)
 }
 
-// PutSubjectKey implements SubjectKeyStore.
-func (s *FileStore) PutSubjectKey(ctx context.Context, rec *SubjectKeyRecord) error {
+// PutSubjectKey implements kms.SubjectKeyStore.
+func (s *Store) PutSubjectKey(ctx context.Context, rec *kms.SubjectKeyRecord) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	return s.writeSubject(rec, true)
 }
 
-// ListSubjectKeys implements SubjectKeyRewrapper, in the order of the
+// ListSubjectKeys implements kms.SubjectKeyRewrapper, in the order of the
 // files' names (hashes of the subject IDs; the cursor is the last one
 // returned). It reads every file up to the page's end.
-func (s *FileStore) ListSubjectKeys(ctx context.Context, cursor string, limit int) ([]*SubjectKeyRecord, string, error) {
+func (s *Store) ListSubjectKeys(ctx context.Context, cursor string, limit int) ([]*kms.SubjectKeyRecord, string, error) {
 	if limit <= 0 {
-		return nil, "", fmt.Errorf("kms: list subject keys: limit %d: %w", limit, ErrInvalidArgument)
+		return nil, "", fmt.Errorf("filestore: list subject keys: limit %d: %w", limit, kms.ErrInvalidArgument)
 	}
 	root := filepath.Join(s.dir, "subjects")
 	dirs, err := os.ReadDir(root)
@@ -357,16 +364,16 @@ func (s *FileStore) ListSubjectKeys(ctx context.Context, cursor string, limit in
 		return nil, "", nil
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("kms: list subject keys: %w: %w", ErrUnavailable, err)
+		return nil, "", fmt.Errorf("filestore: list subject keys: %w: %w", kms.ErrUnavailable, err)
 	}
-	var out []*SubjectKeyRecord
+	var out []*kms.SubjectKeyRecord
 	for _, d := range dirs { // os.ReadDir sorts by name
 		if !d.IsDir() || len(d.Name()) != 2 || (len(cursor) >= 2 && d.Name() < cursor[:2]) {
 			continue
 		}
 		files, err := os.ReadDir(filepath.Join(root, d.Name()))
 		if err != nil {
-			return nil, "", fmt.Errorf("kms: list subject keys: %w: %w", ErrUnavailable, err)
+			return nil, "", fmt.Errorf("filestore: list subject keys: %w: %w", kms.ErrUnavailable, err)
 		}
 		for _, f := range files {
 			h, ok := strings.CutSuffix(f.Name(), ".json")
@@ -377,7 +384,7 @@ func (s *FileStore) ListSubjectKeys(ctx context.Context, cursor string, limit in
 				return nil, "", err
 			}
 			r, err := s.readSubjectFile(filepath.Join(root, d.Name(), f.Name()), "")
-			if errors.Is(err, ErrNotFound) {
+			if errors.Is(err, kms.ErrNotFound) {
 				continue // removed since the directory was read
 			}
 			if err != nil {
@@ -395,8 +402,8 @@ func (s *FileStore) ListSubjectKeys(ctx context.Context, cursor string, limit in
 	return out, "", nil
 }
 
-// ReplaceSubjectKey implements SubjectKeyRewrapper, under the store's lock.
-func (s *FileStore) ReplaceSubjectKey(ctx context.Context, rec *SubjectKeyRecord, old []byte) error {
+// ReplaceSubjectKey implements kms.SubjectKeyRewrapper, under the store's lock.
+func (s *Store) ReplaceSubjectKey(ctx context.Context, rec *kms.SubjectKeyRecord, old []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -410,16 +417,16 @@ func (s *FileStore) ReplaceSubjectKey(ctx context.Context, rec *SubjectKeyRecord
 		return err
 	}
 	if !r.Destroyed.IsZero() || !bytes.Equal(r.EncryptedKey, old) {
-		return fmt.Errorf("kms: subject key: destroyed or changed since it was read: %w", ErrConflict)
+		return fmt.Errorf("filestore: subject key: destroyed or changed since it was read: %w", kms.ErrConflict)
 	}
 	r.Keyset, r.EncryptedKey = rec.Keyset, rec.EncryptedKey
 	return s.writeSubject(r, false)
 }
 
-// DestroySubjectKey implements SubjectKeyStore. The tombstone replaces the
+// DestroySubjectKey implements kms.SubjectKeyStore. The tombstone replaces the
 // key file atomically; what the file system keeps of the old blocks is
 // beyond its reach (see the package documentation on crypto-shredding).
-func (s *FileStore) DestroySubjectKey(ctx context.Context, subjectID string, at time.Time) error {
+func (s *Store) DestroySubjectKey(ctx context.Context, subjectID string, at time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
