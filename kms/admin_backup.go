@@ -43,8 +43,9 @@ type keysetDeleter interface {
 // key proves to be the store's (ErrWrongRootKey otherwise); the manifest
 // then lists the restored keysets too. The backup is read and
 // checked whole before anything is written; if a write fails, the keysets
-// already written are removed again when the store can (FileStore,
-// MemoryStore and sqlstore can), so that no partial restore is left. It
+// already written are removed again when the store can (it has a
+// DeleteKeyset method, as the stores of this module do), so that no
+// partial restore is left. It
 // returns the number of keysets restored. Run Verify afterwards.
 func (a *Admin) Restore(ctx context.Context, r io.Reader, name string) (int, error) {
 	k := a.k

@@ -74,7 +74,7 @@ type SubjectRewrapReport struct {
 // a subject destroyed during the pass stays destroyed (it is counted as
 // Skipped). The pass reads the keyset from the store first, to use the
 // primary another process may have made. The store must implement
-// SubjectKeyRewrapper (FileStore, MemoryStore and kms/sqlstore do);
+// SubjectKeyRewrapper (the stores of this module do);
 // otherwise the call fails with ErrInvalidArgument. A key that cannot be
 // opened (its wrapping version disabled, say) stops the pass with that
 // error; the report counts what was done before it. One audit event

@@ -164,6 +164,8 @@ type KeyError struct {
 	Err     error  // the underlying error; wraps a sentinel
 }
 
+// Error names the operation, the keyset and the key ID, and says what went
+// wrong; it never names a subject (Subject) and holds no key material.
 func (e *KeyError) Error() string {
 	if e.Keyset == "*" || e.Keyset == "" && !e.Subject {
 		// An operation on every keyset (backup, restore, verify).
@@ -182,6 +184,7 @@ func (e *KeyError) Error() string {
 	return fmt.Sprintf("kms: %s %s: %v", e.Op, what, e.Err)
 }
 
+// Unwrap returns Err, so that errors.Is reaches the sentinel.
 func (e *KeyError) Unwrap() error { return e.Err }
 
 func keyErr(op, name string, id uint32, err error) error {

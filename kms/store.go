@@ -139,9 +139,9 @@ type SubjectKeyStore interface {
 // SubjectKeyRewrapper is implemented by stores whose subject keys can be
 // listed and re-encrypted in place: what Admin.RewrapSubjectKeys needs,
 // and what lets Admin.Destroy check that no subject key still depends on
-// a version of the subject keyset. FileStore, MemoryStore and kms/sqlstore
-// implement it. Listing reads every subject: it is for maintenance passes,
-// never for the hot path.
+// a version of the subject keyset. The stores of kms/filestore,
+// kms/insecuremem and kms/sqlstore implement it. Listing reads every
+// subject: it is for maintenance passes, never for the hot path.
 type SubjectKeyRewrapper interface {
 	// ListSubjectKeys returns up to limit live subject keys (tombstones are
 	// skipped) that come after cursor ("" for the first page), and the
@@ -201,8 +201,9 @@ type ManifestStore interface {
 }
 
 // Store keeps keysets, subject keys and the store's manifest. Stores in
-// this module: FileStore (a directory), MemoryStore (tests) and
-// kms/sqlstore (SQLite, PostgreSQL).
+// this module: kms/sqlstore (SQLite, PostgreSQL), kms/filestore (a
+// directory) and, for tests and demos, kms/insecuremem (memory); each
+// passes the conformance suite of kms/kmstest.
 type Store interface {
 	KeysetStore
 	SubjectKeyStore

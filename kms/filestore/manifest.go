@@ -10,22 +10,8 @@ import (
 	"github.com/piiguard/piiguard/kms/internal/format"
 )
 
-// Manifest file format, version 1 (the Store's DIR/manifest.json, which
-// holds its kms.Manifest; pinned by testdata/manifest-v1.json):
-//
-//	{
-//	  "format":     "piiguard.store-manifest",
-//	  "version":    1,
-//	  "revision":   N (≥ 1),
-//	  "root_key":   name of the root key,
-//	  "root_check": base64 of the check value wrapped by it,
-//	  "keysets":    [ names, sorted, no duplicates ],
-//	  "created":    RFC 3339 time,
-//	  "updated":    RFC 3339 time
-//	}
-//
-// Readers refuse unknown fields, a newer version (kms.ErrUnsupportedVersion)
-// and anything malformed (kms.ErrCorrupt).
+// The manifest file format, version 1, is documented in doc.go (the
+// package documentation).
 const (
 	manifestFormat  = "piiguard.store-manifest"
 	manifestVersion = 1

@@ -92,39 +92,27 @@ func ExampleOpenRootKey() {
 // An application whose root key may live in several backends registers
 // each on a URLMux of its own: the zero URLMux knows no scheme.
 func ExampleOpener() {
-	dir, err := os.MkdirTemp("", "piiguard-example-")
-	if err != nil {
-		panic(err)
-	}
-	defer os.RemoveAll(dir)
-	os.Setenv("PIIGUARD_ROOT_PASSPHRASE", "correct horse battery staple")
-	defer os.Unsetenv("PIIGUARD_ROOT_PASSPHRASE")
-	path := filepath.ToSlash(filepath.Join(dir, "root.key"))
-	if !strings.HasPrefix(path, "/") {
-		path = "/" + path // Windows: local:///C:/...
-	}
-
 	var mux kms.URLMux
 	mux.Register(localkey.Scheme, &localkey.Opener{})
 	mux.Register(insecuremem.Scheme, insecuremem.Opener{}) // tests and demos only: a key that lives in memory
 	fmt.Println("schemes:", mux.Schemes())
 
-	ctx := context.Background()
-	rk, err := mux.OpenRootKey(ctx, "local://"+path+"?passphrase_env=PIIGUARD_ROOT_PASSPHRASE&create=true")
-	if err != nil {
-		panic(err)
-	}
-	defer rk.Close()
-	demo, err := mux.OpenRootKey(ctx, "insecure-memory://demo")
-	if err != nil {
-		panic(err)
-	}
-	defer demo.Close()
-	fmt.Println("name:", demo.Name())
-	_, err = mux.OpenRootKey(ctx, "awskms://alias/app")
+	_, err := mux.OpenRootKey(context.Background(), "local:///var/lib/app/root.key?passphrase_env=PIIGUARD_EXAMPLE_UNSET")
+	fmt.Println("unset passphrase variable:", errors.Is(err, kms.ErrInvalidArgument))
+	_, err = mux.OpenRootKey(context.Background(), "awskms://alias/app")
 	fmt.Println("not registered:", errors.Is(err, kms.ErrUnknownScheme))
 	// Output:
 	// schemes: [insecure-memory local]
-	// name: insecure-memory://demo
+	// unset passphrase variable: true
 	// not registered: true
+}
+
+// A command-line tool checks a new passphrase before it asks for it a
+// second time; the error says which rule failed, never the passphrase.
+func ExampleCheckPassphrase() {
+	fmt.Println(localkey.CheckPassphrase([]byte("correct horse battery staple")))
+	fmt.Println(localkey.CheckPassphrase([]byte("changeme")))
+	// Output:
+	// <nil>
+	// localkey: passphrase refused: fewer than 12 characters: weak passphrase
 }

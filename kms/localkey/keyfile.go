@@ -1,66 +1,7 @@
 package localkey
 
-// Root key file format, version 1.
-//
-// A root key file holds one 32-byte root key, sealed under a passphrase. It
-// is a JSON object of exactly these members (no others, none twice), at most
-// 64 KiB long:
-//
-//	{
-//	  "format": "piiguard.rootkey",
-//	  "version": 1,
-//	  "key_id": "<32 lowercase hex digits: 16 random bytes>",
-//	  "kdf": {
-//	    "name": "argon2id",
-//	    "time": 3,
-//	    "memory_kib": 65536,
-//	    "threads": 4,
-//	    "salt": "<base64: 16 to 64 random bytes>"
-//	  },
-//	  "nonce": "<base64: 12 bytes>",
-//	  "sealed_key": "<base64: 48 bytes>"
-//	}
-//
-// Base64 is the standard alphabet with padding (RFC 4648 section 4).
-//
-// The key-encryption key is argon2id(passphrase, salt, time, memory_kib,
-// threads) with a 32-byte output (RFC 9106). sealed_key is
-// AES-256-GCM(kek, nonce, root key, associated data): the 32-byte root key
-// followed by the 16-byte tag. The associated data is the canonical encoding
-// of every other member, so that no parameter can be changed or swapped
-// without failing authentication:
-//
-//	"piiguard.rootkey\n" ||
-//	"version=1\n" ||
-//	"key_id=" key_id "\n" ||
-//	"kdf.name=argon2id\n" ||
-//	"kdf.time=" decimal "\n" ||
-//	"kdf.memory_kib=" decimal "\n" ||
-//	"kdf.threads=" decimal "\n" ||
-//	"kdf.salt=" base64 "\n" ||
-//	"nonce=" base64 "\n"
-//
-// with decimals without sign or leading zeros and base64 re-encoded from the
-// decoded bytes.
-//
-// Readers are strict: a format other than "piiguard.rootkey", malformed
-// JSON, an unknown or repeated member, a missing member, bad base64, a
-// wrong length, or KDF parameters out of bounds (time 1–10, threads 1–64,
-// memory_kib from 8×threads to 1 GiB, so that a hostile file cannot make a
-// reader spend unbounded memory or time) make the file kms.ErrCorrupt; a
-// version above 1 makes it kms.ErrUnsupportedVersion. A passphrase that does not open
-// sealed_key (or a file whose authenticated parts were changed) gives
-// kms.ErrWrongPassphrase. Each error names the file.
-//
-// The root key wraps data keys (Driver.Wrap) as
-//
-//	0x01 || key_id[0:4] || nonce (12 bytes) || AES-256-GCM ciphertext and tag
-//
-// with the first 5 bytes prepended to the caller's associated data, so a
-// ciphertext made under another root key, or with another format byte, does
-// not open (kms/internal/rootcipher, shared with kms/insecuremem). Nonces
-// are random; one root key wraps far fewer than 2^32 values in practice
-// (one per keyset write).
+// The root key file format, version 1, is documented in doc.go (the
+// package documentation) and pinned by testdata/rootkey-v1.json.
 
 import (
 	"bytes"
