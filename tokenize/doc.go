@@ -16,9 +16,14 @@
 //     digits, a phone number a phone number of the same country, a resident
 //     ID a well-formed resident ID: for systems that validate or display
 //     the original shape.
-//   - Vault (NewVault): random tokens, the value kept encrypted in an SQL
-//     token store (SQLite embedded, or PostgreSQL), with optional time to
+//   - Vault (NewVault): random tokens, the value kept encrypted in a token
+//     store (package sqlvault: SQLite or PostgreSQL), with optional time to
 //     live and metadata, and deletion for erasure requests.
+//
+// Each constructor takes the key source it needs and an options struct of
+// its own (HMACOptions, SIVOptions, FPEOptions, VaultOptions) holding only
+// what that kind reads; their zero values give the defaults, except that a
+// nil Authorize hook refuses every detokenization.
 //
 // All four implement pii.Tokenizer (Tokenize, Detokenize, IsToken), so that
 // a struct field tagged `pii:"card,token=NAME"` is tokenized in place by
@@ -36,10 +41,10 @@
 //
 // HMAC, SIV and vaulted tokens are made from the value's canonical form
 // (Normalize), so that values a person calls equal tokenize equally: the
-// domain's kind — Options.Kinds[domain], else the domain's own name when it
-// is one of pii's kinds, else "exact" — picks the normaliser shared with
-// pii's blind indexes (e-mail lower-cased, phone numbers in E.164, card
-// numbers as digits, …). Detokenize returns the canonical form. FPE tokens
+// domain's kind — the options' Kinds[domain], else the domain's own name
+// when it is one of pii's kinds, else "exact" — picks the normaliser
+// shared with pii's blind indexes (e-mail lower-cased, phone numbers in
+// E.164, card numbers as digits, …). Detokenize returns the canonical form. FPE tokens
 // are normalised by their Format instead.
 //
 // # Token grammars, version 1
@@ -179,7 +184,7 @@
 //   - FPE: a format-preserving token cannot say which version made it, and
 //     FF1 decrypts under a wrong key without an error, into a wrong value of
 //     the right shape. So the version is configuration, never guessed:
-//     Options.FPEKeyID pins it, and when it is zero the keyset must have one
+//     FPEOptions.KeyID pins it, and when it is zero the keyset must have one
 //     enabled version — after a rotation every call fails with ErrKeyVersion
 //     until a version is pinned. To rotate: pin the current version; add a
 //     version (kms.Admin.AddVersion, or Rotate); migrate each stored token
@@ -198,59 +203,61 @@
 //
 // # Speed
 //
-// The benchmarks beside the code measure each kind against the primitive
-// underneath (go test -bench . ./tokenize/). An HMAC token costs a reused
-// crypto/hmac HMAC-SHA256 of the same bytes plus its domain and key state
-// lookups (a lease check and a pointer comparison on the hot path), the
-// normalisation of the value, the encoding and one shared allocation:
-// single-call tokens are carved eight to a block, so a token kept alive
-// keeps its block of 352 bytes alive too; TokenizeBatch gives each batch
-// one block. FPE tokens cost one FF1 encryption (more for cards, which
-// cycle-walk), SIV tokens one AES-SIV call, vaulted tokens a round trip to
-// the token store.
+// The benchmarks beside the code measure each kind against the work
+// underneath (go test -bench . ./tokenize/), as ratios of interleaved runs.
+// BenchmarkHMACEndToEnd is the target of HMAC tokens: a token of an e-mail
+// address against the same string written by hand (ToLower(TrimSpace), a
+// reused HMAC-SHA256, base32), at most 1.0. An HMAC token costs that
+// HMAC, the normalisation of the value, the key state check (over a
+// kms.Keyring, an atomic load while its lease holds; other key sources are
+// asked on every call, see the key rotation section), one lookup of the
+// domain's derived key in a map copied on write, a pooled HMAC keyed for
+// the domain, and one allocation: the token. TokenizeBatch looks the key
+// up once and cuts all its tokens from one string. FPE tokens cost one FF1
+// encryption (more for cards, which cycle-walk), SIV tokens one AES-SIV
+// call, vaulted tokens a round trip to the token store.
 //
 // # Vaulted tokens and the token store
 //
-// An SQLStore keeps one table (StoreOptions.Table, default
-// "piiguard_tokens"), created on first use or by Migrate:
+// A Vault keeps its tokens in a TokenStore, one TokenRecord per token.
+// Package tokenize/sqlvault is the store of this module: one SQL table, in
+// an SQLite file (OpenSQLite, with the embedded modernc.org/sqlite driver)
+// or in PostgreSQL (with the driver the application imports). It is a
+// package of its own so that a program that makes no vaulted tokens links
+// no database driver; its documentation gives the table. A record holds:
 //
-//	token        TEXT PRIMARY KEY          the vault-token
-//	domain       TEXT                      the domain
-//	blind_index  BLOB/BYTEA                PRF_version("piiguard/tokenize/vault/v1/index" 0x00 domain 0x00 value), 32 bytes
-//	index_key    INTEGER/BIGINT            the PRF keyset version of blind_index
-//	value        BLOB/BYTEA                AEAD(value, "piiguard/tokenize/vault/v1/value" 0x00 domain 0x00 token), Tink format
-//	metadata     BLOB/BYTEA NULL           AEAD(JSON metadata, "…/vault/v1/metadata" 0x00 domain 0x00 token)
-//	created_at   INTEGER/BIGINT            Unix microseconds
-//	expires_at   INTEGER/BIGINT NULL       Unix microseconds; NULL: never
-//	UNIQUE (domain, blind_index); an index on expires_at
+//	Token        the vault-token
+//	Domain       the domain
+//	BlindIndex   PRF_version("piiguard/tokenize/vault/v1/index" 0x00 domain 0x00 value), 32 bytes
+//	IndexKeyID   the PRF keyset version of BlindIndex
+//	Value        AEAD(value, "piiguard/tokenize/vault/v1/value" 0x00 domain 0x00 token), Tink format
+//	Metadata     AEAD(JSON metadata, "…/vault/v1/metadata" 0x00 domain 0x00 token), or none
+//	Created      when the token was made, to the microsecond
+//	Expires      when it expires, to the microsecond; zero: never
+//	(Domain, BlindIndex) is unique
 //
-// Tokenize finds a value's token through the unique blind index (never a
-// scan), and otherwise inserts a new row with INSERT … ON CONFLICT DO
-// NOTHING: of concurrent calls for a new value, exactly one inserts and the
-// others read its token. An expired token is replaced by a new one. Delete
-// removes a token, Erase removes a value's token, PurgeExpired removes
-// expired rows. OpenSQLite uses the embedded modernc.org/sqlite driver in
-// WAL mode with a busy timeout and secure_delete, and creates a new file
-// with mode 0600; for PostgreSQL, open the database with a driver ("pgx" of
-// github.com/jackc/pgx/v5/stdlib) and use NewSQLStore, with a
-// StoreOptions.Label (kms/sqlstore.PostgresLabel) so that store errors name
-// the database without the connection string's password. The associated
-// data binds each ciphertext to its row: a value copied to another row does
-// not decrypt (ErrStore).
+// Tokenize finds a value's token through the blind index (never a scan),
+// and otherwise inserts a new record, which the store refuses if the
+// value's blind index is taken: of concurrent calls for a new value,
+// exactly one inserts and the others read its token. An expired token is
+// replaced by a new one. Delete removes a token, Erase removes a value's
+// token, PurgeExpired removes expired records. The associated data binds
+// each ciphertext to its record: a value copied to another record does not
+// decrypt (ErrStore).
 //
 // # Access and audit
 //
-// Detokenizing reveals personal data, so it is guarded: Options.Authorize is
-// asked (with the caller's context and the domain) before every
-// detokenization and lookup, and refuses with ErrDenied. It is the seam for
-// access checks (package access, or the host's own); a nil hook refuses
-// everything, and AllowAll allows everything — a deliberate choice, for
-// example when package pii already checks access before Open. Every value
-// tokenized or detokenized, and every token deleted or erased, is reported
-// to Options.Audit as an audit.Event (ActionTokenize, ActionDetokenize,
-// ActionErase; the domain in Field, the keyset and key version in KeyName
-// and KeyID; a failure's class in Error), one event per value in batches
-// too. An event never holds a value or a token. If the sink fails, the call
+// Detokenizing reveals personal data, so it is guarded: the Authorize hook
+// of SIVOptions, FPEOptions and VaultOptions is asked (with the caller's
+// context and the domain) before every detokenization and lookup, and
+// refuses with ErrDenied. It is the seam for access checks (package access,
+// or the host's own); a nil hook refuses everything, and AllowAll allows
+// everything — a deliberate choice, for example when package pii already
+// checks access before Open. Every value tokenized or detokenized, and
+// every token deleted or erased, is reported to the options' Audit sink as
+// an audit.Event (ActionTokenize, ActionDetokenize, ActionErase; the domain
+// in Field, the keyset and key version in KeyName and KeyID; a failure's
+// class in Error), one event per value in batches too. An event never holds a value or a token. If the sink fails, the call
 // fails, and a detokenization returns no value.
 //
 // # Security: what each kind leaks

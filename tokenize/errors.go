@@ -53,10 +53,10 @@ var (
 	// ErrIrreversible: Detokenize was called on an HMAC token, which
 	// cannot be reversed by design.
 	ErrIrreversible = errors.New("token is irreversible")
-	// ErrDenied: Options.Authorize refused the detokenization (the error
+	// ErrDenied: the Authorize hook refused the detokenization (the error
 	// also wraps the hook's error), or no Authorize hook is configured.
 	ErrDenied = errors.New("detokenize denied")
-	// ErrKeyVersion: the FPE key version cannot be chosen: Options.FPEKeyID
+	// ErrKeyVersion: the FPE key version cannot be chosen: FPEOptions.KeyID
 	// is not an enabled version of the keyset, or it is unset while the
 	// keyset has several enabled versions.
 	ErrKeyVersion = errors.New("key version unavailable")

@@ -13,6 +13,7 @@ import (
 	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/kms/insecuremem"
 	"github.com/piiguard/piiguard/tokenize"
+	"github.com/piiguard/piiguard/tokenize/sqlvault"
 )
 
 // exampleKeyring returns a key ring with the default keysets of package
@@ -42,7 +43,7 @@ func exampleKeyring() *kms.Keyring {
 // distinct customers without holding their e-mail addresses.
 func ExampleHMAC() {
 	ctx := context.Background()
-	h, err := tokenize.NewHMAC(exampleKeyring(), tokenize.Options{
+	h, err := tokenize.NewHMAC(exampleKeyring(), tokenize.HMACOptions{
 		Kinds: map[string]string{"crm": "email", "analytics": "email"},
 	})
 	if err != nil {
@@ -69,7 +70,7 @@ func ExampleHMAC() {
 func ExampleHMAC_LookupTokens() {
 	ctx := context.Background()
 	kr := exampleKeyring()
-	h, _ := tokenize.NewHMAC(kr, tokenize.Options{})
+	h, _ := tokenize.NewHMAC(kr, tokenize.HMACOptions{})
 	before, _ := h.Tokenize(ctx, "email", "lucy@example.com")
 	if _, err := kms.NewAdmin(kr).Rotate(ctx, tokenize.DefaultHMACKeyset); err != nil {
 		log.Fatal(err)
@@ -82,7 +83,7 @@ func ExampleHMAC_LookupTokens() {
 // SIV tokens: deterministic and reversible, bound to their domain.
 func ExampleSIV() {
 	ctx := context.Background()
-	s, err := tokenize.NewSIV(exampleKeyring(), tokenize.Options{
+	s, err := tokenize.NewSIV(exampleKeyring(), tokenize.SIVOptions{
 		Authorize: func(ctx context.Context, domain string) error {
 			return nil // ask your access control here
 		},
@@ -110,7 +111,7 @@ func ExampleFPE_card() {
 	f, err := tokenize.NewFPE(exampleKeyring(), map[string]tokenize.Format{
 		"card":     tokenize.Card(tokenize.CardOptions{Marked: true}),
 		"card-raw": tokenize.Card(tokenize.CardOptions{}),
-	}, tokenize.Options{Authorize: tokenize.AllowAll})
+	}, tokenize.FPEOptions{Authorize: tokenize.AllowAll})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -140,7 +141,7 @@ func ExampleFPE_phoneAndResidentID() {
 		"phone": tokenize.Phone(),
 		"cnid":  tokenize.ChineseResidentID(tokenize.IDOptions{}),
 		"ref":   tokenize.Base62().Keep(2, 0),
-	}, tokenize.Options{Authorize: tokenize.AllowAll, DefaultCountryCode: "44"})
+	}, tokenize.FPEOptions{Authorize: tokenize.AllowAll, DefaultCountryCode: "44"})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -157,17 +158,18 @@ func ExampleFPE_phoneAndResidentID() {
 	// 11 IN
 }
 
-// Vaulted tokens are random; the value is kept encrypted in an SQL store.
+// Vaulted tokens are random; the value is kept encrypted in a token store,
+// here an SQLite file of package tokenize/sqlvault.
 func ExampleVault() {
 	ctx := context.Background()
 	dir, _ := os.MkdirTemp("", "tokens")
 	defer os.RemoveAll(dir)
-	store, err := tokenize.OpenSQLite(filepath.Join(dir, "tokens.db"), tokenize.StoreOptions{})
+	store, err := sqlvault.OpenSQLite(filepath.Join(dir, "tokens.db"), sqlvault.Options{})
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer store.Close()
-	v, err := tokenize.NewVault(exampleKeyring(), store, tokenize.Options{Authorize: tokenize.AllowAll})
+	v, err := tokenize.NewVault(exampleKeyring(), store, tokenize.VaultOptions{Authorize: tokenize.AllowAll})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/piiguard/piiguard/internal/luhn"
 	"github.com/piiguard/piiguard/internal/normalize"
+	"github.com/piiguard/piiguard/internal/phone"
 	"github.com/piiguard/piiguard/tokenize/internal/ff1"
 )
 
@@ -108,7 +109,7 @@ func Card(o CardOptions) Format {
 }
 
 // Phone is the format of phone numbers. Values are normalised to E.164
-// ("+442079460800"; Options.DefaultCountryCode applies to numbers written
+// ("+442079460800"; FPEOptions.DefaultCountryCode applies to numbers written
 // without a country code, and numbers whose country cannot be told are
 // refused), digits, spaces and "+-()./" allowed. The country calling code is
 // kept and the national number (at least 6 digits) encrypted; tokens are
@@ -295,43 +296,17 @@ func phoneDigits(s, defaultCountry string) (string, int, error) {
 	}
 	e := normalize.Phone(s, defaultCountry)
 	if !strings.HasPrefix(e, "+") {
-		return "", 0, errf(ErrInvalidValue, "the phone number has no country code (write it with \"+\", or set Options.DefaultCountryCode)")
+		return "", 0, errf(ErrInvalidValue, "the phone number has no country code (write it with \"+\", or set DefaultCountryCode)")
 	}
 	d := e[1:]
 	if len(d) > 15 {
 		return "", 0, errf(ErrInvalidValue, "the phone number has %d digits, more than E.164's 15", len(d))
 	}
-	cc := countryCodeLen(d)
+	cc := phone.CountryCodeLen(d)
 	if len(d) <= cc {
 		return "", 0, errf(ErrTooShort, "the phone number has no national number")
 	}
 	return d, cc, nil
-}
-
-// twoDigitCodes are the ITU-T E.164 country calling codes of two digits.
-// Codes starting with 1 or 7 have one digit; every other code has three.
-// The assignment is prefix-free, which is what makes this split exact.
-var twoDigitCodes = map[string]bool{
-	"20": true, "27": true, "30": true, "31": true, "32": true, "33": true, "34": true, "36": true,
-	"39": true, "40": true, "41": true, "43": true, "44": true, "45": true, "46": true, "47": true,
-	"48": true, "49": true, "51": true, "52": true, "53": true, "54": true, "55": true, "56": true,
-	"57": true, "58": true, "60": true, "61": true, "62": true, "63": true, "64": true, "65": true,
-	"66": true, "81": true, "82": true, "84": true, "86": true, "90": true, "91": true, "92": true,
-	"93": true, "94": true, "95": true, "98": true,
-}
-
-// countryCodeLen returns the length of the country calling code that
-// starts the E.164 digits d.
-func countryCodeLen(d string) int {
-	switch {
-	case d == "":
-		return 0
-	case d[0] == '1' || d[0] == '7':
-		return 1
-	case len(d) >= 2 && twoDigitCodes[d[:2]]:
-		return 2
-	}
-	return min(3, len(d))
 }
 
 // gbChecks is GB 11643's check character sequence; a marked token carries

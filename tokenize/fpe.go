@@ -4,15 +4,14 @@ import (
 	"context"
 	"errors"
 	"maps"
-	"reflect"
 	"sync"
 	"sync/atomic"
-	"unsafe"
 
 	"github.com/tink-crypto/tink-go/v2/prf"
 
 	"github.com/piiguard/piiguard/audit"
 	"github.com/piiguard/piiguard/internal/luhn"
+	"github.com/piiguard/piiguard/internal/phone"
 	"github.com/piiguard/piiguard/tokenize/internal/ff1"
 )
 
@@ -28,7 +27,7 @@ const fpeKeyLabel = "piiguard/tokenize/fpe/v1/aes-256"
 // Each domain has a Format. The FF1 key (AES-256) is derived from one
 // version of a PRF keyset (kms.PurposePRF, default DefaultFPEKeyset) and the
 // tweak from the domain, the format and the characters kept. The tokens
-// hold no key ID: the version is pinned by Options.FPEKeyID (see the
+// hold no key ID: the version is pinned by FPEOptions.KeyID (see the
 // package documentation on rotation).
 //
 // FF1 has no integrity: a token of another domain or a typo decrypts,
@@ -38,17 +37,17 @@ type FPE struct {
 	base
 	keys    PRFKeys
 	formats map[string]Format
+	keyID   uint32 // FPEOptions.KeyID
 	state   atomic.Pointer[fpeState]
 }
 
-// NewFPE returns an FPE tokenizer over the PRF keyset Options.Keyset
+// NewFPE returns an FPE tokenizer over the PRF keyset opts.Keyset
 // (default DefaultFPEKeyset) of keys, for the domains of formats, each
-// with its Format; other domains fail with ErrInvalidDomain. It reads
-// Keyset, Audit, Authorize, DefaultCountryCode, FPEKeyID and Clock; it
-// makes no call to keys.
-func NewFPE(keys PRFKeys, formats map[string]Format, opts Options) (*FPE, error) {
-	b, err := newBase("fpe", DefaultFPEKeyset, opts)
-	if err != nil {
+// with its Format; other domains fail with ErrInvalidDomain. It makes no
+// call to keys.
+func NewFPE(keys PRFKeys, formats map[string]Format, opts FPEOptions) (*FPE, error) {
+	b := base{kind: "fpe", keyset: opts.Keyset, authz: opts.Authorize, country: opts.DefaultCountryCode, audit: opts.Audit, clock: opts.Clock}
+	if err := b.init(DefaultFPEKeyset); err != nil {
 		return nil, err
 	}
 	if keys == nil {
@@ -65,14 +64,13 @@ func NewFPE(keys PRFKeys, formats map[string]Format, opts Options) (*FPE, error)
 			return nil, b.fail("new", domain, err)
 		}
 	}
-	return &FPE{base: b, keys: keys, formats: maps.Clone(formats)}, nil
+	return &FPE{base: b, keys: keys, formats: maps.Clone(formats), keyID: opts.KeyID}, nil
 }
 
 // fpeState holds the FF1 ciphers derived from one PRF set, replaced when
 // the key source hands out another set.
 type fpeState struct {
-	set   *prf.Set
-	setID unsafe.Pointer
+	set *prf.Set
 
 	mu      sync.RWMutex
 	ciphers map[fpeCipherKey]*ff1.Cipher
@@ -83,7 +81,8 @@ type fpeCipherKey struct {
 	radix int
 }
 
-// ciphers returns the state of the keyset's current PRF set.
+// current returns the state of the keyset's current PRF set (a new state
+// when the key source hands out a new set).
 func (t *FPE) current(ctx context.Context) (*fpeState, error) {
 	set, err := t.keys.PRF(ctx, t.keyset)
 	if err != nil {
@@ -92,22 +91,21 @@ func (t *FPE) current(ctx context.Context) (*fpeState, error) {
 	if set == nil {
 		return nil, errf(ErrKeyVersion, "keyset %q has no PRF set", t.keyset)
 	}
-	id := reflect.ValueOf(set.PRFs).UnsafePointer()
-	if st := t.state.Load(); st != nil && st.set == set && st.setID == id {
+	if st := t.state.Load(); st != nil && st.set == set {
 		return st, nil
 	}
-	st := &fpeState{set: set, setID: id, ciphers: map[fpeCipherKey]*ff1.Cipher{}}
+	st := &fpeState{set: set, ciphers: map[fpeCipherKey]*ff1.Cipher{}}
 	t.state.Store(st)
 	return st, nil
 }
 
-// version returns the pinned key version: Options.FPEKeyID, or the only
+// version returns the pinned key version: FPEOptions.KeyID, or the only
 // enabled version.
 func (t *FPE) version(st *fpeState) (uint32, error) {
-	id := t.opts.FPEKeyID
+	id := t.keyID
 	if id == 0 {
 		if len(st.set.PRFs) != 1 {
-			return 0, errf(ErrKeyVersion, "keyset %q has %d enabled versions and format-preserving tokens cannot say which made them: pin Options.FPEKeyID", t.keyset, len(st.set.PRFs))
+			return 0, errf(ErrKeyVersion, "keyset %q has %d enabled versions and format-preserving tokens cannot say which made them: pin FPEOptions.KeyID", t.keyset, len(st.set.PRFs))
 		}
 		return st.set.PrimaryID, nil
 	}
@@ -192,7 +190,7 @@ func (t *FPE) TokenizeBatch(ctx context.Context, domain string, values []string)
 }
 
 // Detokenize returns the value of a token of domain, after asking
-// Options.Authorize. Only the grammar of the token is checked (and its
+// FPEOptions.Authorize. Only the grammar of the token is checked (and its
 // marker, for marked formats): FF1 cannot tell a token made elsewhere.
 func (t *FPE) Detokenize(ctx context.Context, domain, token string) (string, error) {
 	var (
@@ -212,7 +210,7 @@ func (t *FPE) Detokenize(ctx context.Context, domain, token string) (string, err
 }
 
 // DetokenizeBatch detokenizes tokens of domain, in order, asking
-// Options.Authorize once for the batch. It fails on the first token that
+// FPEOptions.Authorize once for the batch. It fails on the first token that
 // cannot be detokenized, saying which (by index).
 func (t *FPE) DetokenizeBatch(ctx context.Context, domain string, tokens []string) ([]string, error) {
 	if _, err := t.format("detokenize", domain); err != nil {
@@ -236,7 +234,7 @@ func (t *FPE) DetokenizeBatch(ctx context.Context, domain string, tokens []strin
 // version to: the step of the pass that moves a column of FPE tokens to a
 // new version after a rotation (see the package documentation). Both
 // versions must be enabled. It reveals nothing to the caller, so
-// Options.Authorize is not asked; it is audited as a tokenization.
+// FPEOptions.Authorize is not asked; it is audited as a tokenization.
 func (t *FPE) Rekey(ctx context.Context, domain, token string, from, to uint32) (string, error) {
 	if from == 0 || to == 0 {
 		return "", t.fail("rekey", t.known(domain), errf(ErrKeyVersion, "both key versions must be given"))
@@ -304,7 +302,7 @@ func (t *FPE) crypt(ctx context.Context, domain, s string, id uint32, decrypt bo
 	if decrypt {
 		job, err = f.parseToken(domain, s)
 	} else {
-		job, err = f.parseValue(domain, s, t.opts.DefaultCountryCode)
+		job, err = f.parseValue(domain, s, t.country)
 	}
 	if err != nil {
 		return "", 0, err
@@ -402,7 +400,7 @@ func (f Format) parseToken(domain, s string) (fpeJob, error) {
 			return bad("tokens are E.164 numbers")
 		}
 		d := s[1:]
-		cc := countryCodeLen(d)
+		cc := phone.CountryCodeLen(d)
 		return f.phoneJob(domain, d, cc)
 	case fmtCNRID:
 		if len(s) != luhn.GB11643Len || !allDigits(s[:17]) {

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/piiguard/piiguard/internal/luhn"
+	"github.com/piiguard/piiguard/internal/phone"
 	"github.com/piiguard/piiguard/kms"
 )
 
@@ -27,7 +28,7 @@ var testFormats = map[string]Format{
 	"cnid":        ChineseResidentID(IDOptions{}),
 }
 
-func newTestFPE(t testing.TB, opts Options) *FPE {
+func newTestFPE(t testing.TB, opts FPEOptions) *FPE {
 	t.Helper()
 	f, err := NewFPE(loadFixedKeys(t), testFormats, allowAll(opts))
 	require.NoError(t, err)
@@ -47,7 +48,7 @@ func randPAN(rng *rand.Rand, bin string, n int) string {
 }
 
 func TestFPEGenericFormatsRoundTrip(t *testing.T) {
-	f := newTestFPE(t, Options{})
+	f := newTestFPE(t, FPEOptions{})
 	cases := []struct{ domain, value, alphabet string }{
 		{"digits", "123456", "0123456789"},
 		{"digits", "00000000000000000000000000000000000000000000000000000000", "0123456789"},
@@ -82,7 +83,7 @@ func TestFPEGenericFormatsRoundTrip(t *testing.T) {
 }
 
 func TestFPEGenericFormatErrors(t *testing.T) {
-	f := newTestFPE(t, Options{})
+	f := newTestFPE(t, FPEOptions{})
 	cases := []struct {
 		domain, value string
 		want          error
@@ -112,7 +113,7 @@ func TestFPEGenericFormatErrors(t *testing.T) {
 }
 
 func TestFPECardKeepsIssuerAndLastFourAndLuhn(t *testing.T) {
-	f := newTestFPE(t, Options{})
+	f := newTestFPE(t, FPEOptions{})
 	rng := rand.New(rand.NewPCG(1, 2))
 	for n := 16; n <= 19; n++ {
 		for range 200 {
@@ -153,7 +154,7 @@ func TestFPECardIsAPermutationOfValidNumbers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("enumerates 100,000 numbers")
 	}
-	f := newTestFPE(t, Options{})
+	f := newTestFPE(t, FPEOptions{})
 	seen := make(map[string]bool, 100_000)
 	for mid := range 100_000 {
 		pay := fmt.Sprintf("411111%05d01111", mid)
@@ -175,7 +176,7 @@ func TestFPECardIsAPermutationOfValidNumbers(t *testing.T) {
 }
 
 func TestFPECardErrors(t *testing.T) {
-	f := newTestFPE(t, Options{})
+	f := newTestFPE(t, FPEOptions{})
 	cases := []struct {
 		domain, value string
 		want          error
@@ -215,12 +216,12 @@ func TestFPECardErrors(t *testing.T) {
 	_, err = f.Detokenize(ctx, "card", "411111111111")
 	assert.ErrorIs(t, err, ErrMalformedToken)
 
-	_, err = NewFPE(loadFixedKeys(t), map[string]Format{"c": Card(CardOptions{KeepFirst: 9})}, Options{})
+	_, err = NewFPE(loadFixedKeys(t), map[string]Format{"c": Card(CardOptions{KeepFirst: 9})}, FPEOptions{})
 	assert.ErrorIs(t, err, ErrInvalidOptions)
 }
 
 func TestFPEPhoneKeepsCountryCode(t *testing.T) {
-	f := newTestFPE(t, Options{DefaultCountryCode: "44"})
+	f := newTestFPE(t, FPEOptions{DefaultCountryCode: "44"})
 	cases := []struct{ in, e164, cc string }{
 		{"+44 20 7946 0800", "+442079460800", "44"},
 		{"020 7946 0800", "+442079460800", "44"},
@@ -241,7 +242,7 @@ func TestFPEPhoneKeepsCountryCode(t *testing.T) {
 		assert.Equal(t, c.e164, back)
 	}
 
-	noCC := newTestFPE(t, Options{})
+	noCC := newTestFPE(t, FPEOptions{})
 	_, err := noCC.Tokenize(ctx, "phone", "020 7946 0800")
 	assert.ErrorIs(t, err, ErrInvalidValue, "no country code and no default")
 	_, err = f.Tokenize(ctx, "phone", "+44 20 7946 0800 ext 12")
@@ -263,12 +264,12 @@ func TestCountryCodeLen(t *testing.T) {
 		"14155550100": 1, "74951234567": 1, "442079460800": 2, "8613800138000": 2, "35312345678": 3,
 		"97150123456": 3, "2125551234": 3, "27115551234": 2, "8522345678": 3, "": 0, "35": 2,
 	} {
-		assert.Equal(t, want, countryCodeLen(d), d)
+		assert.Equal(t, want, phone.CountryCodeLen(d), d)
 	}
 }
 
 func TestFPEChineseResidentID(t *testing.T) {
-	f := newTestFPE(t, Options{})
+	f := newTestFPE(t, FPEOptions{})
 	rng := rand.New(rand.NewPCG(3, 4))
 	for range 300 {
 		var b strings.Builder
@@ -320,7 +321,7 @@ func TestFPEChineseResidentID(t *testing.T) {
 
 func TestFPEKeyVersionIsPinned(t *testing.T) {
 	kr := newKeyring(t, kms.KeyringOptions{})
-	f, err := NewFPE(kr, testFormats, allowAll(Options{}))
+	f, err := NewFPE(kr, testFormats, allowAll(FPEOptions{}))
 	require.NoError(t, err)
 	v1, err := kms.NewAdmin(kr).Versions(ctx, DefaultFPEKeyset)
 	require.NoError(t, err)
@@ -335,7 +336,7 @@ func TestFPEKeyVersionIsPinned(t *testing.T) {
 	_, err = f.Detokenize(ctx, "card", tok)
 	require.ErrorIs(t, err, ErrKeyVersion)
 
-	pinnedOld, err := NewFPE(kr, testFormats, allowAll(Options{FPEKeyID: old}))
+	pinnedOld, err := NewFPE(kr, testFormats, allowAll(FPEOptions{KeyID: old}))
 	require.NoError(t, err)
 	again, err := pinnedOld.Tokenize(ctx, "card", "4111111111111111")
 	require.NoError(t, err)
@@ -344,7 +345,7 @@ func TestFPEKeyVersionIsPinned(t *testing.T) {
 	moved, err := pinnedOld.Rekey(ctx, "card", tok, old, v2.ID)
 	require.NoError(t, err)
 	assert.NotEqual(t, tok, moved)
-	pinnedNew, err := NewFPE(kr, testFormats, allowAll(Options{FPEKeyID: v2.ID}))
+	pinnedNew, err := NewFPE(kr, testFormats, allowAll(FPEOptions{KeyID: v2.ID}))
 	require.NoError(t, err)
 	v, err := pinnedNew.Detokenize(ctx, "card", moved)
 	require.NoError(t, err)
@@ -360,7 +361,7 @@ func TestFPEKeyVersionIsPinned(t *testing.T) {
 }
 
 func TestFPEBatchAndConstructor(t *testing.T) {
-	f := newTestFPE(t, Options{})
+	f := newTestFPE(t, FPEOptions{})
 	vals := []string{"4111111111111111", "5555555555554444", "4000056655665556"}
 	toks, err := f.TokenizeBatch(ctx, "card", vals)
 	require.NoError(t, err)
@@ -375,7 +376,7 @@ func TestFPEBatchAndConstructor(t *testing.T) {
 	_, err = f.DetokenizeBatch(ctx, "", toks)
 	assert.ErrorIs(t, err, ErrInvalidDomain)
 
-	denied, err := NewFPE(loadFixedKeys(t), testFormats, Options{})
+	denied, err := NewFPE(loadFixedKeys(t), testFormats, FPEOptions{})
 	require.NoError(t, err)
 	_, err = denied.DetokenizeBatch(ctx, "card", toks)
 	assert.ErrorIs(t, err, ErrDenied)
@@ -389,16 +390,16 @@ func TestFPEBatchAndConstructor(t *testing.T) {
 		{"x": Phone().Keep(1, 1)},
 		{"x": Numeric().Keep(-1, 0)},
 	} {
-		_, err := NewFPE(loadFixedKeys(t), bad, Options{})
+		_, err := NewFPE(loadFixedKeys(t), bad, FPEOptions{})
 		assert.ErrorIs(t, err, ErrInvalidOptions)
 	}
-	_, err = NewFPE(nil, testFormats, Options{})
+	_, err = NewFPE(nil, testFormats, FPEOptions{})
 	assert.ErrorIs(t, err, ErrInvalidOptions)
-	missing, err := NewFPE(loadFixedKeys(t), testFormats, Options{Keyset: "missing"})
+	missing, err := NewFPE(loadFixedKeys(t), testFormats, FPEOptions{Keyset: "missing"})
 	require.NoError(t, err)
 	_, err = missing.Tokenize(ctx, "card", vals[0])
 	assert.ErrorIs(t, err, kms.ErrNotFound)
-	pinnedUnknown, err := NewFPE(loadFixedKeys(t), testFormats, Options{FPEKeyID: 7})
+	pinnedUnknown, err := NewFPE(loadFixedKeys(t), testFormats, FPEOptions{KeyID: 7})
 	require.NoError(t, err)
 	_, err = pinnedUnknown.Tokenize(ctx, "card", vals[0])
 	assert.ErrorIs(t, err, ErrKeyVersion)
@@ -421,7 +422,7 @@ func TestFormatString(t *testing.T) {
 }
 
 func TestFPEConcurrentUse(t *testing.T) {
-	f := newTestFPE(t, Options{})
+	f := newTestFPE(t, FPEOptions{})
 	want := map[string]string{}
 	vals := map[string]string{"card": "4111111111111111", "phone": "+442079460800", "cnid": "11010519491231002X", "ref62": "AbC9xyz"}
 	for d, v := range vals {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/piiguard/piiguard/internal/luhn"
+	"github.com/piiguard/piiguard/internal/phone"
 )
 
 // FuzzTokenParsers feeds arbitrary strings to every token parser: none may
@@ -13,9 +14,9 @@ import (
 // spelling), and no error may echo the input.
 func FuzzTokenParsers(f *testing.F) {
 	keys := loadFixedKeys(f)
-	h, _ := NewHMAC(keys, Options{})
-	s, _ := NewSIV(keys, allowAll(Options{}))
-	fp, _ := NewFPE(keys, testFormats, allowAll(Options{}))
+	h, _ := NewHMAC(keys, HMACOptions{})
+	s, _ := NewSIV(keys, allowAll(SIVOptions{}))
+	fp, _ := NewFPE(keys, testFormats, allowAll(FPEOptions{}))
 	for _, g := range []string{"th1_1e2e7ea8_i3tg_bzktg4piql6nu4ay65d43jyzta", "ts1_ca803791_cfji_ck5g24wz3oopg66nks2w7ld6dhoa",
 		"tv1_i3tg_za53qekeyn4uhjcxy57c7frbma", "4111114764161111", "+442457146454", "590555152189644992", "", "th1_", "tv1_aaaa_\n"} {
 		f.Add(g, "email")
@@ -69,7 +70,7 @@ func FuzzTokenParsers(f *testing.F) {
 // to its canonical form, and errors must not echo the value.
 func FuzzFPERoundTrip(f *testing.F) {
 	keys := loadFixedKeys(f)
-	fp, err := NewFPE(keys, testFormats, allowAll(Options{DefaultCountryCode: "44"}))
+	fp, err := NewFPE(keys, testFormats, allowAll(FPEOptions{DefaultCountryCode: "44"}))
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -103,7 +104,7 @@ func FuzzFPERoundTrip(f *testing.F) {
 					t.Fatal("a marked card token is not recognised")
 				}
 			case "phone":
-				cc := 1 + countryCodeLen(back[1:])
+				cc := 1 + phone.CountryCodeLen(back[1:])
 				if len(tok) != len(back) || tok[:cc] != back[:cc] {
 					t.Fatal("phone token lost its shape")
 				}

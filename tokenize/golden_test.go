@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -87,12 +88,11 @@ var goldenInputs = struct {
 
 func TestGoldenTokens(t *testing.T) {
 	keys := loadFixedKeys(t)
-	opts := allowAll(Options{DefaultCountryCode: "44"})
-	h, err := NewHMAC(keys, opts)
+	h, err := NewHMAC(keys, HMACOptions{DefaultCountryCode: "44"})
 	require.NoError(t, err)
-	s, err := NewSIV(keys, opts)
+	s, err := NewSIV(keys, allowAll(SIVOptions{DefaultCountryCode: "44"}))
 	require.NoError(t, err)
-	f, err := NewFPE(keys, testFormats, opts)
+	f, err := NewFPE(keys, testFormats, allowAll(FPEOptions{DefaultCountryCode: "44"}))
 	require.NoError(t, err)
 
 	if *update {
@@ -196,7 +196,7 @@ func TestGoldenTokens(t *testing.T) {
 			require.NoError(t, err)
 			mt, err := hex.DecodeString(v.Metadata)
 			require.NoError(t, err)
-			e, err := openRow(keys.aead[DefaultVaultKeyset], tokenRow{token: v.Token, domain: v.Domain, value: ct, metadata: mt, created: 1})
+			e, err := openRow(keys.aead[DefaultVaultKeyset], TokenRecord{Token: v.Token, Domain: v.Domain, Value: ct, Metadata: mt, Created: time.UnixMicro(1)})
 			require.NoError(t, err)
 			assert.Equal(t, v.Value, e.Reveal())
 			assert.Equal(t, map[string]string{"source": "golden"}, e.Metadata)

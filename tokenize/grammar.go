@@ -28,6 +28,9 @@ const (
 	vaultPrefix = "tv1_"
 
 	b32Alphabet = "abcdefghijklmnopqrstuvwxyz234567"
+
+	// hmacTokenLen is 44: b32 of the 16-byte MAC is 26 characters.
+	hmacTokenLen = prefixLen + keyIDLen + 1 + tagLen + 1 + (macLen*8+4)/5
 )
 
 var b32 = base32.NewEncoding(b32Alphabet).WithPadding(base32.NoPadding)
@@ -41,7 +44,6 @@ var b32Value = func() (t [256]byte) {
 }()
 
 var (
-	hmacTokenLen   = prefixLen + keyIDLen + 1 + tagLen + 1 + b32.EncodedLen(macLen)
 	vaultTokenLen  = prefixLen + tagLen + 1 + b32.EncodedLen(randomLen)
 	sivHeaderLen   = prefixLen + keyIDLen + 1 + tagLen + 1
 	sivMinTokenLen = sivHeaderLen + b32.EncodedLen(sivMinLen)

@@ -235,21 +235,24 @@ func assertNoLeak(t testing.TB, s string, secrets ...string) {
 	}
 }
 
-// allowAll is Options with every detokenization allowed.
-func allowAll(o Options) Options {
-	o.Authorize = AllowAll
+// allowAll returns the options o of a SIV, FPE or Vault with every
+// detokenization allowed.
+func allowAll[O SIVOptions | FPEOptions | VaultOptions](o O) O {
+	switch p := any(&o).(type) {
+	case *SIVOptions:
+		p.Authorize = AllowAll
+	case *FPEOptions:
+		p.Authorize = AllowAll
+	case *VaultOptions:
+		p.Authorize = AllowAll
+	}
 	return o
 }
 
-// newSQLiteVault returns a vault over a new SQLite file in a temporary
-// directory, and the directory.
-func newSQLiteVault(t testing.TB, keys VaultKeys, opts Options) (*Vault, string) {
+// newMemVault returns a vault over a new in-memory store.
+func newMemVault(t testing.TB, keys VaultKeys, opts VaultOptions) *Vault {
 	t.Helper()
-	dir := t.TempDir()
-	st, err := OpenSQLite(filepath.Join(dir, "tokens.db"), StoreOptions{})
+	v, err := NewVault(keys, newMemStore(), opts)
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = st.Close() })
-	v, err := NewVault(keys, st, opts)
-	require.NoError(t, err)
-	return v, dir
+	return v
 }

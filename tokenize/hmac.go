@@ -5,15 +5,12 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/binary"
 	"hash"
 	"maps"
-	"reflect"
 	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"unsafe"
 
 	"github.com/tink-crypto/tink-go/v2/prf"
 
@@ -53,12 +50,11 @@ type prfLeaser interface {
 	LeasePRF(ctx context.Context, name string) (*prf.Set, kms.Lease, error)
 }
 
-// NewHMAC returns an HMAC tokenizer over the PRF keyset Options.Keyset
-// (default DefaultHMACKeyset) of keys. It reads Keyset, Audit, Kinds,
-// DefaultCountryCode and Clock; it makes no call to keys.
-func NewHMAC(keys PRFKeys, opts Options) (*HMAC, error) {
-	b, err := newBase("hmac", DefaultHMACKeyset, opts)
-	if err != nil {
+// NewHMAC returns an HMAC tokenizer over the PRF keyset opts.Keyset
+// (default DefaultHMACKeyset) of keys. It makes no call to keys.
+func NewHMAC(keys PRFKeys, opts HMACOptions) (*HMAC, error) {
+	b := base{kind: "hmac", keyset: opts.Keyset, kinds: opts.Kinds, country: opts.DefaultCountryCode, audit: opts.Audit, clock: opts.Clock}
+	if err := b.init(DefaultHMACKeyset); err != nil {
 		return nil, err
 	}
 	if keys == nil {
@@ -69,19 +65,22 @@ func NewHMAC(keys PRFKeys, opts Options) (*HMAC, error) {
 	return t, nil
 }
 
-// hmacState holds the per-domain keys derived from one PRF set. It is
+// hmacState holds the per-domain HMAC keys derived from one PRF set. It is
 // replaced as soon as the key source hands out another set (after a
 // rotation, a disable or a destroy), so a version that left the set stops
-// at once. Its maps are copied on write, so that readers take no lock.
+// at once.
+//
+// Tokens are made with the primary version and other versions only check
+// and look up old tokens, so the primary's domains have a map of their
+// own, keyed by name. Both maps are copied on write, so that making a
+// token takes one atomic load and a map lookup, no lock: a sync.Map in
+// their place made BenchmarkHMACEndToEnd about 10% slower.
 type hmacState struct {
-	set   *prf.Set
-	setID unsafe.Pointer            // identity of set.PRFs
-	lease atomic.Pointer[kms.Lease] // on set, from a prfLeaser
-
+	set     *prf.Set
+	lease   atomic.Pointer[kms.Lease]               // on set, from a prfLeaser
+	primary atomic.Pointer[map[string]*hmacDomain]  // the primary's domains; never nil
+	others  atomic.Pointer[map[hmacKey]*hmacDomain] // other versions'; never nil
 	mu      sync.Mutex                              // serialises writers
-	primary atomic.Pointer[map[string]*hmacDomain]  // the primary's domains
-	others  atomic.Pointer[map[hmacKey]*hmacDomain] // other versions' domains
-	last    atomic.Pointer[hmacDomain]              // the primary's last domain used
 }
 
 type hmacKey struct {
@@ -89,48 +88,87 @@ type hmacKey struct {
 	domain string
 }
 
-// hmacDomain is one domain under one key version: its tag and a pool of
-// HMACs keyed for it.
-type hmacDomain struct {
-	name string              // the domain
-	norm func(string) string // the domain's normalisation; nil for none
-	tag  [tagLen]byte
-	head [hmacHeadLen]byte // "th1_" key-id "_" tag "_"
-	pool sync.Pool         // of *hmacWorker
+func newHMACState(set *prf.Set) *hmacState {
+	st := &hmacState{set: set}
+	st.primary.Store(&map[string]*hmacDomain{})
+	st.others.Store(&map[hmacKey]*hmacDomain{})
+	return st
 }
 
-// get returns an HMAC keyed for the domain; put gives it back. A pool
-// round trip takes no lock and no atomic read-modify-write in the common
-// case (the worker sits in the caller's P), which measured cheaper than a
-// mutex-guarded worker.
-func (d *hmacDomain) get() *hmacWorker { return d.pool.Get().(*hmacWorker) }
-
-func (d *hmacDomain) put(w *hmacWorker) { d.pool.Put(w) }
-
-const hmacHeadLen = prefixLen + keyIDLen + 1 + tagLen + 1
-
-// hmacSlabTokens is how many single-call tokens share one allocation.
-// Allocating each 44-byte token was the largest single cost around the
-// HMAC (about 40 ns of 150 on the development machine); sharing one
-// 352-byte block between eight tokens takes most of it away, at the price
-// that a token kept alive keeps its block (at most seven other tokens,
-// never anything secret) alive too.
-const hmacSlabTokens = 8
-
-type hmacWorker struct {
-	h    hash.Hash
-	sum  [sha256.Size]byte
-	slab []byte // the unused rest of the worker's current token block
-}
-
-// alloc returns room for one token, carved from the worker's block.
-func (w *hmacWorker) alloc() []byte {
-	if len(w.slab) < hmacTokenLen {
-		w.slab = make([]byte, hmacSlabTokens*hmacTokenLen)
+// lookup returns the cached domain of one version, or nil.
+func (st *hmacState) lookup(keyID uint32, domain string) *hmacDomain {
+	if keyID == st.set.PrimaryID {
+		return (*st.primary.Load())[domain]
 	}
-	b := w.slab[:hmacTokenLen:hmacTokenLen]
-	w.slab = w.slab[hmacTokenLen:]
-	return b
+	return (*st.others.Load())[hmacKey{keyID, domain}]
+}
+
+// store caches d as the domain of one version, unless another caller did
+// first, and returns the cached one.
+func (st *hmacState) store(keyID uint32, domain string, d *hmacDomain) *hmacDomain {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if prev := st.lookup(keyID, domain); prev != nil {
+		return prev
+	}
+	if keyID == st.set.PrimaryID {
+		st.primary.Store(copyAdd(*st.primary.Load(), domain, d))
+	} else {
+		st.others.Store(copyAdd(*st.others.Load(), hmacKey{keyID, domain}, d))
+	}
+	return d
+}
+
+// copyAdd returns a copy of m with k set to v; past maxCachedDomains
+// entries, the copy starts empty.
+func copyAdd[K comparable](m map[K]*hmacDomain, k K, v *hmacDomain) *map[K]*hmacDomain {
+	c := make(map[K]*hmacDomain, len(m)+1)
+	if len(m) < maxCachedDomains {
+		maps.Copy(c, m)
+	}
+	c[k] = v
+	return &c
+}
+
+// hmacDomain is one domain under one key version: the head of its tokens
+// and a pool of HMACs keyed for it.
+type hmacDomain struct {
+	norm func(string) string // the domain's normalisation; nil for none
+	head string              // "th1_" key-id "_" domain-tag "_"
+	pool sync.Pool           // of *hmacWorker
+}
+
+// hmacWorker is an HMAC keyed for one domain, with room for its input and
+// output, so that a token allocates nothing but itself.
+type hmacWorker struct {
+	h   hash.Hash
+	in  []byte // the value, as bytes; zeroed after use
+	sum [sha256.Size]byte
+}
+
+// mac returns the truncated MAC of a canonical value.
+func (d *hmacDomain) mac(value string) [macLen]byte {
+	w := d.pool.Get().(*hmacWorker)
+	defer d.pool.Put(w)
+	w.in = append(w.in[:0], value...)
+	w.h.Reset()
+	w.h.Write(w.in)
+	clear(w.in) // a pooled worker keeps no copy of a value
+	w.h.Sum(w.sum[:0])
+	return [macLen]byte(w.sum[:macLen])
+}
+
+// appendToken appends the token of a canonical value to dst.
+func (d *hmacDomain) appendToken(dst []byte, value string) []byte {
+	mac := d.mac(value)
+	dst = append(dst, d.head...)
+	return b32.AppendEncode(dst, mac[:])
+}
+
+// token returns the token of a canonical value.
+func (d *hmacDomain) token(value string) string {
+	var b [hmacTokenLen]byte
+	return string(d.appendToken(b[:0], value))
 }
 
 // current returns the state for the keyset's current PRF set. While the
@@ -146,9 +184,9 @@ func (t *HMAC) current(ctx context.Context) (*hmacState, error) {
 }
 
 // reload asks the key source for the current PRF set, and makes a new state
-// when the set changed.
+// when the set changed: a key source hands out a new *prf.Set for every
+// change, and never modifies one it handed out.
 func (t *HMAC) reload(ctx context.Context) (*hmacState, error) {
-	st := t.state.Load()
 	var (
 		set   *prf.Set
 		lease kms.Lease
@@ -165,42 +203,22 @@ func (t *HMAC) reload(ctx context.Context) (*hmacState, error) {
 	if set == nil {
 		return nil, errf(ErrKeyVersion, "keyset %q has no PRF set", t.keyset)
 	}
-	id := reflect.ValueOf(set.PRFs).UnsafePointer()
-	if st == nil || st.set != set || st.setID != id {
-		st = &hmacState{set: set, setID: id}
-		st.primary.Store(&map[string]*hmacDomain{})
-		st.others.Store(&map[hmacKey]*hmacDomain{})
+	st := t.state.Load()
+	if st == nil || st.set != set {
+		st = newHMACState(set)
 		t.state.Store(st)
 	}
 	if lease.Valid() {
-		l := lease // escapes only here, on the way out of the slow path
-		st.lease.Store(&l)
+		st.lease.Store(&lease)
 	}
 	return st, nil
 }
 
-// domain returns the keyed pool of one version and domain, deriving the key
-// on first use. It fails with ErrInvalidDomain for a malformed domain and
-// ErrUnknownToken if the version is not in the set.
+// domain returns the keyed HMACs of one version and domain, deriving the
+// key on first use. It fails with ErrInvalidDomain for a malformed domain
+// and ErrUnknownToken if the version is not in the set.
 func (t *HMAC) domain(st *hmacState, keyID uint32, domain string) (*hmacDomain, error) {
-	if keyID == st.set.PrimaryID {
-		if d := st.last.Load(); d != nil && d.name == domain {
-			return d, nil
-		}
-	}
-	return t.findDomain(st, keyID, domain)
-}
-
-// findDomain is domain past its fast path: a map lookup, or the key
-// derivation on first use.
-func (t *HMAC) findDomain(st *hmacState, keyID uint32, domain string) (*hmacDomain, error) {
-	isPrimary := keyID == st.set.PrimaryID
-	if isPrimary {
-		if d := (*st.primary.Load())[domain]; d != nil {
-			st.last.Store(d) // batches and single-domain callers skip the map
-			return d, nil
-		}
-	} else if d := (*st.others.Load())[hmacKey{keyID, domain}]; d != nil {
+	if d := st.lookup(keyID, domain); d != nil {
 		return d, nil
 	}
 	if err := t.checkDomain("tokenize", domain); err != nil {
@@ -214,116 +232,21 @@ func (t *HMAC) findDomain(st *hmacState, keyID uint32, domain string) (*hmacDoma
 	if err != nil {
 		return nil, errf(ErrKeyVersion, "deriving the domain key with version %d failed", keyID)
 	}
-	d := &hmacDomain{name: domain, norm: t.normalizer(t.kindOf(domain))}
-	domainTag(&d.tag, domain)
-	h := append(d.head[:0], hmacPrefix...)
-	h = appendKeyID(h, keyID)
-	h = append(h, '_')
-	h = append(h, d.tag[:]...)
-	_ = append(h, '_')
+	var tag [tagLen]byte
+	domainTag(&tag, domain)
+	d := &hmacDomain{
+		norm: normalizer(t.kindOf(domain), t.country),
+		head: hmacPrefix + string(appendKeyID(nil, keyID)) + "_" + string(tag[:]) + "_",
+	}
 	d.pool.New = func() any { return &hmacWorker{h: hmac.New(sha256.New, key)} }
-
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if isPrimary {
-		old := *st.primary.Load()
-		if prev := old[domain]; prev != nil {
-			return prev, nil
-		}
-		m := make(map[string]*hmacDomain, len(old)+1)
-		if len(old) < maxCachedDomains {
-			maps.Copy(m, old)
-		}
-		m[domain] = d
-		st.primary.Store(&m)
-		return d, nil
-	}
-	old := *st.others.Load()
-	if prev := old[hmacKey{keyID, domain}]; prev != nil {
-		return prev, nil
-	}
-	m := make(map[hmacKey]*hmacDomain, len(old)+1)
-	if len(old) < maxCachedDomains {
-		maps.Copy(m, old)
-	}
-	m[hmacKey{keyID, domain}] = d
-	st.others.Store(&m)
-	return d, nil
-}
-
-// token computes the token of a canonical value, into a share of the
-// worker's token block (see hmacSlabTokens).
-func (d *hmacDomain) token(value string) string {
-	w := d.get()
-	tok := d.write(w, w.alloc(), value)
-	d.put(w)
-	return tok
-}
-
-// write computes with w the token of a canonical value into b (of
-// hmacTokenLen bytes, never written again) and returns it as a string.
-func (d *hmacDomain) write(w *hmacWorker, b []byte, value string) string {
-	// compute's body, not a call to it: this is the hot path of every
-	// token, and compute is too large to be inlined.
-	w.h.Reset()
-	w.h.Write(unsafe.Slice(unsafe.StringData(value), len(value)))
-	w.h.Sum(w.sum[:0])
-	n := copy(b, d.head[:])
-	encodeMAC(b[n:], &w.sum)
-	return unsafe.String(&b[0], len(b))
-}
-
-// compute leaves the HMAC of value in w.sum.
-func (w *hmacWorker) compute(value string) {
-	w.h.Reset()
-	w.h.Write(unsafe.Slice(unsafe.StringData(value), len(value)))
-	w.h.Sum(w.sum[:0])
-}
-
-// encodeMAC writes the lowercase base32 of the first 16 bytes of sum (26
-// characters) into dst: what b32.Encode writes, eight characters at a time.
-// The 128 bits are read as two words; each 40-bit group is spread into the
-// eight bytes of a word, one 5-bit value per byte, which then become
-// alphabet characters all at once: a value v below 26 becomes 'a'+v, the
-// others '2'+(v-26).
-func encodeMAC(dst []byte, sum *[sha256.Size]byte) {
-	out := (*[26]byte)(dst)
-	hi := binary.BigEndian.Uint64(sum[0:8])
-	lo := binary.BigEndian.Uint64(sum[8:16])
-	binary.BigEndian.PutUint64(out[0:8], base32Word(hi>>24))
-	binary.BigEndian.PutUint64(out[8:16], base32Word(hi<<16&0xffffff0000|lo>>48))
-	binary.BigEndian.PutUint64(out[16:24], base32Word(lo>>8&0xffffffffff))
-	last := byte(lo) // 8 bits → 2 characters, the last with 2 zero bits
-	out[24] = b32Alphabet[last>>3]
-	out[25] = b32Alphabet[(last&7)<<2]
-}
-
-// base32Word returns the eight base32 characters of the low 40 bits of v,
-// the first in the most significant byte.
-func base32Word(v uint64) uint64 {
-	// Two 20-bit halves in 32-bit lanes, then 10-bit quarters in 16-bit
-	// lanes, then 5-bit values in bytes.
-	v = v>>20<<32 | v&0xfffff
-	v = (v>>10&0x000003ff000003ff)<<16 | v&0x000003ff000003ff
-	v = (v>>5&0x001f001f001f001f)<<8 | v&0x001f001f001f001f
-	// No byte carries into the next: every one stays below 0x80+31.
-	ge26 := (v + 0x6666666666666666) & 0x8080808080808080 >> 7
-	return v + 0x6161616161616161 - ge26*('a'-'2'+26)
-}
-
-// mac computes the truncated MAC of a canonical value into dst.
-func (d *hmacDomain) mac(dst *[macLen]byte, value string) {
-	w := d.get()
-	w.compute(value)
-	copy(dst[:], w.sum[:macLen])
-	d.put(w)
+	return st.store(keyID, domain, d), nil
 }
 
 // Tokenize returns the token of value in domain, made with the keyset's
-// primary version. value is normalised first (see Options.Kinds).
+// primary version. value is normalised first (see HMACOptions.Kinds).
 func (t *HMAC) Tokenize(ctx context.Context, domain, value string) (string, error) {
 	tok, id, err := t.tokenize(ctx, domain, value)
-	if err == nil && t.opts.Audit == nil {
+	if err == nil && t.audit == nil {
 		return tok, nil // nothing to record
 	}
 	if err := t.finish(ctx, audit.ActionTokenize, "tokenize", t.keyset, domain, id, err); err != nil {
@@ -333,9 +256,6 @@ func (t *HMAC) Tokenize(ctx context.Context, domain, value string) (string, erro
 }
 
 func (t *HMAC) tokenize(ctx context.Context, domain, value string) (string, uint32, error) {
-	// The hot path: a lease check (else one key source call), the last
-	// domain used (else one map lookup; a domain found there is valid),
-	// the HMAC and a share of a token block.
 	st, err := t.current(ctx)
 	if err != nil {
 		if verr := t.checkDomain("tokenize", domain); verr != nil {
@@ -344,11 +264,9 @@ func (t *HMAC) tokenize(ctx context.Context, domain, value string) (string, uint
 		return "", 0, err
 	}
 	id := st.set.PrimaryID
-	d := st.last.Load()
-	if d == nil || d.name != domain {
-		if d, err = t.findDomain(st, id, domain); err != nil {
-			return "", id, err
-		}
+	d, err := t.domain(st, id, domain)
+	if err != nil {
+		return "", id, err
 	}
 	if d.norm != nil {
 		value = d.norm(value)
@@ -363,9 +281,9 @@ func (t *HMAC) tokenize(ctx context.Context, domain, value string) (string, uint
 // TokenizeBatch tokenizes values in domain, in order. It fails on the
 // first value that cannot be tokenized, saying which (by index).
 //
-// The key state, the domain key and the HMAC worker are looked up once for
-// the whole batch, and the tokens share one allocation, so a batch costs
-// little more than the HMACs themselves.
+// The key state and the domain key are looked up once for the whole batch,
+// and the tokens are cut from one string, so a batch costs little more
+// than the HMACs themselves; a token kept alive keeps that string alive.
 func (t *HMAC) TokenizeBatch(ctx context.Context, domain string, values []string) ([]string, error) {
 	if len(values) == 0 {
 		return []string{}, nil
@@ -381,21 +299,23 @@ func (t *HMAC) TokenizeBatch(ctx context.Context, domain string, values []string
 	if err != nil {
 		return nil, batchErr(0, t.finish(ctx, audit.ActionTokenize, "tokenize", t.keyset, domain, id, err))
 	}
-	out := make([]string, len(values))
-	buf := make([]byte, hmacTokenLen*len(values))
-	w := d.get()
-	defer d.put(w)
+	buf := make([]byte, 0, hmacTokenLen*len(values))
 	for i, v := range values {
 		if d.norm != nil {
 			v = d.norm(v)
 		}
 		v, err := checkCanonical(v)
 		if err == nil {
-			out[i] = d.write(w, buf[i*hmacTokenLen:(i+1)*hmacTokenLen:(i+1)*hmacTokenLen], v)
+			buf = d.appendToken(buf, v)
 		}
 		if err := t.finish(ctx, audit.ActionTokenize, "tokenize", t.keyset, domain, id, err); err != nil {
 			return nil, batchErr(i, err)
 		}
+	}
+	all := string(buf)
+	out := make([]string, len(values))
+	for i := range out {
+		out[i] = all[i*hmacTokenLen : (i+1)*hmacTokenLen]
 	}
 	return out, nil
 }
@@ -464,8 +384,7 @@ func (t *HMAC) Match(ctx context.Context, domain, value, token string) (bool, er
 	if err != nil {
 		return false, t.fail("match", domain, err)
 	}
-	var mac [macLen]byte
-	d.mac(&mac, v)
+	mac := d.mac(v)
 	return subtle.ConstantTimeCompare(mac[:], p.payload) == 1, nil
 }
 

@@ -19,21 +19,21 @@ import (
 func TestErrorsAndEventsLeakNoValueOrToken(t *testing.T) {
 	keys := loadFixedKeys(t)
 	log := &eventLog{}
-	opts := Options{Audit: log, DefaultCountryCode: "44", Authorize: func(_ context.Context, domain string) error {
+	authorize := func(_ context.Context, domain string) error {
 		if domain == "locked" {
 			return errors.New("hook says no")
 		}
 		return nil
-	}}
-	h, err := NewHMAC(keys, opts)
+	}
+	h, err := NewHMAC(keys, HMACOptions{Audit: log, DefaultCountryCode: "44"})
 	require.NoError(t, err)
-	s, err := NewSIV(keys, opts)
+	s, err := NewSIV(keys, SIVOptions{Audit: log, DefaultCountryCode: "44", Authorize: authorize})
 	require.NoError(t, err)
 	formats := map[string]Format{"card": Card(CardOptions{Marked: true}), "pan": Card(CardOptions{}), "phone": Phone(),
 		"locked": Numeric(), "cnid": ChineseResidentID(IDOptions{}), "ref": Base62(), "acct": Numeric().Keep(2, 2)}
-	f, err := NewFPE(keys, formats, opts)
+	f, err := NewFPE(keys, formats, FPEOptions{Audit: log, DefaultCountryCode: "44", Authorize: authorize})
 	require.NoError(t, err)
-	v, _ := newSQLiteVault(t, keys, opts)
+	v := newMemVault(t, keys, VaultOptions{Audit: log, DefaultCountryCode: "44", Authorize: authorize})
 
 	var secrets []string
 	var errs []error

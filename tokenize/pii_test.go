@@ -13,6 +13,7 @@ import (
 	"github.com/piiguard/piiguard/kms/insecuremem"
 	"github.com/piiguard/piiguard/pii"
 	"github.com/piiguard/piiguard/tokenize"
+	"github.com/piiguard/piiguard/tokenize/sqlvault"
 )
 
 // Every tokenizer plugs into pii's token= tag option. (Only tests import
@@ -23,6 +24,18 @@ var (
 	_ pii.Tokenizer = (*tokenize.SIV)(nil)
 	_ pii.Tokenizer = (*tokenize.FPE)(nil)
 	_ pii.Tokenizer = (*tokenize.Vault)(nil)
+)
+
+// The optional abilities pii looks for, by the method sets it asks for
+// today (pii is to give them names, such as TokenRecognizer): every
+// tokenizer says which domains' tokens it recognises, and HMAC that its
+// tokens cannot be reversed.
+var (
+	_ interface{ RecognizesTokens(domain string) bool } = (*tokenize.HMAC)(nil)
+	_ interface{ RecognizesTokens(domain string) bool } = (*tokenize.SIV)(nil)
+	_ interface{ RecognizesTokens(domain string) bool } = (*tokenize.FPE)(nil)
+	_ interface{ RecognizesTokens(domain string) bool } = (*tokenize.Vault)(nil)
+	_ interface{ Reversible() bool }                    = (*tokenize.HMAC)(nil)
 )
 
 // newTestKeyring returns a key ring with pii's and tokenize's keysets.
@@ -61,9 +74,9 @@ func TestPIITokenFields(t *testing.T) {
 	kr := newTestKeyring(t)
 	fpe, err := tokenize.NewFPE(kr, map[string]tokenize.Format{
 		"card": tokenize.Card(tokenize.CardOptions{Marked: true}),
-	}, tokenize.Options{Authorize: tokenize.AllowAll}) // pii checks access before Open
+	}, tokenize.FPEOptions{Authorize: tokenize.AllowAll}) // pii checks access before Open
 	require.NoError(t, err)
-	siv, err := tokenize.NewSIV(kr, tokenize.Options{Authorize: tokenize.AllowAll})
+	siv, err := tokenize.NewSIV(kr, tokenize.SIVOptions{Authorize: tokenize.AllowAll})
 	require.NoError(t, err)
 	p, err := pii.New(kr, pii.Options{Checker: access.InsecureAllowAll, Tokenizers: map[string]pii.Tokenizer{"fpe": fpe, "siv": siv}})
 	require.NoError(t, err)
@@ -95,10 +108,10 @@ func TestPIITokenFields(t *testing.T) {
 func TestPIIVaultTokenField(t *testing.T) {
 	ctx := context.Background()
 	kr := newTestKeyring(t)
-	st, err := tokenize.OpenSQLite(t.TempDir()+"/tokens.db", tokenize.StoreOptions{})
+	st, err := sqlvault.OpenSQLite(t.TempDir()+"/tokens.db", sqlvault.Options{})
 	require.NoError(t, err)
 	defer st.Close()
-	v, err := tokenize.NewVault(kr, st, tokenize.Options{Authorize: tokenize.AllowAll})
+	v, err := tokenize.NewVault(kr, st, tokenize.VaultOptions{Authorize: tokenize.AllowAll})
 	require.NoError(t, err)
 	p, err := pii.New(kr, pii.Options{Checker: access.InsecureAllowAll, Tokenizers: map[string]pii.Tokenizer{"vault": v}})
 	require.NoError(t, err)
@@ -123,7 +136,7 @@ func TestPIIRefusesUnrecognizableTokens(t *testing.T) {
 	kr := newTestKeyring(t)
 	fpe, err := tokenize.NewFPE(kr, map[string]tokenize.Format{
 		"card": tokenize.Card(tokenize.CardOptions{}),
-	}, tokenize.Options{Authorize: tokenize.AllowAll})
+	}, tokenize.FPEOptions{Authorize: tokenize.AllowAll})
 	require.NoError(t, err)
 	require.False(t, fpe.RecognizesTokens("card"))
 	p, err := pii.New(kr, pii.Options{Checker: access.InsecureAllowAll, Tokenizers: map[string]pii.Tokenizer{"fpe": fpe}})
@@ -143,7 +156,7 @@ func TestPIIRefusesUnrecognizableTokens(t *testing.T) {
 func TestPIIKeepsIrreversibleTokens(t *testing.T) {
 	ctx := context.Background()
 	kr := newTestKeyring(t)
-	h, err := tokenize.NewHMAC(kr, tokenize.Options{})
+	h, err := tokenize.NewHMAC(kr, tokenize.HMACOptions{})
 	require.NoError(t, err)
 	p, err := pii.New(kr, pii.Options{Checker: access.InsecureAllowAll, Tokenizers: map[string]pii.Tokenizer{"hmac": h}})
 	require.NoError(t, err)

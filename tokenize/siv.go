@@ -28,12 +28,10 @@ type SIV struct {
 }
 
 // NewSIV returns a SIV tokenizer over the deterministic AEAD keyset
-// Options.Keyset (default DefaultSIVKeyset) of keys. It reads Keyset,
-// Audit, Authorize, Kinds, DefaultCountryCode and Clock; it makes no call
-// to keys.
-func NewSIV(keys DeterministicAEADKeys, opts Options) (*SIV, error) {
-	b, err := newBase("siv", DefaultSIVKeyset, opts)
-	if err != nil {
+// opts.Keyset (default DefaultSIVKeyset) of keys. It makes no call to keys.
+func NewSIV(keys DeterministicAEADKeys, opts SIVOptions) (*SIV, error) {
+	b := base{kind: "siv", keyset: opts.Keyset, authz: opts.Authorize, kinds: opts.Kinds, country: opts.DefaultCountryCode, audit: opts.Audit, clock: opts.Clock}
+	if err := b.init(DefaultSIVKeyset); err != nil {
 		return nil, err
 	}
 	if keys == nil {
@@ -43,7 +41,7 @@ func NewSIV(keys DeterministicAEADKeys, opts Options) (*SIV, error) {
 }
 
 // Tokenize returns the token of value in domain, encrypted with the
-// keyset's primary version. value is normalised first (see Options.Kinds),
+// keyset's primary version. value is normalised first (see SIVOptions.Kinds),
 // and Detokenize returns the normalised form.
 func (t *SIV) Tokenize(ctx context.Context, domain, value string) (string, error) {
 	tok, id, err := t.tokenize(ctx, domain, value)
@@ -103,7 +101,7 @@ func (t *SIV) TokenizeBatch(ctx context.Context, domain string, values []string)
 }
 
 // Detokenize returns the (normalised) value of a token made in domain, by
-// any enabled version of the keyset. Options.Authorize is asked first.
+// any enabled version of the keyset. SIVOptions.Authorize is asked first.
 // Errors: ErrMalformedToken, ErrWrongDomain, ErrUnknownToken (forged,
 // tampered, or a version the keyset does not have), ErrDenied, or a kms
 // error wrapping kms.ErrDisabled or kms.ErrDestroyed when the token's
@@ -146,7 +144,7 @@ func (t *SIV) detokenize(ctx context.Context, domain, token string, authorize bo
 }
 
 // DetokenizeBatch detokenizes tokens of domain, in order, asking
-// Options.Authorize once for the batch. It fails on the first token that
+// SIVOptions.Authorize once for the batch. It fails on the first token that
 // cannot be detokenized, saying which (by index).
 func (t *SIV) DetokenizeBatch(ctx context.Context, domain string, tokens []string) ([]string, error) {
 	if err := t.checkDomain("detokenize", domain); err != nil {
@@ -169,7 +167,7 @@ func (t *SIV) DetokenizeBatch(ctx context.Context, domain string, tokens []strin
 // Retokenize returns token re-encrypted under the keyset's primary
 // version (the same token if it already is), for the pass that moves
 // tokens off an old version after a rotation. It reveals nothing to the
-// caller, so Options.Authorize is not asked; it is audited as a
+// caller, so SIVOptions.Authorize is not asked; it is audited as a
 // tokenization.
 func (t *SIV) Retokenize(ctx context.Context, domain, token string) (string, error) {
 	v, _, err := t.detokenize(ctx, domain, token, false)

@@ -14,7 +14,7 @@ import (
 )
 
 func TestSIVRoundTripIsDeterministic(t *testing.T) {
-	s, err := NewSIV(loadFixedKeys(t), allowAll(Options{}))
+	s, err := NewSIV(loadFixedKeys(t), allowAll(SIVOptions{}))
 	require.NoError(t, err)
 	a, err := s.Tokenize(ctx, "email", "  Lucy@Example.com")
 	require.NoError(t, err)
@@ -32,7 +32,7 @@ func TestSIVRoundTripIsDeterministic(t *testing.T) {
 }
 
 func TestSIVDomainAndTampering(t *testing.T) {
-	s, err := NewSIV(loadFixedKeys(t), allowAll(Options{}))
+	s, err := NewSIV(loadFixedKeys(t), allowAll(SIVOptions{}))
 	require.NoError(t, err)
 	tok, err := s.Tokenize(ctx, "email", "lucy@example.com")
 	require.NoError(t, err)
@@ -70,7 +70,7 @@ func TestSIVDomainAndTampering(t *testing.T) {
 
 func TestSIVRotationAndRetokenize(t *testing.T) {
 	kr := newKeyring(t, kms.KeyringOptions{})
-	s, err := NewSIV(kr, allowAll(Options{}))
+	s, err := NewSIV(kr, allowAll(SIVOptions{}))
 	require.NoError(t, err)
 	old, err := s.Tokenize(ctx, "email", "lucy@example.com")
 	require.NoError(t, err)
@@ -107,7 +107,7 @@ func TestSIVRotationAndRetokenize(t *testing.T) {
 
 func TestSIVAuthorize(t *testing.T) {
 	log := &eventLog{}
-	s, err := NewSIV(loadFixedKeys(t), Options{Audit: log})
+	s, err := NewSIV(loadFixedKeys(t), SIVOptions{Audit: log})
 	require.NoError(t, err)
 	tok, err := s.Tokenize(ctx, "email", "lucy@example.com")
 	require.NoError(t, err)
@@ -119,7 +119,7 @@ func TestSIVAuthorize(t *testing.T) {
 
 	hookErr := errors.New("no purpose")
 	var asked []string
-	s, err = NewSIV(loadFixedKeys(t), Options{Audit: log, Authorize: func(_ context.Context, domain string) error {
+	s, err = NewSIV(loadFixedKeys(t), SIVOptions{Audit: log, Authorize: func(_ context.Context, domain string) error {
 		asked = append(asked, domain)
 		if domain == "email" {
 			return hookErr
@@ -150,7 +150,7 @@ func TestSIVAuthorize(t *testing.T) {
 }
 
 func TestSIVBatch(t *testing.T) {
-	s, err := NewSIV(loadFixedKeys(t), allowAll(Options{}))
+	s, err := NewSIV(loadFixedKeys(t), allowAll(SIVOptions{}))
 	require.NoError(t, err)
 	vals := []string{"a@x.io", "b@x.io", "c@x.io"}
 	toks, err := s.TokenizeBatch(ctx, "email", vals)
@@ -169,13 +169,13 @@ func TestSIVBatch(t *testing.T) {
 }
 
 func TestSIVErrors(t *testing.T) {
-	_, err := NewSIV(nil, Options{})
+	_, err := NewSIV(nil, SIVOptions{})
 	assert.ErrorIs(t, err, ErrInvalidOptions)
-	s, err := NewSIV(loadFixedKeys(t), allowAll(Options{Keyset: "missing"}))
+	s, err := NewSIV(loadFixedKeys(t), allowAll(SIVOptions{Keyset: "missing"}))
 	require.NoError(t, err)
 	_, err = s.Tokenize(ctx, "email", "x@y.z")
 	assert.ErrorIs(t, err, kms.ErrNotFound)
-	good, err := NewSIV(loadFixedKeys(t), Options{})
+	good, err := NewSIV(loadFixedKeys(t), SIVOptions{})
 	require.NoError(t, err)
 	tok, err := good.Tokenize(ctx, "email", "x@y.z")
 	require.NoError(t, err)

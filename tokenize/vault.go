@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -44,19 +45,23 @@ const (
 type Vault struct {
 	base
 	keys        VaultKeys
-	store       *SQLStore
+	store       TokenStore
 	indexKeyset string
+	ttl         time.Duration // VaultOptions.TTL
 }
 
-// NewVault returns a vault over store whose values are encrypted with the
-// AEAD keyset Options.Keyset (default DefaultVaultKeyset) and indexed with
-// the PRF keyset Options.IndexKeyset (default DefaultVaultIndexKeyset) of
-// keys. It reads every Options field but FPEKeyID; it makes no call to keys
-// or store.
-func NewVault(keys VaultKeys, store *SQLStore, opts Options) (*Vault, error) {
-	b, err := newBase("vault", DefaultVaultKeyset, opts)
-	if err != nil {
+// NewVault returns a vault over store (package tokenize/sqlvault keeps
+// tokens in SQLite or PostgreSQL) whose values are encrypted with the
+// AEAD keyset opts.Keyset (default DefaultVaultKeyset) and indexed with
+// the PRF keyset opts.IndexKeyset (default DefaultVaultIndexKeyset) of
+// keys. It makes no call to keys or store.
+func NewVault(keys VaultKeys, store TokenStore, opts VaultOptions) (*Vault, error) {
+	b := base{kind: "vault", keyset: opts.Keyset, authz: opts.Authorize, kinds: opts.Kinds, country: opts.DefaultCountryCode, audit: opts.Audit, clock: opts.Clock}
+	if err := b.init(DefaultVaultKeyset); err != nil {
 		return nil, err
+	}
+	if opts.TTL < 0 {
+		return nil, b.fail("new", "", errf(ErrInvalidOptions, "negative TTL"))
 	}
 	if keys == nil || store == nil {
 		return nil, b.fail("new", "", errf(ErrInvalidOptions, "nil key source or store"))
@@ -65,12 +70,12 @@ func NewVault(keys VaultKeys, store *SQLStore, opts Options) (*Vault, error) {
 	if ix == "" {
 		ix = DefaultVaultIndexKeyset
 	}
-	return &Vault{base: b, keys: keys, store: store, indexKeyset: ix}, nil
+	return &Vault{base: b, keys: keys, store: store, indexKeyset: ix, ttl: opts.TTL}, nil
 }
 
 // EntryOptions are the optional parts of a vaulted token.
 type EntryOptions struct {
-	// TTL is how long the token lives; zero means Options.TTL. After it,
+	// TTL is how long the token lives; zero means VaultOptions.TTL. After it,
 	// Detokenize fails with ErrExpiredToken, tokenizing the value again
 	// makes a new token, and PurgeExpired deletes the row.
 	TTL time.Duration
@@ -80,8 +85,22 @@ type EntryOptions struct {
 	Metadata map[string]string
 }
 
-// now returns the current time in Unix microseconds.
-func (v *Vault) now() int64 { return v.opts.Clock().UnixMicro() }
+// now returns the current time, in whole microseconds as stores keep it.
+func (v *Vault) now() time.Time { return time.UnixMicro(v.clock().UnixMicro()) }
+
+// live reports whether a record has not expired at now.
+func live(r *TokenRecord, now time.Time) bool {
+	return r.Expires.IsZero() || r.Expires.After(now)
+}
+
+// storeErr makes sure an error from the store wraps ErrStore (or is the
+// context's), whatever the store.
+func storeErr(err error) error {
+	if err == nil || errors.Is(err, ErrStore) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrStore, err)
+}
 
 // indexes returns the blind indexes of a canonical value in domain under
 // every enabled version of the index keyset, the primary's first, and the
@@ -159,8 +178,8 @@ func newVaultToken(domain string) (string, error) {
 }
 
 // Tokenize returns the token of value in domain, making and storing one if
-// the domain has none for it (with Options.TTL). value is normalised first
-// (see Options.Kinds); Detokenize returns the normalised form.
+// the domain has none for it (with VaultOptions.TTL). value is normalised first
+// (see VaultOptions.Kinds); Detokenize returns the normalised form.
 func (v *Vault) Tokenize(ctx context.Context, domain, value string) (string, error) {
 	return v.TokenizeWith(ctx, domain, value, EntryOptions{})
 }
@@ -184,7 +203,7 @@ func (v *Vault) tokenize(ctx context.Context, domain, value string, o EntryOptio
 		return "", 0, errf(ErrInvalidOptions, "negative TTL")
 	}
 	if o.TTL == 0 {
-		o.TTL = v.opts.TTL
+		o.TTL = v.ttl
 	}
 	val, err := v.canonical(domain, value)
 	if err != nil {
@@ -204,17 +223,17 @@ func (v *Vault) tokenize(ctx context.Context, domain, value string, o EntryOptio
 		}
 	}
 	for attempt := 0; attempt < maxTokenizeAttempts; attempt++ {
-		rows, err := v.store.findByIndex(ctx, domain, indexes)
+		rows, err := v.store.FindByIndex(ctx, domain, indexes)
 		if err != nil {
-			return "", 0, err
+			return "", 0, storeErr(err)
 		}
 		if r, ok := pickRow(rows, indexes[0]); ok {
-			if r.expires == 0 || r.expires > v.now() {
-				return r.token, aeadKeyID(r.value), nil
+			if live(&r, v.now()) {
+				return r.Token, aeadKeyID(r.Value), nil
 			}
 			// Expired: remove it, then make a new token.
-			if err := v.store.deleteExpired(ctx, r.token, v.now()); err != nil {
-				return "", 0, err
+			if _, err := v.store.Delete(ctx, domain, r.Token, v.now()); err != nil {
+				return "", 0, storeErr(err)
 			}
 			continue
 		}
@@ -222,12 +241,12 @@ func (v *Vault) tokenize(ctx context.Context, domain, value string, o EntryOptio
 		if err != nil {
 			return "", 0, err
 		}
-		inserted, err := v.store.insert(ctx, r)
+		inserted, err := v.store.Insert(ctx, &r)
 		if err != nil {
-			return "", 0, err
+			return "", 0, storeErr(err)
 		}
 		if inserted {
-			return r.token, aeadKeyID(r.value), nil
+			return r.Token, aeadKeyID(r.Value), nil
 		}
 		// Another caller inserted the value first: read its token.
 	}
@@ -236,44 +255,44 @@ func (v *Vault) tokenize(ctx context.Context, domain, value string, o EntryOptio
 
 // pickRow returns the row made with the primary index if there is one,
 // else any.
-func pickRow(rows []tokenRow, primary []byte) (tokenRow, bool) {
+func pickRow(rows []TokenRecord, primary []byte) (TokenRecord, bool) {
 	for _, r := range rows {
-		if string(r.index) == string(primary) {
+		if string(r.BlindIndex) == string(primary) {
 			return r, true
 		}
 	}
 	if len(rows) > 0 {
 		return rows[0], true
 	}
-	return tokenRow{}, false
+	return TokenRecord{}, false
 }
 
 // newRow builds the row of a new token.
-func (v *Vault) newRow(ctx context.Context, domain, val string, meta []byte, ttl time.Duration, index []byte, indexKey uint32) (tokenRow, error) {
+func (v *Vault) newRow(ctx context.Context, domain, val string, meta []byte, ttl time.Duration, index []byte, indexKey uint32) (TokenRecord, error) {
 	tok, err := newVaultToken(domain)
 	if err != nil {
-		return tokenRow{}, err
+		return TokenRecord{}, err
 	}
 	a, err := v.keys.AEAD(ctx, v.keyset)
 	if err != nil {
-		return tokenRow{}, err
+		return TokenRecord{}, err
 	}
-	r := tokenRow{token: tok, domain: domain, index: index, indexKey: indexKey, created: v.now()}
-	if r.value, err = a.Encrypt([]byte(val), valueAD(domain, tok)); err != nil {
-		return tokenRow{}, err
+	r := TokenRecord{Token: tok, Domain: domain, BlindIndex: index, IndexKeyID: indexKey, Created: v.now()}
+	if r.Value, err = a.Encrypt([]byte(val), valueAD(domain, tok)); err != nil {
+		return TokenRecord{}, err
 	}
 	if meta != nil {
-		if r.metadata, err = a.Encrypt(meta, metaAD(domain, tok)); err != nil {
-			return tokenRow{}, err
+		if r.Metadata, err = a.Encrypt(meta, metaAD(domain, tok)); err != nil {
+			return TokenRecord{}, err
 		}
 	}
 	if ttl > 0 {
-		r.expires = v.opts.Clock().Add(ttl).UnixMicro()
+		r.Expires = time.UnixMicro(v.clock().Add(ttl).UnixMicro())
 	}
 	return r, nil
 }
 
-// TokenizeBatch tokenizes values in domain, in order, with Options.TTL. It
+// TokenizeBatch tokenizes values in domain, in order, with VaultOptions.TTL. It
 // fails on the first value that cannot be tokenized, saying which (by
 // index); the tokens made before it stay in the store.
 func (v *Vault) TokenizeBatch(ctx context.Context, domain string, values []string) ([]string, error) {
@@ -289,7 +308,7 @@ func (v *Vault) TokenizeBatch(ctx context.Context, domain string, values []strin
 }
 
 // Detokenize returns the (normalised) value of a token of domain, after
-// asking Options.Authorize. Errors: ErrMalformedToken, ErrWrongDomain,
+// asking VaultOptions.Authorize. Errors: ErrMalformedToken, ErrWrongDomain,
 // ErrUnknownToken (not in the store: never made, deleted or purged),
 // ErrExpiredToken, ErrDenied, or a kms error when the value's key version
 // is disabled or destroyed.
@@ -303,7 +322,7 @@ func (v *Vault) Detokenize(ctx context.Context, domain, token string) (string, e
 
 // Lookup returns the entry of a token of domain: its value (to Reveal),
 // metadata, times and key version. It is a detokenization: asked of
-// Options.Authorize and audited as one.
+// VaultOptions.Authorize and audited as one.
 func (v *Vault) Lookup(ctx context.Context, domain, token string) (*Entry, error) {
 	return v.lookup(ctx, "lookup", domain, token)
 }
@@ -315,7 +334,7 @@ func (v *Vault) lookup(ctx context.Context, op, domain, token string) (*Entry, e
 	)
 	if err = v.checkDomain(op, domain); err == nil {
 		if err = v.authorize(ctx, domain); err == nil {
-			var r tokenRow
+			var r TokenRecord
 			if r, err = v.row(ctx, domain, token); err == nil {
 				e, err = v.open(ctx, r)
 			}
@@ -332,15 +351,16 @@ func (v *Vault) lookup(ctx context.Context, op, domain, token string) (*Entry, e
 }
 
 // row reads the live row of a token of domain.
-func (v *Vault) row(ctx context.Context, domain, token string) (tokenRow, error) {
+func (v *Vault) row(ctx context.Context, domain, token string) (TokenRecord, error) {
 	if err := v.checkToken(domain, token); err != nil {
-		return tokenRow{}, err
+		return TokenRecord{}, err
 	}
-	r, ok, err := v.store.get(ctx, token)
+	rows, err := v.store.Get(ctx, []string{token})
 	if err != nil {
-		return r, err
+		return TokenRecord{}, storeErr(err)
 	}
-	return r, v.checkRow(r, ok, domain)
+	r, ok := rows[token]
+	return r, v.checkRow(&r, ok, domain)
 }
 
 // checkToken checks a token's grammar and domain tag.
@@ -356,20 +376,20 @@ func (v *Vault) checkToken(domain, token string) error {
 }
 
 // checkRow checks that a row exists, is of domain and is live.
-func (v *Vault) checkRow(r tokenRow, ok bool, domain string) error {
+func (v *Vault) checkRow(r *TokenRecord, ok bool, domain string) error {
 	switch {
 	case !ok:
 		return errf(ErrUnknownToken, "no such token in the store")
-	case r.domain != domain:
+	case r.Domain != domain:
 		return errf(ErrWrongDomain, "the token belongs to another domain")
-	case r.expires != 0 && r.expires <= v.now():
+	case !live(r, v.now()):
 		return errf(ErrExpiredToken, "the token expired")
 	}
 	return nil
 }
 
 // open decrypts a row into an entry.
-func (v *Vault) open(ctx context.Context, r tokenRow) (*Entry, error) {
+func (v *Vault) open(ctx context.Context, r TokenRecord) (*Entry, error) {
 	a, err := v.keys.AEAD(ctx, v.keyset)
 	if err != nil {
 		return nil, err
@@ -377,18 +397,18 @@ func (v *Vault) open(ctx context.Context, r tokenRow) (*Entry, error) {
 	return openRow(a, r)
 }
 
-func openRow(a tink.AEAD, r tokenRow) (*Entry, error) {
-	e := &Entry{Created: time.UnixMicro(r.created).UTC(), KeyID: aeadKeyID(r.value)}
-	if r.expires != 0 {
-		e.Expires = time.UnixMicro(r.expires).UTC()
+func openRow(a tink.AEAD, r TokenRecord) (*Entry, error) {
+	e := &Entry{Created: r.Created.UTC(), KeyID: aeadKeyID(r.Value)}
+	if !r.Expires.IsZero() {
+		e.Expires = r.Expires.UTC()
 	}
-	pt, err := a.Decrypt(r.value, valueAD(r.domain, r.token))
+	pt, err := a.Decrypt(r.Value, valueAD(r.Domain, r.Token))
 	if err != nil {
 		return nil, classifyRowOpen(err)
 	}
 	e.value = string(pt)
-	if r.metadata != nil {
-		m, err := a.Decrypt(r.metadata, metaAD(r.domain, r.token))
+	if r.Metadata != nil {
+		m, err := a.Decrypt(r.Metadata, metaAD(r.Domain, r.Token))
 		if err != nil {
 			return nil, classifyRowOpen(err)
 		}
@@ -409,7 +429,7 @@ func classifyRowOpen(err error) error {
 }
 
 // DetokenizeBatch detokenizes tokens of domain, in order, asking
-// Options.Authorize once and reading the store once per 500 tokens. It
+// VaultOptions.Authorize once and reading the store once per 500 tokens. It
 // fails on the first token that cannot be detokenized, saying which (by
 // index).
 func (v *Vault) DetokenizeBatch(ctx context.Context, domain string, tokens []string) ([]string, error) {
@@ -424,9 +444,9 @@ func (v *Vault) DetokenizeBatch(ctx context.Context, domain string, tokens []str
 			return nil, batchErr(i, v.finish(ctx, audit.ActionDetokenize, "detokenize", v.keyset, domain, 0, err))
 		}
 	}
-	rows, err := v.store.getMany(ctx, tokens)
+	rows, err := v.store.Get(ctx, tokens)
 	if err != nil {
-		return nil, v.finish(ctx, audit.ActionDetokenize, "detokenize", v.keyset, domain, 0, err)
+		return nil, v.finish(ctx, audit.ActionDetokenize, "detokenize", v.keyset, domain, 0, storeErr(err))
 	}
 	a, err := v.keys.AEAD(ctx, v.keyset)
 	if err != nil {
@@ -437,11 +457,11 @@ func (v *Vault) DetokenizeBatch(ctx context.Context, domain string, tokens []str
 		r, ok := rows[tok]
 		var (
 			e   *Entry
-			err = v.checkRow(r, ok, domain)
+			err = v.checkRow(&r, ok, domain)
 			id  uint32
 		)
 		if err == nil {
-			r.token = tok
+			r.Token = tok
 			if e, err = openRow(a, r); err == nil {
 				id = e.KeyID
 			}
@@ -463,8 +483,10 @@ func (v *Vault) Delete(ctx context.Context, domain, token string) error {
 	err := v.checkDomain("delete", domain)
 	if err == nil {
 		if err = v.checkToken(domain, token); err == nil {
-			var n int64
-			if n, err = v.store.deleteToken(ctx, domain, token); err == nil && n == 0 {
+			var ok bool
+			if ok, err = v.store.Delete(ctx, domain, token, time.Time{}); err != nil {
+				err = storeErr(err)
+			} else if !ok {
 				err = errf(ErrUnknownToken, "no such token in the store")
 			}
 		}
@@ -476,27 +498,28 @@ func (v *Vault) Delete(ctx context.Context, domain, token string) error {
 // index under every enabled version, and returns how many rows it removed
 // (0 if the value had no token). It is audited as audit.ActionErase.
 func (v *Vault) Erase(ctx context.Context, domain, value string) (int, error) {
-	var n int64
+	var n int
 	err := v.checkDomain("erase", domain)
 	if err == nil {
 		var val string
 		if val, err = v.canonical(domain, value); err == nil {
 			var ix [][]byte
 			if ix, _, err = v.indexes(ctx, domain, val); err == nil {
-				n, err = v.store.deleteByIndex(ctx, domain, ix)
+				n, err = v.store.DeleteByIndex(ctx, domain, ix)
+				err = storeErr(err)
 			}
 		}
 	}
-	return int(n), v.finish(ctx, audit.ActionErase, "erase", v.keyset, domain, 0, err)
+	return n, v.finish(ctx, audit.ActionErase, "erase", v.keyset, domain, 0, err)
 }
 
 // PurgeExpired deletes every expired token of every domain and returns how
 // many. Run it on a schedule: expired tokens already fail to detokenize,
 // but their encrypted values stay in the store until purged.
 func (v *Vault) PurgeExpired(ctx context.Context) (int64, error) {
-	n, err := v.store.purgeExpired(ctx, v.now())
+	n, err := v.store.PurgeExpired(ctx, v.now())
 	if err != nil {
-		return n, v.fail("purge", "", err)
+		return n, v.fail("purge", "", storeErr(err))
 	}
 	return n, nil
 }

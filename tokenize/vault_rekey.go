@@ -39,40 +39,40 @@ func (v *Vault) Rekey(ctx context.Context) (RekeyStats, error) {
 	}
 	after := ""
 	for {
-		rows, err := v.store.page(ctx, after, 200)
+		rows, err := v.store.List(ctx, after, 200)
 		if err != nil {
-			return fail(err)
+			return fail(storeErr(err))
 		}
 		if len(rows) == 0 {
 			return st, nil
 		}
 		for _, r := range rows {
-			after = r.token
+			after = r.Token
 			st.Scanned++
 			e, err := openRow(a, r)
 			if err != nil {
-				return st, v.fail("rekey", r.domain, err)
+				return st, v.fail("rekey", r.Domain, err)
 			}
-			ct, err := a.Encrypt([]byte(e.value), valueAD(r.domain, r.token))
+			ct, err := a.Encrypt([]byte(e.value), valueAD(r.Domain, r.Token))
 			if err != nil {
 				return fail(err)
 			}
-			if r.indexKey == set.PrimaryID && aeadKeyID(ct) == aeadKeyID(r.value) {
+			if r.IndexKeyID == set.PrimaryID && aeadKeyID(ct) == aeadKeyID(r.Value) {
 				continue
 			}
-			nr := tokenRow{token: r.token, domain: r.domain, indexKey: set.PrimaryID, value: ct}
-			if nr.index, err = blindIndex(set, set.PrimaryID, r.domain, e.value); err != nil {
+			nr := TokenRecord{Token: r.Token, Domain: r.Domain, IndexKeyID: set.PrimaryID, Value: ct}
+			if nr.BlindIndex, err = blindIndex(set, set.PrimaryID, r.Domain, e.value); err != nil {
 				return fail(err)
 			}
-			if r.metadata != nil {
+			if r.Metadata != nil {
 				m, _ := json.Marshal(e.Metadata)
-				if nr.metadata, err = a.Encrypt(m, metaAD(r.domain, r.token)); err != nil {
+				if nr.Metadata, err = a.Encrypt(m, metaAD(r.Domain, r.Token)); err != nil {
 					return fail(err)
 				}
 			}
-			ok, err := v.store.rekey(ctx, nr)
+			ok, err := v.store.Rekey(ctx, &nr)
 			if err != nil {
-				return fail(err)
+				return fail(storeErr(err))
 			}
 			if ok {
 				st.Rekeyed++

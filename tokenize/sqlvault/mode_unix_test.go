@@ -1,6 +1,6 @@
 //go:build unix
 
-package tokenize
+package sqlvault
 
 import (
 	"io/fs"
@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/piiguard/piiguard/tokenize"
 )
 
 // The umask is process-wide: these tests are not parallel.
@@ -18,10 +20,10 @@ func TestOpenSQLiteCreatesOwnerOnlyFiles(t *testing.T) {
 	old := syscall.Umask(0o022)
 	defer syscall.Umask(old)
 	path := filepath.Join(t.TempDir(), "tokens.db")
-	st, err := OpenSQLite(path, StoreOptions{})
+	st, err := OpenSQLite(path, Options{})
 	require.NoError(t, err)
 	defer st.Close()
-	v, err := NewVault(loadFixedKeys(t), st, allowAll(Options{}))
+	v, err := tokenize.NewVault(newKeyring(t), st, allowAll(tokenize.VaultOptions{}))
 	require.NoError(t, err)
 	_, err = v.Tokenize(ctx, "email", "lucy@example.com")
 	require.NoError(t, err)
@@ -36,11 +38,11 @@ func TestOpenSQLiteKeepsAnExistingFilesMode(t *testing.T) {
 	old := syscall.Umask(0o022)
 	defer syscall.Umask(old)
 	path := filepath.Join(t.TempDir(), "tokens.db")
-	st, err := OpenSQLite(path, StoreOptions{})
+	st, err := OpenSQLite(path, Options{})
 	require.NoError(t, err)
 	require.NoError(t, st.Close())
 	require.NoError(t, os.Chmod(path, 0o640))
-	st, err = OpenSQLite(path, StoreOptions{})
+	st, err = OpenSQLite(path, Options{})
 	require.NoError(t, err)
 	require.NoError(t, st.Close())
 	fi, err := os.Stat(path)

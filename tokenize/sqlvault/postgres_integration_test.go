@@ -1,6 +1,6 @@
 //go:build integration
 
-package tokenize
+package sqlvault
 
 import (
 	"crypto/rand"
@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/tokenize"
 )
 
 // These tests run against a real PostgreSQL server, started by
@@ -46,24 +47,24 @@ func postgresDB(t testing.TB) *sql.DB {
 	return pgDB
 }
 
-func newPostgresVault(t testing.TB, keys VaultKeys, opts Options) (*Vault, *SQLStore) {
+func newPostgresVault(t testing.TB, keys tokenize.VaultKeys, opts tokenize.VaultOptions) (*tokenize.Vault, *Store) {
 	t.Helper()
 	b := make([]byte, 6)
 	_, err := rand.Read(b)
 	require.NoError(t, err)
 	table := "t" + hex.EncodeToString(b) + "_tokens"
-	st, err := NewSQLStore(postgresDB(t), Postgres, StoreOptions{Table: table})
+	st, err := New(postgresDB(t), Postgres, Options{Table: table})
 	require.NoError(t, err)
 	t.Cleanup(func() { _, _ = postgresDB(t).Exec(`DROP TABLE IF EXISTS ` + table) })
-	v, err := NewVault(keys, st, opts)
+	v, err := tokenize.NewVault(keys, st, opts)
 	require.NoError(t, err)
 	return v, st
 }
 
 func TestPostgresVaultRoundTrip(t *testing.T) {
 	clock := newFakeClock()
-	v, st := newPostgresVault(t, loadFixedKeys(t), allowAll(Options{Clock: clock.Now}))
-	tok, err := v.TokenizeWith(ctx, "email", "Lucy@Example.com", EntryOptions{Metadata: map[string]string{"k": "v"}})
+	v, st := newPostgresVault(t, newKeyring(t), allowAll(tokenize.VaultOptions{Clock: clock.Now}))
+	tok, err := v.TokenizeWith(ctx, "email", "Lucy@Example.com", tokenize.EntryOptions{Metadata: map[string]string{"k": "v"}})
 	require.NoError(t, err)
 	again, err := v.Tokenize(ctx, "email", "lucy@example.com")
 	require.NoError(t, err)
@@ -79,10 +80,10 @@ func TestPostgresVaultRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, map[string]string{"k": "v"}, e.Metadata)
 	_, err = v.Detokenize(ctx, "contact", tok)
-	assert.ErrorIs(t, err, ErrWrongDomain)
-	unknown, _ := newVaultToken("email")
+	assert.ErrorIs(t, err, tokenize.ErrWrongDomain)
+	unknown := unknownToken(t, tok)
 	_, err = v.Detokenize(ctx, "email", unknown)
-	assert.ErrorIs(t, err, ErrUnknownToken)
+	assert.ErrorIs(t, err, tokenize.ErrUnknownToken)
 
 	batch, err := v.TokenizeBatch(ctx, "email", []string{"a@x.io", "b@x.io"})
 	require.NoError(t, err)
@@ -90,18 +91,18 @@ func TestPostgresVaultRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"a@x.io", "b@x.io"}, vals)
 
-	short, err := v.TokenizeWith(ctx, "otp", "123456", EntryOptions{TTL: time.Minute})
+	short, err := v.TokenizeWith(ctx, "otp", "123456", tokenize.EntryOptions{TTL: time.Minute})
 	require.NoError(t, err)
 	clock.Add(time.Hour)
 	_, err = v.Detokenize(ctx, "otp", short)
-	assert.ErrorIs(t, err, ErrExpiredToken)
+	assert.ErrorIs(t, err, tokenize.ErrExpiredToken)
 	n, err := v.PurgeExpired(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, int64(1), n)
 
 	require.NoError(t, v.Delete(ctx, "email", tok))
 	_, err = v.Detokenize(ctx, "email", tok)
-	assert.ErrorIs(t, err, ErrUnknownToken)
+	assert.ErrorIs(t, err, tokenize.ErrUnknownToken)
 	k, err := v.Erase(ctx, "contact", "lucy@example.com")
 	require.NoError(t, err)
 	assert.Equal(t, 1, k)
@@ -118,15 +119,15 @@ func TestPostgresVaultRoundTrip(t *testing.T) {
 }
 
 func TestPostgresVaultConcurrency(t *testing.T) {
-	keys := loadFixedKeys(t)
-	v, st := newPostgresVault(t, keys, allowAll(Options{}))
+	keys := newKeyring(t)
+	v, st := newPostgresVault(t, keys, allowAll(tokenize.VaultOptions{}))
 	// Several stores on one new table migrate at once.
 	var wg sync.WaitGroup
 	errs := make(chan error, 32)
 	for range 4 {
-		other, err := NewSQLStore(postgresDB(t), Postgres, StoreOptions{Table: st.opts.Table})
+		other, err := New(postgresDB(t), Postgres, Options{Table: st.opts.Table})
 		require.NoError(t, err)
-		ov, err := NewVault(keys, other, allowAll(Options{}))
+		ov, err := tokenize.NewVault(keys, other, allowAll(tokenize.VaultOptions{}))
 		require.NoError(t, err)
 		for range 8 {
 			wg.Add(1)
@@ -158,20 +159,20 @@ func TestPostgresVaultConcurrency(t *testing.T) {
 }
 
 func TestPostgresVaultRekey(t *testing.T) {
-	kr := newKeyring(t, kms.KeyringOptions{})
-	v, _ := newPostgresVault(t, kr, allowAll(Options{}))
+	kr := newKeyring(t)
+	v, _ := newPostgresVault(t, kr, allowAll(tokenize.VaultOptions{}))
 	toks, err := v.TokenizeBatch(ctx, "email", []string{"a@x.io", "b@x.io"})
 	require.NoError(t, err)
-	old, err := kms.NewAdmin(kr).Versions(ctx, DefaultVaultIndexKeyset)
+	old, err := kms.NewAdmin(kr).Versions(ctx, tokenize.DefaultVaultIndexKeyset)
 	require.NoError(t, err)
-	_, err = kms.NewAdmin(kr).Rotate(ctx, DefaultVaultIndexKeyset)
+	_, err = kms.NewAdmin(kr).Rotate(ctx, tokenize.DefaultVaultIndexKeyset)
 	require.NoError(t, err)
-	_, err = kms.NewAdmin(kr).Rotate(ctx, DefaultVaultKeyset)
+	_, err = kms.NewAdmin(kr).Rotate(ctx, tokenize.DefaultVaultKeyset)
 	require.NoError(t, err)
 	stats, err := v.Rekey(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, RekeyStats{Scanned: 2, Rekeyed: 2}, stats)
-	require.NoError(t, kms.NewAdmin(kr).Disable(ctx, DefaultVaultIndexKeyset, old[0].ID))
+	assert.Equal(t, tokenize.RekeyStats{Scanned: 2, Rekeyed: 2}, stats)
+	require.NoError(t, kms.NewAdmin(kr).Disable(ctx, tokenize.DefaultVaultIndexKeyset, old[0].ID))
 	again, err := v.Tokenize(ctx, "email", "a@x.io")
 	require.NoError(t, err)
 	assert.Equal(t, toks[0], again)

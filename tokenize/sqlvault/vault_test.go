@@ -1,4 +1,4 @@
-package tokenize
+package sqlvault
 
 import (
 	"bytes"
@@ -20,16 +20,17 @@ import (
 
 	"github.com/piiguard/piiguard/audit"
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/tokenize"
 )
 
 func TestVaultRoundTripAndIdempotence(t *testing.T) {
-	v, _ := newSQLiteVault(t, loadFixedKeys(t), allowAll(Options{}))
+	v, _, _ := newSQLiteVault(t, newKeyring(t), allowAll(tokenize.VaultOptions{}))
 	a, err := v.Tokenize(ctx, "email", "Lucy@Example.com")
 	require.NoError(t, err)
 	b, err := v.Tokenize(ctx, "email", "lucy@example.com ")
 	require.NoError(t, err)
 	assert.Equal(t, a, b, "the same normalised value returns the same token")
-	assert.Len(t, a, vaultTokenLen)
+	assert.Len(t, a, 35)
 	assert.True(t, strings.HasPrefix(a, "tv1_"))
 
 	c, err := v.Tokenize(ctx, "contact", "lucy@example.com")
@@ -49,7 +50,7 @@ func TestVaultRoundTripAndIdempotence(t *testing.T) {
 }
 
 func TestVaultErrors(t *testing.T) {
-	v, _ := newSQLiteVault(t, loadFixedKeys(t), allowAll(Options{}))
+	v, st, _ := newSQLiteVault(t, newKeyring(t), allowAll(tokenize.VaultOptions{}))
 	tok, err := v.Tokenize(ctx, "email", "lucy@example.com")
 	require.NoError(t, err)
 	other, err := v.Tokenize(ctx, "contact", "lucy@example.com")
@@ -58,47 +59,48 @@ func TestVaultErrors(t *testing.T) {
 	require.NoError(t, err)
 
 	_, err = v.Detokenize(ctx, "contact", tok)
-	assert.ErrorIs(t, err, ErrWrongDomain)
-	unknown, err := newVaultToken("email")
-	require.NoError(t, err)
+	assert.ErrorIs(t, err, tokenize.ErrWrongDomain)
+	unknown := unknownToken(t, tok)
 	_, err = v.Detokenize(ctx, "email", unknown)
-	assert.ErrorIs(t, err, ErrUnknownToken)
+	assert.ErrorIs(t, err, tokenize.ErrUnknownToken)
 	for _, bad := range []string{"", "tv1_", tok[:len(tok)-1], strings.ToUpper(tok), tok + "a", "th1" + tok[3:]} {
 		_, err = v.Detokenize(ctx, "email", bad)
-		assert.ErrorIs(t, err, ErrMalformedToken, "%q", bad)
+		assert.ErrorIs(t, err, tokenize.ErrMalformedToken, "%q", bad)
 	}
 	// A row whose domain differs from the token's tag (a tag collision or
 	// a hand-edited row) is refused by the row's domain too.
-	_, err = v.store.exec(ctx, `UPDATE {t} SET domain = 'contact2' WHERE token = ?`, tok)
+	_, err = st.exec(ctx, `UPDATE {t} SET domain = 'contact2' WHERE token = ?`, tok)
 	require.NoError(t, err)
 	_, err = v.Detokenize(ctx, "email", tok)
-	assert.ErrorIs(t, err, ErrWrongDomain)
+	assert.ErrorIs(t, err, tokenize.ErrWrongDomain)
 
 	// A ciphertext moved to another row does not open.
-	_, err = v.store.exec(ctx, `UPDATE {t} SET value = (SELECT value FROM {t} WHERE token = ?) WHERE token = ?`, tok, other)
+	_, err = st.exec(ctx, `UPDATE {t} SET value = (SELECT value FROM {t} WHERE token = ?) WHERE token = ?`, tok, other)
 	require.NoError(t, err)
 	_, err = v.Detokenize(ctx, "contact", other)
-	assert.ErrorIs(t, err, ErrStore)
+	assert.ErrorIs(t, err, tokenize.ErrStore)
 
-	_, err = v.TokenizeWith(ctx, "email", "x@y.z", EntryOptions{TTL: -time.Second})
-	assert.ErrorIs(t, err, ErrInvalidOptions)
+	_, err = v.TokenizeWith(ctx, "email", "x@y.z", tokenize.EntryOptions{TTL: -time.Second})
+	assert.ErrorIs(t, err, tokenize.ErrInvalidOptions)
 	_, err = v.Tokenize(ctx, "email", "  ")
-	assert.ErrorIs(t, err, ErrInvalidValue)
+	assert.ErrorIs(t, err, tokenize.ErrInvalidValue)
 	_, err = v.Tokenize(ctx, "bad domain", "x")
-	assert.ErrorIs(t, err, ErrInvalidDomain)
-	_, err = v.TokenizeWith(ctx, "email", "x@y.z", EntryOptions{Metadata: map[string]string{"k": strings.Repeat("v", MaxValueSize)}})
-	assert.ErrorIs(t, err, ErrInvalidValue)
+	assert.ErrorIs(t, err, tokenize.ErrInvalidDomain)
+	_, err = v.TokenizeWith(ctx, "email", "x@y.z", tokenize.EntryOptions{Metadata: map[string]string{"k": strings.Repeat("v", tokenize.MaxValueSize)}})
+	assert.ErrorIs(t, err, tokenize.ErrInvalidValue)
 
-	_, err = NewVault(nil, v.store, Options{})
-	assert.ErrorIs(t, err, ErrInvalidOptions)
-	_, err = NewVault(loadFixedKeys(t), nil, Options{})
-	assert.ErrorIs(t, err, ErrInvalidOptions)
+	_, err = tokenize.NewVault(nil, st, tokenize.VaultOptions{})
+	assert.ErrorIs(t, err, tokenize.ErrInvalidOptions)
+	_, err = tokenize.NewVault(newKeyring(t), nil, tokenize.VaultOptions{})
+	assert.ErrorIs(t, err, tokenize.ErrInvalidOptions)
+	_, err = tokenize.NewVault(newKeyring(t), st, tokenize.VaultOptions{TTL: -1}) // a TTL is a Vault's option only
+	assert.ErrorIs(t, err, tokenize.ErrInvalidOptions)
 
-	missing, err := NewVault(loadFixedKeys(t), v.store, allowAll(Options{IndexKeyset: "missing"}))
+	missing, err := tokenize.NewVault(newKeyring(t), st, allowAll(tokenize.VaultOptions{IndexKeyset: "missing"}))
 	require.NoError(t, err)
 	_, err = missing.Tokenize(ctx, "email", "x@y.z")
 	assert.ErrorIs(t, err, kms.ErrNotFound)
-	missing, err = NewVault(loadFixedKeys(t), v.store, allowAll(Options{Keyset: "missing"}))
+	missing, err = tokenize.NewVault(newKeyring(t), st, allowAll(tokenize.VaultOptions{Keyset: "missing"}))
 	require.NoError(t, err)
 	_, err = missing.Tokenize(ctx, "email", "new@y.z")
 	assert.ErrorIs(t, err, kms.ErrNotFound)
@@ -108,34 +110,36 @@ func TestVaultErrors(t *testing.T) {
 
 func TestVaultAuthorizeAndAudit(t *testing.T) {
 	log := &eventLog{}
-	v, _ := newSQLiteVault(t, loadFixedKeys(t), Options{Audit: log})
+	kr := newKeyring(t)
+	v, st, _ := newSQLiteVault(t, kr, tokenize.VaultOptions{Audit: log})
 	tok, err := v.Tokenize(ctx, "email", "lucy@example.com")
 	require.NoError(t, err)
 	e := log.last()
 	assert.Equal(t, audit.ActionTokenize, e.Action)
 	assert.Equal(t, "email", e.Field)
-	assert.Equal(t, DefaultVaultKeyset, e.KeyName)
+	assert.Equal(t, tokenize.DefaultVaultKeyset, e.KeyName)
 	assert.NotZero(t, e.KeyID)
 
 	_, err = v.Detokenize(ctx, "email", tok)
-	assert.ErrorIs(t, err, ErrDenied)
+	assert.ErrorIs(t, err, tokenize.ErrDenied)
 	_, err = v.Lookup(ctx, "email", tok)
-	assert.ErrorIs(t, err, ErrDenied)
+	assert.ErrorIs(t, err, tokenize.ErrDenied)
 	_, err = v.DetokenizeBatch(ctx, "email", []string{tok})
-	assert.ErrorIs(t, err, ErrDenied)
+	assert.ErrorIs(t, err, tokenize.ErrDenied)
 	assert.Equal(t, "denied", log.last().Error)
 	assert.Equal(t, audit.ActionDetokenize, log.last().Action)
 
-	v.opts.Authorize = AllowAll
-	log.fail = errors.New("sink down")
+	v, err = tokenize.NewVault(kr, st, allowAll(tokenize.VaultOptions{Audit: log}))
+	require.NoError(t, err)
+	log.setFail(errors.New("sink down"))
 	_, err = v.Detokenize(ctx, "email", tok)
 	assert.Error(t, err, "no audit record, no value")
 }
 
 func TestVaultTTLAndPurge(t *testing.T) {
 	clock := newFakeClock()
-	v, _ := newSQLiteVault(t, loadFixedKeys(t), allowAll(Options{Clock: clock.Now, TTL: time.Hour}))
-	short, err := v.TokenizeWith(ctx, "otp", "123456", EntryOptions{TTL: time.Minute})
+	v, _, _ := newSQLiteVault(t, newKeyring(t), allowAll(tokenize.VaultOptions{Clock: clock.Now, TTL: time.Hour}))
+	short, err := v.TokenizeWith(ctx, "otp", "123456", tokenize.EntryOptions{TTL: time.Minute})
 	require.NoError(t, err)
 	long, err := v.Tokenize(ctx, "otp", "654321")
 	require.NoError(t, err)
@@ -146,9 +150,9 @@ func TestVaultTTLAndPurge(t *testing.T) {
 
 	clock.Add(2 * time.Minute)
 	_, err = v.Detokenize(ctx, "otp", short)
-	assert.ErrorIs(t, err, ErrExpiredToken)
+	assert.ErrorIs(t, err, tokenize.ErrExpiredToken)
 	_, err = v.DetokenizeBatch(ctx, "otp", []string{long, short})
-	assert.ErrorIs(t, err, ErrExpiredToken)
+	assert.ErrorIs(t, err, tokenize.ErrExpiredToken)
 	val, err := v.Detokenize(ctx, "otp", long)
 	require.NoError(t, err)
 	assert.Equal(t, "654321", val)
@@ -157,22 +161,22 @@ func TestVaultTTLAndPurge(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotEqual(t, short, fresh, "an expired token is replaced")
 	_, err = v.Detokenize(ctx, "otp", short)
-	assert.ErrorIs(t, err, ErrUnknownToken, "and removed")
+	assert.ErrorIs(t, err, tokenize.ErrUnknownToken, "and removed")
 
 	clock.Add(2 * time.Hour)
 	n, err := v.PurgeExpired(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, int64(2), n)
 	_, err = v.Detokenize(ctx, "otp", long)
-	assert.ErrorIs(t, err, ErrUnknownToken)
+	assert.ErrorIs(t, err, tokenize.ErrUnknownToken)
 }
 
 func TestVaultMetadataAndEntryRedaction(t *testing.T) {
-	v, _ := newSQLiteVault(t, loadFixedKeys(t), allowAll(Options{}))
+	v, _, _ := newSQLiteVault(t, newKeyring(t), allowAll(tokenize.VaultOptions{}))
 	meta := map[string]string{"source": "import-2026", "ticket": "T-42"}
-	tok, err := v.TokenizeWith(ctx, "email", "lucy@example.com", EntryOptions{Metadata: meta})
+	tok, err := v.TokenizeWith(ctx, "email", "lucy@example.com", tokenize.EntryOptions{Metadata: meta})
 	require.NoError(t, err)
-	again, err := v.TokenizeWith(ctx, "email", "lucy@example.com", EntryOptions{Metadata: map[string]string{"source": "other"}})
+	again, err := v.TokenizeWith(ctx, "email", "lucy@example.com", tokenize.EntryOptions{Metadata: map[string]string{"source": "other"}})
 	require.NoError(t, err)
 	assert.Equal(t, tok, again)
 
@@ -196,16 +200,16 @@ func TestVaultMetadataAndEntryRedaction(t *testing.T) {
 
 func TestVaultDeleteAndErase(t *testing.T) {
 	log := &eventLog{}
-	v, _ := newSQLiteVault(t, loadFixedKeys(t), allowAll(Options{Audit: log}))
+	v, _, _ := newSQLiteVault(t, newKeyring(t), allowAll(tokenize.VaultOptions{Audit: log}))
 	tok, err := v.Tokenize(ctx, "email", "lucy@example.com")
 	require.NoError(t, err)
 	require.NoError(t, v.Delete(ctx, "email", tok))
 	assert.Equal(t, audit.ActionErase, log.last().Action)
 	_, err = v.Detokenize(ctx, "email", tok)
-	assert.ErrorIs(t, err, ErrUnknownToken)
-	assert.ErrorIs(t, v.Delete(ctx, "email", tok), ErrUnknownToken)
-	assert.ErrorIs(t, v.Delete(ctx, "contact", tok), ErrWrongDomain)
-	assert.ErrorIs(t, v.Delete(ctx, "email", "x"), ErrMalformedToken)
+	assert.ErrorIs(t, err, tokenize.ErrUnknownToken)
+	assert.ErrorIs(t, v.Delete(ctx, "email", tok), tokenize.ErrUnknownToken)
+	assert.ErrorIs(t, v.Delete(ctx, "contact", tok), tokenize.ErrWrongDomain)
+	assert.ErrorIs(t, v.Delete(ctx, "email", "x"), tokenize.ErrMalformedToken)
 
 	next, err := v.Tokenize(ctx, "email", "lucy@example.com")
 	require.NoError(t, err)
@@ -215,16 +219,16 @@ func TestVaultDeleteAndErase(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, n)
 	_, err = v.Detokenize(ctx, "email", next)
-	assert.ErrorIs(t, err, ErrUnknownToken)
+	assert.ErrorIs(t, err, tokenize.ErrUnknownToken)
 	n, err = v.Erase(ctx, "email", "lucy@example.com")
 	require.NoError(t, err)
 	assert.Zero(t, n)
 	_, err = v.Erase(ctx, "email", "")
-	assert.ErrorIs(t, err, ErrInvalidValue)
+	assert.ErrorIs(t, err, tokenize.ErrInvalidValue)
 }
 
 func TestVaultConcurrentTokenizeMakesOneToken(t *testing.T) {
-	v, _ := newSQLiteVault(t, loadFixedKeys(t), allowAll(Options{}))
+	v, st, _ := newSQLiteVault(t, newKeyring(t), allowAll(tokenize.VaultOptions{}))
 	const n = 16
 	var (
 		wg   sync.WaitGroup
@@ -251,16 +255,16 @@ func TestVaultConcurrentTokenizeMakesOneToken(t *testing.T) {
 	require.Empty(t, errs)
 	assert.Len(t, toks, 1, "concurrent callers get one token")
 	var count int
-	require.NoError(t, v.store.db.QueryRow(`SELECT COUNT(*) FROM piiguard_tokens`).Scan(&count))
+	require.NoError(t, st.db.QueryRow(`SELECT COUNT(*) FROM piiguard_tokens`).Scan(&count))
 	assert.Equal(t, 1, count)
 }
 
 // The store holds no plaintext: scan every byte of the SQLite files.
 func TestVaultStoresNoPlaintext(t *testing.T) {
-	v, dir := newSQLiteVault(t, loadFixedKeys(t), allowAll(Options{}))
+	v, _, dir := newSQLiteVault(t, newKeyring(t), allowAll(tokenize.VaultOptions{}))
 	secrets := []string{"plaintext-canary@example.com", "4111111111111111", "Lucy Westenra", "meta-canary-value"}
 	for _, s := range secrets[:3] {
-		_, err := v.TokenizeWith(ctx, "secret", s, EntryOptions{Metadata: map[string]string{"note": "meta-canary-value"}})
+		_, err := v.TokenizeWith(ctx, "secret", s, tokenize.EntryOptions{Metadata: map[string]string{"note": "meta-canary-value"}})
 		require.NoError(t, err)
 	}
 	var files int
@@ -283,7 +287,7 @@ func TestVaultStoresNoPlaintext(t *testing.T) {
 }
 
 func TestVaultBatch(t *testing.T) {
-	v, _ := newSQLiteVault(t, loadFixedKeys(t), allowAll(Options{}))
+	v, _, _ := newSQLiteVault(t, newKeyring(t), allowAll(tokenize.VaultOptions{}))
 	vals := make([]string, 1200)
 	for i := range vals {
 		vals[i] = fmt.Sprintf("user%04d@example.com", i)
@@ -295,33 +299,33 @@ func TestVaultBatch(t *testing.T) {
 	assert.Equal(t, vals, back)
 
 	_, err = v.DetokenizeBatch(ctx, "email", []string{toks[0], "junk"})
-	require.ErrorIs(t, err, ErrMalformedToken)
+	require.ErrorIs(t, err, tokenize.ErrMalformedToken)
 	assert.Contains(t, err.Error(), "batch element 1")
-	unknown, _ := newVaultToken("email")
+	unknown := unknownToken(t, toks[0])
 	_, err = v.DetokenizeBatch(ctx, "email", []string{toks[0], unknown})
-	assert.ErrorIs(t, err, ErrUnknownToken)
+	assert.ErrorIs(t, err, tokenize.ErrUnknownToken)
 	_, err = v.DetokenizeBatch(ctx, "bad domain", toks)
-	assert.ErrorIs(t, err, ErrInvalidDomain)
+	assert.ErrorIs(t, err, tokenize.ErrInvalidDomain)
 	_, err = v.TokenizeBatch(ctx, "email", []string{"a@b.c", ""})
-	assert.ErrorIs(t, err, ErrInvalidValue)
+	assert.ErrorIs(t, err, tokenize.ErrInvalidValue)
 }
 
 func TestVaultRotationAndRekey(t *testing.T) {
-	kr := newKeyring(t, kms.KeyringOptions{})
-	v, _ := newSQLiteVault(t, kr, allowAll(Options{}))
+	kr := newKeyring(t)
+	v, _, _ := newSQLiteVault(t, kr, allowAll(tokenize.VaultOptions{}))
 	vals := []string{"a@x.io", "b@x.io", "c@x.io"}
 	toks, err := v.TokenizeBatch(ctx, "email", vals)
 	require.NoError(t, err)
-	meta, err := v.TokenizeWith(ctx, "email", "m@x.io", EntryOptions{Metadata: map[string]string{"k": "v"}})
+	meta, err := v.TokenizeWith(ctx, "email", "m@x.io", tokenize.EntryOptions{Metadata: map[string]string{"k": "v"}})
 	require.NoError(t, err)
-	oldIx, err := kms.NewAdmin(kr).Versions(ctx, DefaultVaultIndexKeyset)
+	oldIx, err := kms.NewAdmin(kr).Versions(ctx, tokenize.DefaultVaultIndexKeyset)
 	require.NoError(t, err)
-	oldVal, err := kms.NewAdmin(kr).Versions(ctx, DefaultVaultKeyset)
+	oldVal, err := kms.NewAdmin(kr).Versions(ctx, tokenize.DefaultVaultKeyset)
 	require.NoError(t, err)
 
-	_, err = kms.NewAdmin(kr).Rotate(ctx, DefaultVaultIndexKeyset)
+	_, err = kms.NewAdmin(kr).Rotate(ctx, tokenize.DefaultVaultIndexKeyset)
 	require.NoError(t, err)
-	_, err = kms.NewAdmin(kr).Rotate(ctx, DefaultVaultKeyset)
+	_, err = kms.NewAdmin(kr).Rotate(ctx, tokenize.DefaultVaultKeyset)
 	require.NoError(t, err)
 
 	again, err := v.Tokenize(ctx, "email", vals[0])
@@ -333,13 +337,13 @@ func TestVaultRotationAndRekey(t *testing.T) {
 
 	st, err := v.Rekey(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, RekeyStats{Scanned: 4, Rekeyed: 4}, st)
+	assert.Equal(t, tokenize.RekeyStats{Scanned: 4, Rekeyed: 4}, st)
 	st, err = v.Rekey(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, RekeyStats{Scanned: 4}, st, "resumable: nothing left to do")
+	assert.Equal(t, tokenize.RekeyStats{Scanned: 4}, st, "resumable: nothing left to do")
 
-	require.NoError(t, kms.NewAdmin(kr).Disable(ctx, DefaultVaultIndexKeyset, oldIx[0].ID))
-	require.NoError(t, kms.NewAdmin(kr).Disable(ctx, DefaultVaultKeyset, oldVal[0].ID))
+	require.NoError(t, kms.NewAdmin(kr).Disable(ctx, tokenize.DefaultVaultIndexKeyset, oldIx[0].ID))
+	require.NoError(t, kms.NewAdmin(kr).Disable(ctx, tokenize.DefaultVaultKeyset, oldVal[0].ID))
 	for i, tok := range toks {
 		got, err := v.Detokenize(ctx, "email", tok)
 		require.NoError(t, err)
@@ -354,28 +358,24 @@ func TestVaultRotationAndRekey(t *testing.T) {
 }
 
 func TestVaultRekeyCountsDuplicates(t *testing.T) {
-	kr := newKeyring(t, kms.KeyringOptions{})
-	v, _ := newSQLiteVault(t, kr, allowAll(Options{}))
+	kr := newKeyring(t)
+	v, store, _ := newSQLiteVault(t, kr, allowAll(tokenize.VaultOptions{}))
 	old, err := v.Tokenize(ctx, "email", "dup@x.io")
 	require.NoError(t, err)
-	_, err = kms.NewAdmin(kr).Rotate(ctx, DefaultVaultIndexKeyset)
+	_, err = kms.NewAdmin(kr).Rotate(ctx, tokenize.DefaultVaultIndexKeyset)
 	require.NoError(t, err)
 	// Simulate the race: another process, on the new index version, did not
 	// see the old row and inserted its own.
-	set, err := kr.PRF(ctx, DefaultVaultIndexKeyset)
+	other, err := tokenize.NewVault(primaryOnly{kr}, store, allowAll(tokenize.VaultOptions{}))
 	require.NoError(t, err)
-	ix, err := blindIndex(set, set.PrimaryID, "email", "dup@x.io")
+	dup, err := other.Tokenize(ctx, "email", "dup@x.io")
 	require.NoError(t, err)
-	r, err := v.newRow(ctx, "email", "dup@x.io", nil, 0, ix, set.PrimaryID)
-	require.NoError(t, err)
-	ok, err := v.store.insert(ctx, r)
-	require.NoError(t, err)
-	require.True(t, ok)
+	require.NotEqual(t, old, dup)
 
 	st, err := v.Rekey(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 1, st.Duplicates)
-	for _, tok := range []string{old, r.token} {
+	for _, tok := range []string{old, dup} {
 		got, err := v.Detokenize(ctx, "email", tok)
 		require.NoError(t, err)
 		assert.Equal(t, "dup@x.io", got)
@@ -386,28 +386,28 @@ func TestVaultRekeyCountsDuplicates(t *testing.T) {
 }
 
 func TestSQLStoreOptionsAndClose(t *testing.T) {
-	_, err := NewSQLStore(nil, SQLite, StoreOptions{})
-	assert.ErrorIs(t, err, ErrInvalidOptions)
+	_, err := New(nil, SQLite, Options{})
+	assert.ErrorIs(t, err, tokenize.ErrInvalidOptions)
 	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "x.db")+"?_pragma=busy_timeout(5000)")
 	require.NoError(t, err)
 	defer db.Close()
-	_, err = NewSQLStore(db, Dialect(9), StoreOptions{})
-	assert.ErrorIs(t, err, ErrInvalidOptions)
-	_, err = NewSQLStore(db, SQLite, StoreOptions{Table: "Bad-Name"})
-	assert.ErrorIs(t, err, ErrInvalidOptions)
-	_, err = OpenSQLite("", StoreOptions{})
-	assert.ErrorIs(t, err, ErrInvalidOptions)
+	_, err = New(db, Dialect(9), Options{})
+	assert.ErrorIs(t, err, tokenize.ErrInvalidOptions)
+	_, err = New(db, SQLite, Options{Table: "Bad-Name"})
+	assert.ErrorIs(t, err, tokenize.ErrInvalidOptions)
+	_, err = OpenSQLite("", Options{})
+	assert.ErrorIs(t, err, tokenize.ErrInvalidOptions)
 	assert.Equal(t, "sqlite", SQLite.String())
 	assert.Equal(t, "postgres", Postgres.String())
 	assert.Equal(t, "Dialect(9)", Dialect(9).String())
 
 	// NoAutoMigrate: nothing is created until Migrate.
-	st, err := NewSQLStore(db, SQLite, StoreOptions{Table: "app_tokens", NoAutoMigrate: true})
+	st, err := New(db, SQLite, Options{Table: "app_tokens", NoAutoMigrate: true})
 	require.NoError(t, err)
-	v, err := NewVault(loadFixedKeys(t), st, allowAll(Options{}))
+	v, err := tokenize.NewVault(newKeyring(t), st, allowAll(tokenize.VaultOptions{}))
 	require.NoError(t, err)
 	_, err = v.Tokenize(ctx, "email", "x@y.z")
-	assert.ErrorIs(t, err, ErrStore)
+	assert.ErrorIs(t, err, tokenize.ErrStore)
 	assert.NotContains(t, err.Error(), "x@y.z")
 	require.NoError(t, st.Migrate(ctx))
 	require.NoError(t, st.Migrate(ctx), "idempotent")
@@ -419,12 +419,12 @@ func TestSQLStoreOptionsAndClose(t *testing.T) {
 	require.NoError(t, st.Close())
 	require.NoError(t, db.Ping())
 	_, err = v.Detokenize(ctx, "email", tok)
-	assert.ErrorIs(t, err, ErrStore)
+	assert.ErrorIs(t, err, tokenize.ErrStore)
 
 	// Auto-migration on first use, and cancellation.
-	auto, err := NewSQLStore(db, SQLite, StoreOptions{Table: "auto_tokens"})
+	auto, err := New(db, SQLite, Options{Table: "auto_tokens"})
 	require.NoError(t, err)
-	v, err = NewVault(loadFixedKeys(t), auto, allowAll(Options{}))
+	v, err = tokenize.NewVault(newKeyring(t), auto, allowAll(tokenize.VaultOptions{}))
 	require.NoError(t, err)
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
