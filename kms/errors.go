@@ -4,67 +4,71 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/piiguard/piiguard/kms/internal/kmserr"
 )
 
 // Sentinel errors. Every error returned by this package and by its backends
 // wraps exactly one of them (or a context error), so callers classify with
 // errors.Is. Messages name keysets, key IDs, files and URIs — never key
-// bytes, plaintext, ciphertext, passphrases or credentials.
+// bytes, plaintext, ciphertext, passphrases or credentials. (The values are
+// defined in kms/internal/kmserr, so that the wire formats kms is built on
+// can wrap them too; these are the same values.)
 var (
 	// ErrNotFound: the keyset, key version, subject key or backend key does
 	// not exist.
-	ErrNotFound = errors.New("not found")
+	ErrNotFound = kmserr.ErrNotFound
 	// ErrAlreadyExists: a keyset or subject key of that name exists.
-	ErrAlreadyExists = errors.New("already exists")
+	ErrAlreadyExists = kmserr.ErrAlreadyExists
 	// ErrPermissionDenied: the backend refused the caller's credentials.
-	ErrPermissionDenied = errors.New("permission denied")
+	ErrPermissionDenied = kmserr.ErrPermissionDenied
 	// ErrUnavailable: the backend or store could not be reached or asked the
 	// caller to slow down. It is the only class that is retried.
-	ErrUnavailable = errors.New("unavailable")
+	ErrUnavailable = kmserr.ErrUnavailable
 	// ErrInvalidCiphertext: a wrapped key or ciphertext failed to
 	// authenticate: it was tampered with, truncated, bound to other
 	// associated data, or made under another key.
-	ErrInvalidCiphertext = errors.New("invalid ciphertext")
+	ErrInvalidCiphertext = kmserr.ErrInvalidCiphertext
 	// ErrDisabled: the key version (or backend key) is disabled. It may be
 	// enabled again.
-	ErrDisabled = errors.New("key disabled")
+	ErrDisabled = kmserr.ErrDisabled
 	// ErrDestroyed: the key version or subject key was destroyed; what it
 	// protected can never be decrypted again.
-	ErrDestroyed = errors.New("key destroyed")
+	ErrDestroyed = kmserr.ErrDestroyed
 	// ErrClosed: the root key, keyring or store was closed.
-	ErrClosed = errors.New("closed")
+	ErrClosed = kmserr.ErrClosed
 	// ErrConflict: a concurrent writer changed the keyset first (optimistic
 	// concurrency); the operation can be retried on fresh state.
-	ErrConflict = errors.New("conflict")
+	ErrConflict = kmserr.ErrConflict
 	// ErrWrongPassphrase: the passphrase does not open the root key file.
-	ErrWrongPassphrase = errors.New("wrong passphrase")
+	ErrWrongPassphrase = kmserr.ErrWrongPassphrase
 	// ErrWeakPassphrase: a passphrase was refused for being empty or weak.
-	ErrWeakPassphrase = errors.New("weak passphrase")
+	ErrWeakPassphrase = kmserr.ErrWeakPassphrase
 	// ErrCorrupt: a key file, backup or stored record is truncated or
 	// malformed.
-	ErrCorrupt = errors.New("corrupt")
+	ErrCorrupt = kmserr.ErrCorrupt
 	// ErrUnsupportedVersion: a key file, backup or record was written by a
 	// newer version of piiguard (or in a format this one does not know).
-	ErrUnsupportedVersion = errors.New("unsupported format version")
+	ErrUnsupportedVersion = kmserr.ErrUnsupportedVersion
 	// ErrUnknownScheme: no backend is registered for a URI's scheme.
-	ErrUnknownScheme = errors.New("unknown URI scheme")
+	ErrUnknownScheme = kmserr.ErrUnknownScheme
 	// ErrNotEmpty: a restore was attempted into a store that holds keysets.
-	ErrNotEmpty = errors.New("store not empty")
+	ErrNotEmpty = kmserr.ErrNotEmpty
 	// ErrKeysMissing: keys that existed are gone: a keyset the key store's
 	// manifest lists has no record any more. The keyring never makes new
 	// keys in their place; restore them from a backup.
-	ErrKeysMissing = errors.New("keys missing")
+	ErrKeysMissing = kmserr.ErrKeysMissing
 	// ErrWrongRootKey: the root key is not the one the key store was made
 	// under (it cannot unwrap the store's manifest check); keysets must not
 	// be created or opened with it. Restore the right root key.
-	ErrWrongRootKey = errors.New("wrong root key")
+	ErrWrongRootKey = kmserr.ErrWrongRootKey
 	// ErrInvalidArgument: a name, URI, option or purpose is malformed.
-	ErrInvalidArgument = errors.New("invalid argument")
+	ErrInvalidArgument = kmserr.ErrInvalidArgument
 	// ErrVerification: Verify found a key version that does not open its
 	// canary.
-	ErrVerification = errors.New("verification failed")
+	ErrVerification = kmserr.ErrVerification
 	// ErrBackend: the backend failed in a way it did not classify.
-	ErrBackend = errors.New("backend error")
+	ErrBackend = kmserr.ErrBackend
 )
 
 // Code is the class of an error, for metrics and audit events.
@@ -150,7 +154,8 @@ func classified(err error) bool {
 }
 
 // KeyError is an error about one keyset or one version of it. It is returned
-// (wrapped) by Keyring operations; use errors.As to read the key's name.
+// (wrapped) by Keyring and Admin operations; use errors.As to read the
+// key's name.
 type KeyError struct {
 	Op      string // the operation: "rotate", "decrypt", "destroy", …
 	Keyset  string // the keyset's name
@@ -159,6 +164,8 @@ type KeyError struct {
 	Err     error  // the underlying error; wraps a sentinel
 }
 
+// Error names the operation, the keyset and the key ID, and says what went
+// wrong; it never names a subject (Subject) and holds no key material.
 func (e *KeyError) Error() string {
 	if e.Keyset == "*" || e.Keyset == "" && !e.Subject {
 		// An operation on every keyset (backup, restore, verify).
@@ -177,6 +184,7 @@ func (e *KeyError) Error() string {
 	return fmt.Sprintf("kms: %s %s: %v", e.Op, what, e.Err)
 }
 
+// Unwrap returns Err, so that errors.Is reaches the sentinel.
 func (e *KeyError) Unwrap() error { return e.Err }
 
 func keyErr(op, name string, id uint32, err error) error {

@@ -1,126 +1,61 @@
 package kms_test
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"log"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 )
 
-// A keyring is created over a root key and a store; keysets are created by
-// name and purpose, and used through Tink primitives.
-func ExampleKeyring_Create() {
+// A keyring over a root key and a store hands out the primitives of named
+// keysets; its Admin makes them. Outside tests and demos the root key is a
+// key file (kms/localkey) or a KMS or HSM, and the store a database
+// (kms/sqlstore) or a directory (kms/filestore).
+func ExampleNewKeyring() {
 	ctx := context.Background()
-	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{Name: "demo"})
+	root := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{Name: "demo"})
 	defer root.Close()
-	kr, err := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
+	kr, err := kms.NewKeyring(root, insecuremem.NewStore(), kms.KeyringOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}
-	v, err := kr.Create(ctx, "fields", kms.PurposeAEAD)
+	defer kr.Close()
+	if err := kms.NewAdmin(kr).Ensure(ctx, "pii-fields", kms.PurposeAEAD); err != nil {
+		log.Fatal(err)
+	}
+
+	aead, err := kr.AEAD(ctx, "pii-fields") // cached: no root key call in steady state
 	if err != nil {
 		log.Fatal(err)
 	}
-	a, err := kr.AEAD(ctx, "fields")
-	if err != nil {
-		log.Fatal(err)
-	}
-	ct, _ := a.Encrypt([]byte("alice@example.com"), []byte("customer/42/email"))
-	pt, _ := a.Decrypt(ct, []byte("customer/42/email"))
-	fmt.Println("version", v.Number, "primary:", v.Primary)
-	fmt.Println(string(pt))
-	// Output:
-	// version 1 primary: true
-	// alice@example.com
-}
-
-// Rotation adds a new primary; what older versions encrypted still opens.
-func ExampleKeyring_Rotate() {
-	ctx := context.Background()
-	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{})
-	kr, _ := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
-	v1, _ := kr.Create(ctx, "fields", kms.PurposeAEAD)
-	a, _ := kr.AEAD(ctx, "fields")
-	old, _ := a.Encrypt([]byte("before rotation"), nil)
-
-	if _, err := kr.Rotate(ctx, "fields"); err != nil {
-		log.Fatal(err)
-	}
-	a, _ = kr.AEAD(ctx, "fields")
-	pt, _ := a.Decrypt(old, nil)
-	fmt.Println(string(pt))
-
-	// Once every record is re-encrypted, retire the old version.
-	_ = kr.Disable(ctx, "fields", v1.ID)
-	_, err := a.Decrypt(old, nil)
-	fmt.Println("snapshot still open:", err == nil)
-	a, _ = kr.AEAD(ctx, "fields")
-	_, err = a.Decrypt(old, nil)
-	fmt.Println(kms.ErrorCode(err))
-
-	vs, _ := kr.Versions(ctx, "fields")
-	for _, v := range vs {
-		fmt.Println(v.Number, v.Status, v.Primary)
-	}
-	// Output:
-	// before rotation
-	// snapshot still open: true
-	// disabled
-	// 1 disabled false
-	// 2 enabled true
-}
-
-// A backup holds every keyset still wrapped by the root key; Verify is the
-// recovery drill.
-func ExampleKeyring_Backup() {
-	ctx := context.Background()
-	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{})
-	kr, _ := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
-	_, _ = kr.Create(ctx, "fields", kms.PurposeAEAD)
-	_, _ = kr.Create(ctx, "search", kms.PurposePRF)
-	_, _ = kr.Rotate(ctx, "fields")
-
-	var backup bytes.Buffer
-	if err := kr.Backup(ctx, &backup); err != nil {
-		log.Fatal(err)
-	}
-
-	// Disaster: restore into a new, empty store and run the drill.
-	restored, _ := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
-	n, err := restored.Restore(ctx, &backup, "keys-backup.json")
-	if err != nil {
-		log.Fatal(err)
-	}
-	rep, err := restored.Verify(ctx)
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Printf("restored %d keysets; %d versions verified\n", n, rep.Checked)
-	// Output:
-	// restored 2 keysets; 3 versions verified
-}
-
-// Crypto-shredding: destroying a subject's key makes everything encrypted
-// with it unreadable.
-func ExampleKeyring_DestroySubjectKey() {
-	ctx := context.Background()
-	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{})
-	kr, _ := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
-
-	sk, _ := kr.SubjectKey(ctx, "customer-42")
-	ct, _ := sk.Encrypt([]byte("+44 20 7946 0000"), []byte("phone"))
-	_ = ct // stored in the database, its replicas, its backups
-
-	if err := kr.DestroySubjectKey(ctx, "customer-42"); err != nil {
-		log.Fatal(err)
-	}
-	_, err := kr.SubjectKey(ctx, "customer-42")
+	ct, _ := aead.Encrypt([]byte("ada@example.com"), []byte("customer/42/email"))
+	pt, err := aead.Decrypt(ct, []byte("customer/42/email"))
+	fmt.Println(string(pt), err)
+	_, err = aead.Decrypt(ct, []byte("customer/43/email"))
 	fmt.Println(kms.ErrorCode(err))
 	// Output:
-	// destroyed
+	// ada@example.com <nil>
+	// invalid_ciphertext
+}
+
+// A URLMux opens root keys by URI with the openers registered on it; the
+// zero URLMux knows none.
+func ExampleURLMux() {
+	var mux kms.URLMux
+	mux.Register(insecuremem.Scheme, insecuremem.Opener{}) // in production: localkey, awskms, …
+	root, err := mux.OpenRootKey(context.Background(), "insecure-memory://demo?token=not-in-the-name")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer root.Close()
+	fmt.Println(root.Name())
+	_, err = mux.OpenRootKey(context.Background(), "local:///var/lib/app/root.key")
+	fmt.Println(kms.ErrorCode(err))
+	// Output:
+	// insecure-memory://demo
+	// unknown_scheme
 }
 
 // A hot path keeps what it derived from a PRF set while the set's lease is
@@ -128,13 +63,13 @@ func ExampleKeyring_DestroySubjectKey() {
 // maximum age) has ended it.
 func ExampleKeyring_LeasePRF() {
 	ctx := context.Background()
-	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{Name: "demo"})
+	root := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{Name: "demo"})
 	defer root.Close()
-	kr, err := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
+	kr, err := kms.NewKeyring(root, insecuremem.NewStore(), kms.KeyringOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}
-	if _, err := kr.Create(ctx, "search", kms.PurposePRF); err != nil {
+	if _, err := kms.NewAdmin(kr).Create(ctx, "search", kms.PurposePRF); err != nil {
 		log.Fatal(err)
 	}
 	_, lease, _ := kr.LeasePRF(ctx, "search")
@@ -144,7 +79,7 @@ func ExampleKeyring_LeasePRF() {
 		log.Fatal(err)
 	}
 	fmt.Println("lease on the cached set:", lease.Valid())
-	if _, err := kr.Rotate(ctx, "search"); err != nil {
+	if _, err := kms.NewAdmin(kr).Rotate(ctx, "search"); err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println("after a rotation:", lease.Valid())
@@ -157,52 +92,19 @@ func ExampleKeyring_LeasePRF() {
 	// new primary: true
 }
 
-// Finishing a rotation of the subject keyset: re-wrap every subject key
-// under the new primary, then destroy the old version, which Destroy
-// refuses while a subject key still depends on it.
-func ExampleKeyring_RewrapSubjectKeys() {
-	ctx := context.Background()
-	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{Name: "demo"})
-	defer root.Close()
-	kr, err := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
-	if err != nil {
-		log.Fatal(err)
-	}
-	for _, id := range []string{"customer-1", "customer-2", "customer-3"} {
-		if _, err := kr.SubjectKey(ctx, id); err != nil {
-			log.Fatal(err)
-		}
-	}
-	vs, _ := kr.Versions(ctx, "subjects")
-	old := vs[0].ID
-	if _, err := kr.Rotate(ctx, "subjects"); err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println("destroy before the re-wrap refused:", kr.Destroy(ctx, "subjects", old) != nil)
-	rep, err := kr.RewrapSubjectKeys(ctx)
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Printf("checked %d, rewrapped %d\n", rep.Checked, rep.Rewrapped)
-	fmt.Println("destroy after:", kr.Destroy(ctx, "subjects", old))
-	// Output:
-	// destroy before the re-wrap refused: true
-	// checked 3, rewrapped 3
-	// destroy after: <nil>
-}
-
 // A keyset record, as a store keeps it, names each version by its key ID.
 func ExampleKeysetRecord_Version() {
 	ctx := context.Background()
-	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{Name: "demo"})
+	root := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{Name: "demo"})
 	defer root.Close()
-	store := kms.NewMemoryStore()
+	store := insecuremem.NewStore()
 	kr, err := kms.NewKeyring(root, store, kms.KeyringOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}
-	v1, _ := kr.Create(ctx, "fields", kms.PurposeAEAD)
-	if _, err := kr.Rotate(ctx, "fields"); err != nil {
+	admin := kms.NewAdmin(kr)
+	v1, _ := admin.Create(ctx, "fields", kms.PurposeAEAD)
+	if _, err := admin.Rotate(ctx, "fields"); err != nil {
 		log.Fatal(err)
 	}
 	rec, err := store.GetKeyset(ctx, "fields")
@@ -215,31 +117,4 @@ func ExampleKeysetRecord_Version() {
 	// Output:
 	// version 1 enabled primary: false
 	// unknown key ID: true
-}
-
-// A keyset that the store held and lost is never made anew: Ensure says
-// which keys are missing, and a restore from backup brings them back.
-func ExampleKeyring_Ensure() {
-	ctx := context.Background()
-	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{Name: "demo"})
-	defer root.Close()
-	store := kms.NewMemoryStore()
-	kr, _ := kms.NewKeyring(root, store, kms.KeyringOptions{})
-	if err := kr.Ensure(ctx, "fields", kms.PurposeAEAD); err != nil {
-		log.Fatal(err)
-	}
-	var backup bytes.Buffer
-	_ = kr.Backup(ctx, &backup)
-
-	_ = store.DeleteKeyset(ctx, "fields") // the keyset is lost
-	err := kr.Ensure(ctx, "fields", kms.PurposeAEAD)
-	fmt.Println(errors.Is(err, kms.ErrKeysMissing))
-
-	if _, err := kr.Restore(ctx, &backup, "backup.json"); err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println(kr.Ensure(ctx, "fields", kms.PurposeAEAD))
-	// Output:
-	// true
-	// <nil>
 }

@@ -13,7 +13,7 @@ import (
 // cached: the price every Seal and Open pays before encrypting.
 func BenchmarkCachedAEADLookup(b *testing.B) {
 	f := newFixture(b, kms.KeyringOptions{})
-	if _, err := f.kr.Create(ctx, "fields", kms.PurposeAEAD); err != nil {
+	if _, err := f.admin.Create(ctx, "fields", kms.PurposeAEAD); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
@@ -34,7 +34,7 @@ func BenchmarkEncrypt(b *testing.B) {
 	ad := []byte("customer/email/42")
 	b.Run("keyring", func(b *testing.B) {
 		f := newFixture(b, kms.KeyringOptions{})
-		if _, err := f.kr.Create(ctx, "fields", kms.PurposeAEAD); err != nil {
+		if _, err := f.admin.Create(ctx, "fields", kms.PurposeAEAD); err != nil {
 			b.Fatal(err)
 		}
 		f.drv.unwraps.Store(0)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/piiguard/piiguard/audit"
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 )
 
 // countingDriver counts the calls that reach the backend and can be made to
@@ -72,16 +73,17 @@ func (l *eventLog) actions() []audit.Action {
 type fixture struct {
 	drv   *countingDriver
 	root  *kms.RootKey
-	store *kms.MemoryStore
+	store *insecuremem.Store
 	kr    *kms.Keyring
+	admin *kms.Admin
 	log   *eventLog
 }
 
 func newFixture(t testing.TB, opts kms.KeyringOptions) *fixture {
 	t.Helper()
 	f := &fixture{
-		drv:   &countingDriver{Driver: kms.NewInsecureMemoryDriver()},
-		store: kms.NewMemoryStore(),
+		drv:   &countingDriver{Driver: insecuremem.NewDriver()},
+		store: insecuremem.NewStore(),
 		log:   &eventLog{},
 	}
 	f.root = kms.NewRootKey(f.drv, kms.RootKeyOptions{Name: "test-root", BaseDelay: time.Millisecond})
@@ -92,6 +94,7 @@ func newFixture(t testing.TB, opts kms.KeyringOptions) *fixture {
 	var err error
 	f.kr, err = kms.NewKeyring(f.root, f.store, opts)
 	require.NoError(t, err)
+	f.admin = kms.NewAdmin(f.kr)
 	return f
 }
 
@@ -100,7 +103,7 @@ var ctx = context.Background()
 func TestCreateAndUseEveryPurpose(t *testing.T) {
 	f := newFixture(t, kms.KeyringOptions{})
 	for _, p := range []kms.Purpose{kms.PurposeAEAD, kms.PurposePRF, kms.PurposeDeterministicAEAD, kms.PurposeMAC, kms.PurposeSignature} {
-		v, err := f.kr.Create(ctx, "ks-"+string(p), p)
+		v, err := f.admin.Create(ctx, "ks-"+string(p), p)
 		require.NoError(t, err, p)
 		assert.True(t, v.Primary)
 		assert.Equal(t, 1, v.Number)
@@ -148,35 +151,35 @@ func TestCreateAndUseEveryPurpose(t *testing.T) {
 
 func TestCreateRejectsBadInput(t *testing.T) {
 	f := newFixture(t, kms.KeyringOptions{})
-	_, err := f.kr.Create(ctx, "a/b", kms.PurposeAEAD)
+	_, err := f.admin.Create(ctx, "a/b", kms.PurposeAEAD)
 	assert.ErrorIs(t, err, kms.ErrInvalidArgument)
-	_, err = f.kr.Create(ctx, "", kms.PurposeAEAD)
+	_, err = f.admin.Create(ctx, "", kms.PurposeAEAD)
 	assert.ErrorIs(t, err, kms.ErrInvalidArgument)
-	_, err = f.kr.Create(ctx, "x", kms.Purpose("rot13"))
+	_, err = f.admin.Create(ctx, "x", kms.Purpose("rot13"))
 	assert.ErrorIs(t, err, kms.ErrInvalidArgument)
-	_, err = f.kr.Create(ctx, "x", kms.PurposeAEAD)
+	_, err = f.admin.Create(ctx, "x", kms.PurposeAEAD)
 	require.NoError(t, err)
-	_, err = f.kr.Create(ctx, "x", kms.PurposeAEAD)
+	_, err = f.admin.Create(ctx, "x", kms.PurposeAEAD)
 	assert.ErrorIs(t, err, kms.ErrAlreadyExists)
 	var ke *kms.KeyError
 	require.ErrorAs(t, err, &ke)
 	assert.Equal(t, "x", ke.Keyset)
 
-	require.NoError(t, f.kr.Ensure(ctx, "x", kms.PurposeAEAD))
-	assert.ErrorIs(t, f.kr.Ensure(ctx, "x", kms.PurposePRF), kms.ErrInvalidArgument)
-	require.NoError(t, f.kr.Ensure(ctx, "y", kms.PurposePRF))
+	require.NoError(t, f.admin.Ensure(ctx, "x", kms.PurposeAEAD))
+	assert.ErrorIs(t, f.admin.Ensure(ctx, "x", kms.PurposePRF), kms.ErrInvalidArgument)
+	require.NoError(t, f.admin.Ensure(ctx, "y", kms.PurposePRF))
 }
 
 func TestRotateKeepsOldVersionsDecrypting(t *testing.T) {
 	f := newFixture(t, kms.KeyringOptions{})
-	v1, err := f.kr.Create(ctx, "fields", kms.PurposeAEAD)
+	v1, err := f.admin.Create(ctx, "fields", kms.PurposeAEAD)
 	require.NoError(t, err)
 	a1, err := f.kr.AEAD(ctx, "fields")
 	require.NoError(t, err)
 	old, err := a1.Encrypt([]byte("old"), nil)
 	require.NoError(t, err)
 
-	v2, err := f.kr.Rotate(ctx, "fields")
+	v2, err := f.admin.Rotate(ctx, "fields")
 	require.NoError(t, err)
 	assert.NotEqual(t, v1.ID, v2.ID)
 	assert.Equal(t, 2, v2.Number)
@@ -191,7 +194,7 @@ func TestRotateKeepsOldVersionsDecrypting(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "old", string(pt))
 
-	vs, err := f.kr.Versions(ctx, "fields")
+	vs, err := f.admin.Versions(ctx, "fields")
 	require.NoError(t, err)
 	require.Len(t, vs, 2)
 	assert.False(t, vs[0].Primary)
@@ -205,42 +208,42 @@ func keyIDOf(ct []byte) uint32 {
 
 func TestDisableEnableDestroy(t *testing.T) {
 	f := newFixture(t, kms.KeyringOptions{})
-	v1, err := f.kr.Create(ctx, "fields", kms.PurposeAEAD)
+	v1, err := f.admin.Create(ctx, "fields", kms.PurposeAEAD)
 	require.NoError(t, err)
 	a, _ := f.kr.AEAD(ctx, "fields")
 	ct, err := a.Encrypt([]byte("secret"), nil)
 	require.NoError(t, err)
 
-	assert.ErrorIs(t, f.kr.Disable(ctx, "fields", v1.ID), kms.ErrInvalidArgument, "the primary cannot be disabled")
-	assert.ErrorIs(t, f.kr.Destroy(ctx, "fields", v1.ID), kms.ErrInvalidArgument, "the primary cannot be destroyed")
-	_, err = f.kr.Rotate(ctx, "fields")
+	assert.ErrorIs(t, f.admin.Disable(ctx, "fields", v1.ID), kms.ErrInvalidArgument, "the primary cannot be disabled")
+	assert.ErrorIs(t, f.admin.Destroy(ctx, "fields", v1.ID), kms.ErrInvalidArgument, "the primary cannot be destroyed")
+	_, err = f.admin.Rotate(ctx, "fields")
 	require.NoError(t, err)
 
-	require.NoError(t, f.kr.Disable(ctx, "fields", v1.ID))
+	require.NoError(t, f.admin.Disable(ctx, "fields", v1.ID))
 	a, _ = f.kr.AEAD(ctx, "fields")
 	_, err = a.Decrypt(ct, nil)
 	assert.ErrorIs(t, err, kms.ErrDisabled)
 	var ke *kms.KeyError
 	require.ErrorAs(t, err, &ke)
 	assert.Equal(t, v1.ID, ke.KeyID)
-	assert.ErrorIs(t, f.kr.Promote(ctx, "fields", v1.ID), kms.ErrDisabled)
+	assert.ErrorIs(t, f.admin.Promote(ctx, "fields", v1.ID), kms.ErrDisabled)
 
-	require.NoError(t, f.kr.Enable(ctx, "fields", v1.ID))
+	require.NoError(t, f.admin.Enable(ctx, "fields", v1.ID))
 	a, _ = f.kr.AEAD(ctx, "fields")
 	_, err = a.Decrypt(ct, nil)
 	require.NoError(t, err)
 
-	require.NoError(t, f.kr.Destroy(ctx, "fields", v1.ID))
+	require.NoError(t, f.admin.Destroy(ctx, "fields", v1.ID))
 	a, _ = f.kr.AEAD(ctx, "fields")
 	_, err = a.Decrypt(ct, nil)
 	assert.ErrorIs(t, err, kms.ErrDestroyed)
-	assert.ErrorIs(t, f.kr.Enable(ctx, "fields", v1.ID), kms.ErrDestroyed, "destroyed is final")
-	assert.ErrorIs(t, f.kr.Disable(ctx, "fields", 12345), kms.ErrNotFound)
+	assert.ErrorIs(t, f.admin.Enable(ctx, "fields", v1.ID), kms.ErrDestroyed, "destroyed is final")
+	assert.ErrorIs(t, f.admin.Disable(ctx, "fields", 12345), kms.ErrNotFound)
 
 	// The key material is gone from the stored keyset: even a keyring that
 	// ignored the metadata could not decrypt. Verify proves the keyset
 	// holds exactly the remaining version.
-	rep, err := f.kr.Verify(ctx)
+	rep, err := f.admin.Verify(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 1, rep.Checked)
 	assert.Equal(t, 1, rep.Skipped)
@@ -248,14 +251,14 @@ func TestDisableEnableDestroy(t *testing.T) {
 
 func TestAddVersionThenPromote(t *testing.T) {
 	f := newFixture(t, kms.KeyringOptions{})
-	v1, _ := f.kr.Create(ctx, "fields", kms.PurposeAEAD)
-	v2, err := f.kr.AddVersion(ctx, "fields")
+	v1, _ := f.admin.Create(ctx, "fields", kms.PurposeAEAD)
+	v2, err := f.admin.AddVersion(ctx, "fields")
 	require.NoError(t, err)
 	assert.False(t, v2.Primary)
 	a, _ := f.kr.AEAD(ctx, "fields")
 	ct, _ := a.Encrypt(nil, nil)
 	assert.Equal(t, v1.ID, keyIDOf(ct), "a new version does not encrypt before it is promoted")
-	require.NoError(t, f.kr.Promote(ctx, "fields", v2.ID))
+	require.NoError(t, f.admin.Promote(ctx, "fields", v2.ID))
 	a, _ = f.kr.AEAD(ctx, "fields")
 	ct, _ = a.Encrypt(nil, nil)
 	assert.Equal(t, v2.ID, keyIDOf(ct))
@@ -263,7 +266,7 @@ func TestAddVersionThenPromote(t *testing.T) {
 
 func TestConcurrentRotationsLoseNoVersion(t *testing.T) {
 	f := newFixture(t, kms.KeyringOptions{})
-	_, err := f.kr.Create(ctx, "fields", kms.PurposeAEAD)
+	_, err := f.admin.Create(ctx, "fields", kms.PurposeAEAD)
 	require.NoError(t, err)
 	// Several keyrings (as several processes would) over one store.
 	const writers, each = 4, 5
@@ -276,7 +279,7 @@ func TestConcurrentRotationsLoseNoVersion(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < each; i++ {
-				v, err := kr.Rotate(ctx, "fields")
+				v, err := kms.NewAdmin(kr).Rotate(ctx, "fields")
 				if !assert.NoError(t, err) {
 					return
 				}
@@ -286,7 +289,7 @@ func TestConcurrentRotationsLoseNoVersion(t *testing.T) {
 	}
 	wg.Wait()
 	close(ids)
-	vs, err := f.kr.Versions(ctx, "fields")
+	vs, err := f.admin.Versions(ctx, "fields")
 	require.NoError(t, err)
 	require.Len(t, vs, 1+writers*each, "every rotation left its version")
 	stored := map[uint32]bool{}
@@ -297,14 +300,14 @@ func TestConcurrentRotationsLoseNoVersion(t *testing.T) {
 	for id := range ids {
 		assert.True(t, stored[id], "version %d was lost", id)
 	}
-	_, err = f.kr.Verify(ctx)
+	_, err = f.admin.Verify(ctx)
 	require.NoError(t, err)
 }
 
 func TestCacheMakesOneBackendCallPerKeyset(t *testing.T) {
 	f := newFixture(t, kms.KeyringOptions{})
 	for _, n := range []string{"a", "b"} {
-		_, err := f.kr.Create(ctx, n, kms.PurposeAEAD)
+		_, err := f.admin.Create(ctx, n, kms.PurposeAEAD)
 		require.NoError(t, err)
 	}
 	f.drv.unwraps.Store(0)
@@ -319,7 +322,7 @@ func TestCacheMakesOneBackendCallPerKeyset(t *testing.T) {
 
 func TestCacheMissIsSingleFlight(t *testing.T) {
 	f := newFixture(t, kms.KeyringOptions{})
-	_, err := f.kr.Create(ctx, "a", kms.PurposeAEAD)
+	_, err := f.admin.Create(ctx, "a", kms.PurposeAEAD)
 	require.NoError(t, err)
 	f.drv.unwraps.Store(0)
 	var wg sync.WaitGroup
@@ -353,7 +356,7 @@ func (c *fakeClock) Add(d time.Duration) {
 func TestCacheExpiresAndServesStaleDuringOutage(t *testing.T) {
 	clk := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	f := newFixture(t, kms.KeyringOptions{Clock: clk.Now, CacheMaxAge: time.Minute, StaleIfUnavailable: 10 * time.Minute})
-	_, err := f.kr.Create(ctx, "a", kms.PurposeAEAD)
+	_, err := f.admin.Create(ctx, "a", kms.PurposeAEAD)
 	require.NoError(t, err)
 	_, err = f.kr.AEAD(ctx, "a")
 	require.NoError(t, err)
@@ -406,13 +409,13 @@ func TestSubjectKeys(t *testing.T) {
 	_, err = kr2.SubjectKey(ctx, "customer-3")
 	assert.ErrorIs(t, err, kms.ErrInvalidCiphertext)
 
-	require.NoError(t, f.kr.DestroySubjectKey(ctx, "customer-1"))
-	require.NoError(t, f.kr.DestroySubjectKey(ctx, "customer-1"), "destroying twice is a no-op")
+	require.NoError(t, f.admin.DestroySubjectKey(ctx, "customer-1"))
+	require.NoError(t, f.admin.DestroySubjectKey(ctx, "customer-1"), "destroying twice is a no-op")
 	_, err = f.kr.SubjectKey(ctx, "customer-1")
 	assert.ErrorIs(t, err, kms.ErrDestroyed, "a destroyed key is not recreated")
 	_, err = kms.NewKeyring(f.root, f.store, kms.KeyringOptions{})
 	require.NoError(t, err)
-	assert.ErrorIs(t, f.kr.DestroySubjectKey(ctx, "nobody"), kms.ErrNotFound)
+	assert.ErrorIs(t, f.admin.DestroySubjectKey(ctx, "nobody"), kms.ErrNotFound)
 	_, err = f.kr.SubjectKey(ctx, "")
 	assert.ErrorIs(t, err, kms.ErrInvalidArgument)
 	_, err = f.kr.SubjectKey(ctx, "bad\x00id")
@@ -436,31 +439,32 @@ func TestSubjectKeysAreCached(t *testing.T) {
 
 func TestBackupRestoreVerify(t *testing.T) {
 	f := newFixture(t, kms.KeyringOptions{})
-	_, err := f.kr.Create(ctx, "fields", kms.PurposeAEAD)
+	_, err := f.admin.Create(ctx, "fields", kms.PurposeAEAD)
 	require.NoError(t, err)
-	_, err = f.kr.Create(ctx, "search", kms.PurposePRF)
+	_, err = f.admin.Create(ctx, "search", kms.PurposePRF)
 	require.NoError(t, err)
-	_, err = f.kr.Rotate(ctx, "fields")
+	_, err = f.admin.Rotate(ctx, "fields")
 	require.NoError(t, err)
 	a, _ := f.kr.AEAD(ctx, "fields")
 	ct, _ := a.Encrypt([]byte("data"), nil)
 
 	var buf bytes.Buffer
-	require.NoError(t, f.kr.Backup(ctx, &buf))
+	_, err = f.admin.Backup(ctx, &buf)
+	require.NoError(t, err)
 	backup := buf.Bytes()
 
-	rep, err := f.kr.VerifyBackup(ctx, bytes.NewReader(backup), "mem")
+	rep, err := f.admin.VerifyBackup(ctx, bytes.NewReader(backup), "mem")
 	require.NoError(t, err)
 	assert.Equal(t, 2, rep.Keysets)
 	assert.Equal(t, 3, rep.Checked)
 
-	store2 := kms.NewMemoryStore()
+	store2 := insecuremem.NewStore()
 	kr2, err := kms.NewKeyring(f.root, store2, kms.KeyringOptions{})
 	require.NoError(t, err)
-	n, err := kr2.Restore(ctx, bytes.NewReader(backup), "mem")
+	n, err := kms.NewAdmin(kr2).Restore(ctx, bytes.NewReader(backup), "mem")
 	require.NoError(t, err)
 	assert.Equal(t, 2, n)
-	_, err = kr2.Verify(ctx)
+	_, err = kms.NewAdmin(kr2).Verify(ctx)
 	require.NoError(t, err)
 	a2, err := kr2.AEAD(ctx, "fields")
 	require.NoError(t, err)
@@ -468,13 +472,13 @@ func TestBackupRestoreVerify(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "data", string(pt))
 
-	_, err = kr2.Restore(ctx, bytes.NewReader(backup), "mem")
+	_, err = kms.NewAdmin(kr2).Restore(ctx, bytes.NewReader(backup), "mem")
 	assert.ErrorIs(t, err, kms.ErrNotEmpty)
 
 	// Another root key cannot verify the backup.
-	other := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{Name: "other"})
-	kr3, _ := kms.NewKeyring(other, kms.NewMemoryStore(), kms.KeyringOptions{})
-	rep, err = kr3.VerifyBackup(ctx, bytes.NewReader(backup), "mem")
+	other := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{Name: "other"})
+	kr3, _ := kms.NewKeyring(other, insecuremem.NewStore(), kms.KeyringOptions{})
+	rep, err = kms.NewAdmin(kr3).VerifyBackup(ctx, bytes.NewReader(backup), "mem")
 	assert.ErrorIs(t, err, kms.ErrVerification)
 	assert.Len(t, rep.Failures, 2)
 }
@@ -482,14 +486,15 @@ func TestBackupRestoreVerify(t *testing.T) {
 func TestRestoreUndoesPartialWrite(t *testing.T) {
 	f := newFixture(t, kms.KeyringOptions{})
 	for _, n := range []string{"a", "b", "c"} {
-		_, err := f.kr.Create(ctx, n, kms.PurposeAEAD)
+		_, err := f.admin.Create(ctx, n, kms.PurposeAEAD)
 		require.NoError(t, err)
 	}
 	var buf bytes.Buffer
-	require.NoError(t, f.kr.Backup(ctx, &buf))
-	fs := &failingStore{MemoryStore: kms.NewMemoryStore(), failOn: "c"}
+	_, err := f.admin.Backup(ctx, &buf)
+	require.NoError(t, err)
+	fs := &failingStore{Store: insecuremem.NewStore(), failOn: "c"}
 	kr2, _ := kms.NewKeyring(f.root, fs, kms.KeyringOptions{})
-	_, err := kr2.Restore(ctx, &buf, "mem")
+	_, err = kms.NewAdmin(kr2).Restore(ctx, &buf, "mem")
 	assert.ErrorIs(t, err, kms.ErrUnavailable)
 	left, err := fs.ListKeysets(ctx)
 	require.NoError(t, err)
@@ -497,7 +502,7 @@ func TestRestoreUndoesPartialWrite(t *testing.T) {
 }
 
 type failingStore struct {
-	*kms.MemoryStore
+	*insecuremem.Store
 	failOn string
 }
 
@@ -505,36 +510,36 @@ func (s *failingStore) PutKeyset(ctx context.Context, rec *kms.KeysetRecord) err
 	if rec.Name == s.failOn {
 		return fmt.Errorf("store write failed: %w", kms.ErrUnavailable)
 	}
-	return s.MemoryStore.PutKeyset(ctx, rec)
+	return s.Store.PutKeyset(ctx, rec)
 }
 
 func TestVerifyDetectsTamperedKeyset(t *testing.T) {
 	f := newFixture(t, kms.KeyringOptions{})
-	_, err := f.kr.Create(ctx, "fields", kms.PurposeAEAD)
+	_, err := f.admin.Create(ctx, "fields", kms.PurposeAEAD)
 	require.NoError(t, err)
 	rec, err := f.store.GetKeyset(ctx, "fields")
 	require.NoError(t, err)
 	rec.EncryptedKeyset[len(rec.EncryptedKeyset)-1] ^= 1
 	require.NoError(t, f.store.PutKeyset(ctx, rec))
-	rep, err := f.kr.Verify(ctx)
+	rep, err := f.admin.Verify(ctx)
 	assert.ErrorIs(t, err, kms.ErrVerification)
 	require.Len(t, rep.Failures, 1)
 	assert.ErrorIs(t, rep.Failures[0].Err, kms.ErrInvalidCiphertext)
 
 	// A canary that does not match is caught too.
-	_, err = f.kr.Create(ctx, "other", kms.PurposePRF)
+	_, err = f.admin.Create(ctx, "other", kms.PurposePRF)
 	require.NoError(t, err)
 	rec, _ = f.store.GetKeyset(ctx, "other")
 	rec.Versions[0].Canary[0] ^= 1
 	require.NoError(t, f.store.PutKeyset(ctx, rec))
-	rep, err = f.kr.Verify(ctx)
+	rep, err = f.admin.Verify(ctx)
 	assert.ErrorIs(t, err, kms.ErrVerification)
 	assert.Len(t, rep.Failures, 2)
 }
 
 func TestKeysetRenamedInStoreDoesNotOpen(t *testing.T) {
 	f := newFixture(t, kms.KeyringOptions{})
-	_, err := f.kr.Create(ctx, "fields", kms.PurposeAEAD)
+	_, err := f.admin.Create(ctx, "fields", kms.PurposeAEAD)
 	require.NoError(t, err)
 	rec, _ := f.store.GetKeyset(ctx, "fields")
 	rec.Name, rec.Revision = "copy", 0
@@ -545,18 +550,18 @@ func TestKeysetRenamedInStoreDoesNotOpen(t *testing.T) {
 
 func TestRewrapMovesToAnotherRootKey(t *testing.T) {
 	f := newFixture(t, kms.KeyringOptions{})
-	_, err := f.kr.Create(ctx, "fields", kms.PurposeAEAD)
+	_, err := f.admin.Create(ctx, "fields", kms.PurposeAEAD)
 	require.NoError(t, err)
-	_, err = f.kr.Create(ctx, "search", kms.PurposePRF)
+	_, err = f.admin.Create(ctx, "search", kms.PurposePRF)
 	require.NoError(t, err)
 	a, _ := f.kr.AEAD(ctx, "fields")
 	ct, _ := a.Encrypt([]byte("data"), nil)
 
-	newRoot := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{Name: "new-root"})
-	n, err := f.kr.Rewrap(ctx, newRoot)
+	newRoot := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{Name: "new-root"})
+	n, err := f.admin.Rewrap(ctx, newRoot)
 	require.NoError(t, err)
 	assert.Equal(t, 2, n)
-	n, err = f.kr.Rewrap(ctx, newRoot)
+	n, err = f.admin.Rewrap(ctx, newRoot)
 	assert.ErrorIs(t, err, kms.ErrInvalidArgument, "already on that root")
 	assert.Zero(t, n)
 
@@ -564,7 +569,7 @@ func TestRewrapMovesToAnotherRootKey(t *testing.T) {
 	require.NoError(t, f.root.Close())
 	kr2, err := kms.NewKeyring(newRoot, f.store, kms.KeyringOptions{})
 	require.NoError(t, err)
-	_, err = kr2.Verify(ctx)
+	_, err = kms.NewAdmin(kr2).Verify(ctx)
 	require.NoError(t, err)
 	a2, err := kr2.AEAD(ctx, "fields")
 	require.NoError(t, err)
@@ -577,19 +582,19 @@ func TestRewrapMovesToAnotherRootKey(t *testing.T) {
 func TestRewrapResumesAfterFailure(t *testing.T) {
 	f := newFixture(t, kms.KeyringOptions{})
 	for _, n := range []string{"a", "b"} {
-		_, err := f.kr.Create(ctx, n, kms.PurposeAEAD)
+		_, err := f.admin.Create(ctx, n, kms.PurposeAEAD)
 		require.NoError(t, err)
 	}
-	nd := &countingDriver{Driver: kms.NewInsecureMemoryDriver()}
+	nd := &countingDriver{Driver: insecuremem.NewDriver()}
 	newRoot := kms.NewRootKey(&failAfter{Driver: nd, n: 1}, kms.RootKeyOptions{Name: "new-root", MaxAttempts: 1})
-	n, err := f.kr.Rewrap(ctx, newRoot)
+	n, err := f.admin.Rewrap(ctx, newRoot)
 	require.Error(t, err)
 	assert.Equal(t, 1, n)
 	// Half way, both keysets still open.
 	for _, name := range []string{"a", "b"} {
 		require.NoError(t, f.kr.Refresh(ctx, name))
 	}
-	n, err = f.kr.Rewrap(ctx, newRoot)
+	n, err = f.admin.Rewrap(ctx, newRoot)
 	require.NoError(t, err)
 	assert.Equal(t, 1, n, "only what was left is rewrapped")
 }
@@ -610,16 +615,16 @@ func (f *failAfter) Wrap(ctx context.Context, p, ad []byte) ([]byte, error) {
 
 func TestKeyOperationsAreAudited(t *testing.T) {
 	f := newFixture(t, kms.KeyringOptions{})
-	v1, _ := f.kr.Create(audit.WithActor(ctx, "ops-alice"), "fields", kms.PurposeAEAD)
+	v1, _ := f.admin.Create(audit.WithActor(ctx, "ops-alice"), "fields", kms.PurposeAEAD)
 	assert.Equal(t, "ops-alice", f.log.events[0].Actor, "the actor comes from the context")
-	_, _ = f.kr.Rotate(ctx, "fields")
-	_ = f.kr.Disable(ctx, "fields", v1.ID)
-	_ = f.kr.Enable(ctx, "fields", v1.ID)
-	_ = f.kr.Destroy(ctx, "fields", v1.ID)
-	_ = f.kr.Destroy(ctx, "fields", 999) // fails: reported as a failure
+	_, _ = f.admin.Rotate(ctx, "fields")
+	_ = f.admin.Disable(ctx, "fields", v1.ID)
+	_ = f.admin.Enable(ctx, "fields", v1.ID)
+	_ = f.admin.Destroy(ctx, "fields", v1.ID)
+	_ = f.admin.Destroy(ctx, "fields", 999) // fails: reported as a failure
 	var buf bytes.Buffer
-	_ = f.kr.Backup(ctx, &buf)
-	_, _ = f.kr.Verify(ctx)
+	_, _ = f.admin.Backup(ctx, &buf)
+	_, _ = f.admin.Verify(ctx)
 	assert.Equal(t, []audit.Action{
 		audit.ActionKeyCreate, audit.ActionKeyRotate, audit.ActionKeyDisable, audit.ActionKeyEnable,
 		audit.ActionKeyDestroy, audit.ActionKeyDestroy, audit.ActionKeyBackup, audit.ActionKeyVerify,
@@ -630,20 +635,20 @@ func TestKeyOperationsAreAudited(t *testing.T) {
 	assert.Equal(t, "fields", last.KeyName)
 
 	f.log.fail = errors.New("sink down")
-	_, err := f.kr.Rotate(ctx, "fields")
+	_, err := f.admin.Rotate(ctx, "fields")
 	require.Error(t, err, "a key operation whose event was not recorded says so")
 	assert.Contains(t, err.Error(), "audit event was not recorded")
 }
 
 func TestClosedKeyring(t *testing.T) {
 	f := newFixture(t, kms.KeyringOptions{})
-	_, err := f.kr.Create(ctx, "fields", kms.PurposeAEAD)
+	_, err := f.admin.Create(ctx, "fields", kms.PurposeAEAD)
 	require.NoError(t, err)
 	require.NoError(t, f.kr.Close())
 	require.NoError(t, f.kr.Close())
 	_, err = f.kr.AEAD(ctx, "fields")
 	assert.ErrorIs(t, err, kms.ErrClosed)
-	_, err = f.kr.Rotate(ctx, "fields")
+	_, err = f.admin.Rotate(ctx, "fields")
 	assert.ErrorIs(t, err, kms.ErrClosed)
 	_, err = f.kr.SubjectKey(ctx, "c")
 	assert.ErrorIs(t, err, kms.ErrClosed)
@@ -651,7 +656,7 @@ func TestClosedKeyring(t *testing.T) {
 
 func TestErrorsAndEventsLeakNoKeyMaterial(t *testing.T) {
 	f := newFixture(t, kms.KeyringOptions{})
-	_, err := f.kr.Create(ctx, "fields", kms.PurposeAEAD)
+	_, err := f.admin.Create(ctx, "fields", kms.PurposeAEAD)
 	require.NoError(t, err)
 	a, _ := f.kr.AEAD(ctx, "fields")
 	secret := []byte("S3CRET-PLAINTEXT-4111111111111111")
@@ -688,24 +693,24 @@ func TestSubjectErrorsDoNotNameTheSubject(t *testing.T) {
 	subject := "alice@example.com" // applications sometimes use e-mail addresses as IDs
 	_, err := f.kr.SubjectKey(ctx, subject)
 	require.NoError(t, err)
-	require.NoError(t, f.kr.DestroySubjectKey(ctx, subject))
+	require.NoError(t, f.admin.DestroySubjectKey(ctx, subject))
 	_, err = f.kr.SubjectKey(ctx, subject)
 	require.ErrorIs(t, err, kms.ErrDestroyed)
 	assert.NotContains(t, err.Error(), subject)
 	var ke *kms.KeyError
 	require.ErrorAs(t, err, &ke)
 	assert.Equal(t, subject, ke.Keyset, "the ID stays available to the caller")
-	err = f.kr.DestroySubjectKey(ctx, "bob@example.com")
+	err = f.admin.DestroySubjectKey(ctx, "bob@example.com")
 	require.ErrorIs(t, err, kms.ErrNotFound)
 	assert.NotContains(t, err.Error(), "bob@example.com")
 }
 
 func TestEnsureExistingMakesNoBackendCallNorEvent(t *testing.T) {
 	f := newFixture(t, kms.KeyringOptions{})
-	require.NoError(t, f.kr.Ensure(ctx, "fields", kms.PurposeAEAD))
+	require.NoError(t, f.admin.Ensure(ctx, "fields", kms.PurposeAEAD))
 	wraps, events := f.drv.wraps.Load(), len(f.log.actions())
 	for i := 0; i < 10; i++ {
-		require.NoError(t, f.kr.Ensure(ctx, "fields", kms.PurposeAEAD))
+		require.NoError(t, f.admin.Ensure(ctx, "fields", kms.PurposeAEAD))
 	}
 	assert.Equal(t, wraps, f.drv.wraps.Load(), "an existing keyset is not created again")
 	assert.Len(t, f.log.actions(), events, "and no failed create is reported")

@@ -25,7 +25,7 @@ func leased(t *testing.T, kr *kms.Keyring, name string) (setPrimary uint32, l km
 
 func TestLeasePRFFollowsTheCache(t *testing.T) {
 	f := newFixture(t, kms.KeyringOptions{})
-	_, err := f.kr.Create(ctx, "search", kms.PurposePRF)
+	_, err := f.admin.Create(ctx, "search", kms.PurposePRF)
 	require.NoError(t, err)
 
 	set, l, err := f.kr.LeasePRF(ctx, "search")
@@ -46,8 +46,8 @@ func TestLeasePRFFollowsTheCache(t *testing.T) {
 		name   string
 		change func() error
 	}{
-		{"rotate", func() error { _, err := f.kr.Rotate(ctx, "search"); return err }},
-		{"add-version", func() error { _, err := f.kr.AddVersion(ctx, "search"); return err }},
+		{"rotate", func() error { _, err := f.admin.Rotate(ctx, "search"); return err }},
+		{"add-version", func() error { _, err := f.admin.AddVersion(ctx, "search"); return err }},
 		{"refresh", func() error { return f.kr.Refresh(ctx, "search") }},
 	}
 	for _, c := range changes {
@@ -61,7 +61,7 @@ func TestLeasePRFFollowsTheCache(t *testing.T) {
 		}
 	}
 
-	vs, err := f.kr.Versions(ctx, "search")
+	vs, err := f.admin.Versions(ctx, "search")
 	require.NoError(t, err)
 	var old uint32
 	for _, v := range vs {
@@ -72,7 +72,7 @@ func TestLeasePRFFollowsTheCache(t *testing.T) {
 	}
 	require.NotZero(t, old)
 	_, l = leased(t, f.kr, "search")
-	require.NoError(t, f.kr.Disable(ctx, "search", old))
+	require.NoError(t, f.admin.Disable(ctx, "search", old))
 	assert.False(t, l.Valid(), "disable ends the lease")
 	_, _ = leased(t, f.kr, "search")
 	set, l, err = f.kr.LeasePRF(ctx, "search")
@@ -89,7 +89,7 @@ func TestLeasePRFFollowsTheCache(t *testing.T) {
 
 func TestLeasePRFExpiresWithTheCacheEntry(t *testing.T) {
 	f := newFixture(t, kms.KeyringOptions{CacheMaxAge: 30 * time.Millisecond})
-	_, err := f.kr.Create(ctx, "search", kms.PurposePRF)
+	_, err := f.admin.Create(ctx, "search", kms.PurposePRF)
 	require.NoError(t, err)
 	_, l := leased(t, f.kr, "search")
 	require.Eventually(t, func() bool { return !l.Valid() }, 5*time.Second, 5*time.Millisecond,
@@ -99,7 +99,7 @@ func TestLeasePRFExpiresWithTheCacheEntry(t *testing.T) {
 func TestLeasePRFEndsOnEviction(t *testing.T) {
 	f := newFixture(t, kms.KeyringOptions{CacheMaxEntries: 2})
 	for i := range 5 {
-		_, err := f.kr.Create(ctx, fmt.Sprintf("s%d", i), kms.PurposePRF)
+		_, err := f.admin.Create(ctx, fmt.Sprintf("s%d", i), kms.PurposePRF)
 		require.NoError(t, err)
 	}
 	_, l := leased(t, f.kr, "s0")
@@ -114,7 +114,7 @@ func TestLeasePRFEndsOnEviction(t *testing.T) {
 func TestLeasePRFWithInjectedClockIsNeverValid(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	f := newFixture(t, kms.KeyringOptions{Clock: func() time.Time { return now }})
-	_, err := f.kr.Create(ctx, "search", kms.PurposePRF)
+	_, err := f.admin.Create(ctx, "search", kms.PurposePRF)
 	require.NoError(t, err)
 	for range 3 {
 		set, l, err := f.kr.LeasePRF(ctx, "search")
@@ -126,7 +126,7 @@ func TestLeasePRFWithInjectedClockIsNeverValid(t *testing.T) {
 
 func TestLeasePRFRefusesOtherPurposes(t *testing.T) {
 	f := newFixture(t, kms.KeyringOptions{})
-	_, err := f.kr.Create(ctx, "fields", kms.PurposeAEAD)
+	_, err := f.admin.Create(ctx, "fields", kms.PurposeAEAD)
 	require.NoError(t, err)
 	for range 2 { // the second call finds the keyset cached
 		_, l, err := f.kr.LeasePRF(ctx, "fields")

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+
+	"github.com/piiguard/piiguard/kms/internal/format"
 )
 
 // The manifest ties a key store to its root key and remembers its keysets
@@ -207,4 +209,10 @@ func (k *Keyring) explainUnwrapFailure(ctx context.Context, err error) error {
 		return rerr
 	}
 	return err
+}
+
+// validate checks the structure of a manifest: a root key and its check,
+// and valid keyset names, sorted, without duplicates.
+func (m *Manifest) validate() error {
+	return format.ValidateManifest(m.RootKey, m.RootCheck, m.Keysets)
 }

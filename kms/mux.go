@@ -2,35 +2,13 @@ package kms
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
-	"os"
-	"path/filepath"
-	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/piiguard/piiguard/internal/errtext"
-)
-
-// Built-in URI schemes, known to every URLMux.
-const (
-	// SchemeLocal opens a root key file (LocalDriver):
-	//
-	//	local:///abs/path/root.key?passphrase_env=VAR[&create=true]
-	//
-	// The passphrase is read from the environment variable VAR, never from
-	// the URI: a "passphrase" query parameter is refused. With create=true a
-	// missing file is created (with DefaultKDFParams()). The path must be
-	// absolute; on Windows, local:///C:/keys/root.key.
-	SchemeLocal = "local"
-	// SchemeInsecureMemory opens a new InsecureMemoryDriver, for tests and
-	// demos: insecure-memory://anything. Every open makes a new random key,
-	// even for the same URI, and nothing is persisted.
-	SchemeInsecureMemory = "insecure-memory"
 )
 
 // RootKeyOpener opens the root keys of one URI scheme. Backends provide one;
@@ -59,9 +37,18 @@ type NameParamsOpener interface {
 	NameParams() []string
 }
 
-// URLMux maps URI schemes to RootKeyOpeners. Its zero value is ready to use
-// and already opens the built-in schemes SchemeLocal and
-// SchemeInsecureMemory; Register adds others. A URLMux is safe for
+// URLMux maps URI schemes to RootKeyOpeners. Its zero value is ready to
+// use and opens nothing: Register adds each scheme the application means to
+// accept, as
+//
+//	var mux kms.URLMux
+//	mux.Register(localkey.Scheme, &localkey.Opener{})
+//	mux.Register(awskms.Scheme, &awskms.Opener{})
+//	root, err := mux.OpenRootKey(ctx, uri)
+//
+// (package kms itself has no backend: each lives in a sub-package, so that
+// an application links only the ones it registers). There is no global
+// mux and no registration behind anyone's back. A URLMux is safe for
 // concurrent use and must not be copied after first use.
 type URLMux struct {
 	mu      sync.RWMutex
@@ -71,7 +58,7 @@ type URLMux struct {
 // Register makes opener open the URIs of scheme. Registration is program
 // setup, so Register panics if scheme is not a valid lowercase URI scheme
 // (RFC 3986: a letter, then letters, digits, "+", "-", "."), if opener is
-// nil, or if scheme is built in or already registered.
+// nil, or if scheme is already registered.
 func (m *URLMux) Register(scheme string, opener RootKeyOpener) {
 	if !validScheme(scheme) {
 		panic(fmt.Sprintf("kms: URLMux.Register: invalid scheme %q", scheme))
@@ -81,7 +68,7 @@ func (m *URLMux) Register(scheme string, opener RootKeyOpener) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if _, dup := m.openers[scheme]; dup || builtinOpener(scheme) != nil {
+	if _, dup := m.openers[scheme]; dup {
 		panic(fmt.Sprintf("kms: URLMux.Register: scheme %q already registered", scheme))
 	}
 	if m.openers == nil {
@@ -90,11 +77,11 @@ func (m *URLMux) Register(scheme string, opener RootKeyOpener) {
 	m.openers[scheme] = opener
 }
 
-// Schemes returns the schemes m opens, built-in ones included, sorted.
+// Schemes returns the schemes m opens, sorted.
 func (m *URLMux) Schemes() []string {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	s := []string{SchemeInsecureMemory, SchemeLocal}
+	s := make([]string, 0, len(m.openers))
 	for k := range m.openers {
 		s = append(s, k)
 	}
@@ -137,9 +124,8 @@ func (m *URLMux) OpenRootKey(ctx context.Context, uri string) (*RootKey, error) 
 	return NewRootKey(d, RootKeyOptions{Name: name}), nil
 }
 
-// openError is an opener's failure, named by the stripped URI. Openers in
-// this package (and some outside) start their messages with "kms: " too;
-// it is said once.
+// openError is an opener's failure, named by the stripped URI. An opener
+// whose message starts with "kms: " too has it said once.
 type openError struct {
 	name string
 	err  error
@@ -152,123 +138,9 @@ func (e *openError) Error() string {
 func (e *openError) Unwrap() error { return e.err }
 
 func (m *URLMux) opener(scheme string) RootKeyOpener {
-	if o := builtinOpener(scheme); o != nil {
-		return o
-	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	return m.openers[scheme]
-}
-
-func builtinOpener(scheme string) RootKeyOpener {
-	switch scheme {
-	case SchemeLocal:
-		return &LocalOpener{}
-	case SchemeInsecureMemory:
-		return RootKeyOpenerFunc(openInsecureMemory)
-	}
-	return nil
-}
-
-var defaultMux URLMux
-
-// DefaultMux returns the URLMux used by OpenRootKey. Backends are not
-// registered on it behind anyone's back: an application that wants a cloud
-// backend there registers it itself, once, at startup.
-func DefaultMux() *URLMux { return &defaultMux }
-
-// OpenRootKey opens a root key by URI with DefaultMux; see
-// URLMux.OpenRootKey.
-func OpenRootKey(ctx context.Context, uri string) (*RootKey, error) {
-	return defaultMux.OpenRootKey(ctx, uri)
-}
-
-// LocalOpener opens SchemeLocal URIs (see SchemeLocal) with Options. The
-// zero value, with default options, is the built-in opener of every
-// URLMux; a LocalOpener with other options (in tests,
-// LocalOptions.InsecureFastKDFForTests) can be registered under another
-// scheme.
-type LocalOpener struct {
-	Options LocalOptions
-}
-
-// OpenRootKey opens or creates the key file u names. A URI with a host,
-// user information, a fragment, a relative path, a "passphrase" parameter,
-// an unknown or repeated parameter, or no passphrase_env fails with
-// ErrInvalidArgument, as does a passphrase_env naming an unset or empty
-// variable.
-func (o *LocalOpener) OpenRootKey(ctx context.Context, u *url.URL) (Driver, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	bad := func(reason string) error {
-		return errtext.Tagged(ErrInvalidArgument, "kms: local root key URI %s", reason)
-	}
-	switch {
-	case u.User != nil:
-		return nil, bad("must not carry user information")
-	case u.Opaque != "" || u.Host != "":
-		return nil, bad("must name an absolute path, as local:///path/to/root.key")
-	case u.Fragment != "":
-		return nil, bad("must not have a fragment")
-	}
-	path := u.Path
-	if runtime.GOOS == "windows" && len(path) >= 3 && path[0] == '/' && path[2] == ':' {
-		path = path[1:] // local:///C:/keys/root.key
-	}
-	path = filepath.FromSlash(path)
-	if !filepath.IsAbs(path) {
-		return nil, bad("must name an absolute path, as local:///path/to/root.key")
-	}
-
-	q, err := url.ParseQuery(u.RawQuery)
-	if err != nil {
-		return nil, bad("has a malformed query")
-	}
-	for k, v := range q {
-		switch k {
-		case "passphrase":
-			return nil, bad(`must not hold the passphrase: put it in an environment variable and name it with passphrase_env`)
-		case "passphrase_env", "create":
-			if len(v) != 1 {
-				return nil, bad(fmt.Sprintf("has %s more than once", k))
-			}
-		default:
-			// The name is not echoed: it might be a secret pasted in.
-			return nil, bad("has an unknown parameter (known: passphrase_env, create)")
-		}
-	}
-	create := false
-	if v := q.Get("create"); v != "" {
-		if create, err = strconv.ParseBool(v); err != nil {
-			return nil, bad("has a create parameter that is not true or false")
-		}
-	}
-	env := q.Get("passphrase_env")
-	if env == "" {
-		return nil, bad("needs passphrase_env, the name of the environment variable holding the passphrase")
-	}
-	secret, ok := os.LookupEnv(env)
-	if !ok || secret == "" {
-		return nil, bad(fmt.Sprintf("names environment variable %.64q, which is unset or empty", env))
-	}
-	passphrase := []byte(secret)
-	defer clear(passphrase)
-
-	if create {
-		d, err := CreateLocalKeyFile(path, passphrase, o.Options)
-		if !errors.Is(err, ErrAlreadyExists) {
-			return d, err
-		}
-	}
-	return OpenLocalKeyFile(path, passphrase, o.Options)
-}
-
-func openInsecureMemory(ctx context.Context, _ *url.URL) (Driver, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	return NewInsecureMemoryDriver(), nil
 }
 
 // rootKeyName returns u without user information, fragment, and query

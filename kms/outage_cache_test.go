@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 )
 
 // outageDriver is a driver whose Unwrap can be made to fail as unavailable,
@@ -49,14 +50,14 @@ const staleRetry = 5*time.Second + time.Millisecond
 
 func newOutageKeyring(t *testing.T, opts kms.KeyringOptions) (*kms.Keyring, *outageDriver) {
 	t.Helper()
-	d := &outageDriver{Driver: kms.NewInsecureMemoryDriver(), release: make(chan struct{})}
+	d := &outageDriver{Driver: insecuremem.NewDriver(), release: make(chan struct{})}
 	root := kms.NewRootKey(d, kms.RootKeyOptions{Name: "outage", BaseDelay: time.Millisecond})
 	t.Cleanup(func() { root.Close() })
-	kr, err := kms.NewKeyring(root, kms.NewMemoryStore(), opts)
+	kr, err := kms.NewKeyring(root, insecuremem.NewStore(), opts)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = kr.Close() })
 	t.Cleanup(func() { close(d.release) }) // runs first: hangs end before the Closes
-	_, err = kr.Create(ctx, "a", kms.PurposeAEAD)
+	_, err = kms.NewAdmin(kr).Create(ctx, "a", kms.PurposeAEAD)
 	require.NoError(t, err)
 	_, err = kr.AEAD(ctx, "a")
 	require.NoError(t, err)

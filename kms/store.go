@@ -137,11 +137,11 @@ type SubjectKeyStore interface {
 }
 
 // SubjectKeyRewrapper is implemented by stores whose subject keys can be
-// listed and re-encrypted in place: what Keyring.RewrapSubjectKeys needs,
-// and what lets Keyring.Destroy check that no subject key still depends on
-// a version of the subject keyset. FileStore, MemoryStore and kms/sqlstore
-// implement it. Listing reads every subject: it is for maintenance passes,
-// never for the hot path.
+// listed and re-encrypted in place: what Admin.RewrapSubjectKeys needs,
+// and what lets Admin.Destroy check that no subject key still depends on
+// a version of the subject keyset. The stores of kms/filestore,
+// kms/insecuremem and kms/sqlstore implement it. Listing reads every
+// subject: it is for maintenance passes, never for the hot path.
 type SubjectKeyRewrapper interface {
 	// ListSubjectKeys returns up to limit live subject keys (tombstones are
 	// skipped) that come after cursor ("" for the first page), and the
@@ -162,7 +162,7 @@ type SubjectKeyRewrapper interface {
 // under and the name of every keyset it has ever held. The Keyring writes
 // it when it creates the first keyset, and keeps it up to date; it is what
 // lets the keyring refuse to replace keys that went missing (see
-// Keyring.Create, ErrKeysMissing and ErrWrongRootKey) instead of making new
+// Admin.Create, ErrKeysMissing and ErrWrongRootKey) instead of making new
 // ones in their place, which would leave every value sealed under the old
 // ones unreadable.
 type Manifest struct {
@@ -201,8 +201,9 @@ type ManifestStore interface {
 }
 
 // Store keeps keysets, subject keys and the store's manifest. Stores in
-// this module: FileStore (a directory), MemoryStore (tests) and
-// kms/sqlstore (SQLite, PostgreSQL).
+// this module: kms/sqlstore (SQLite, PostgreSQL), kms/filestore (a
+// directory) and, for tests and demos, kms/insecuremem (memory); each
+// passes the conformance suite of kms/kmstest.
 type Store interface {
 	KeysetStore
 	SubjectKeyStore

@@ -139,7 +139,7 @@ func (k *Keyring) createSubject(ctx context.Context, subjectID string) (*subject
 	// first one reaches Ensure.
 	wrapper, err := k.subjectWrapper(ctx, k.opts.SubjectKeyset)
 	if errors.Is(err, ErrNotFound) {
-		if err := k.Ensure(ctx, k.opts.SubjectKeyset, PurposeAEAD); err != nil {
+		if err := NewAdmin(k).Ensure(ctx, k.opts.SubjectKeyset, PurposeAEAD); err != nil {
 			return nil, err
 		}
 		wrapper, err = k.subjectWrapper(ctx, k.opts.SubjectKeyset)
@@ -177,33 +177,4 @@ func (k *Keyring) subjectWrapper(ctx context.Context, keysetName string) (tink.A
 		return nil, err
 	}
 	return keyringAEAD{ks}, nil
-}
-
-// DestroySubjectKey erases a data subject's key for good: everything
-// encrypted with it — in the database, its replicas and its backups — can
-// never be decrypted again. Only a tombstone stays in the store, so that the
-// key is not silently recreated. Destroying a destroyed key is a no-op; a
-// subject that never had a key is an ErrNotFound error.
-//
-// Other processes sharing the store may keep the key cached for up to
-// KeyringOptions.SubjectCacheMaxAge. Subject keys are not part of Backup
-// (see Backup), so no key backup brings a destroyed subject key back.
-func (k *Keyring) DestroySubjectKey(ctx context.Context, subjectID string) error {
-	const op = "destroy"
-	if err := validSubjectID(subjectID); err != nil {
-		return subjectErr(op, "", err)
-	}
-	if k.closed.Load() {
-		return subjectErr(op, subjectID, ErrClosed)
-	}
-	err := k.store.DestroySubjectKey(ctx, subjectID, nowUTC(k.now))
-	k.subjects.invalidate(subjectID)
-	aerr := k.report(ctx, audit.Event{Action: audit.ActionSubjectKeyDestroy, SubjectID: subjectID}, err)
-	if err != nil {
-		return subjectErr(op, subjectID, err)
-	}
-	if aerr != nil {
-		return subjectErr(op, subjectID, fmt.Errorf("done, but the audit event was not recorded: %w", aerr))
-	}
-	return nil
 }

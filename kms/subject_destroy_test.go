@@ -11,6 +11,7 @@ import (
 
 	"github.com/piiguard/piiguard/audit"
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 )
 
 // subjectCiphertexts makes n subjects' keys and returns a ciphertext of
@@ -47,7 +48,7 @@ func requireSubjectsOpen(t *testing.T, f *fixture, opts kms.KeyringOptions, cts 
 
 func oldestVersion(t *testing.T, kr *kms.Keyring, name string) uint32 {
 	t.Helper()
-	vs, err := kr.Versions(ctx, name)
+	vs, err := kms.NewAdmin(kr).Versions(ctx, name)
 	require.NoError(t, err)
 	return vs[0].ID
 }
@@ -61,15 +62,15 @@ func TestRewrapSubjectKeysThenDestroyTheOldVersion(t *testing.T) {
 	f := newFixture(t, opts)
 	cts := subjectCiphertexts(t, f.kr, "customer", 600) // more than two pages
 	shredded := "customer-007"
-	require.NoError(t, f.kr.DestroySubjectKey(ctx, shredded))
+	require.NoError(t, f.admin.DestroySubjectKey(ctx, shredded))
 	delete(cts, shredded)
 
 	old := oldestVersion(t, f.kr, "subject-wrap")
-	v2, err := f.kr.Rotate(ctx, "subject-wrap")
+	v2, err := f.admin.Rotate(ctx, "subject-wrap")
 	require.NoError(t, err)
 	later := subjectCiphertexts(t, f.kr, "later", 3) // made under the new primary
 
-	err = f.kr.Destroy(ctx, "subject-wrap", old)
+	err = f.admin.Destroy(ctx, "subject-wrap", old)
 	require.ErrorIs(t, err, kms.ErrInvalidArgument)
 	assert.Contains(t, err.Error(), "599 subject keys")
 	assert.Contains(t, err.Error(), "RewrapSubjectKeys")
@@ -78,7 +79,7 @@ func TestRewrapSubjectKeysThenDestroyTheOldVersion(t *testing.T) {
 	assert.Equal(t, audit.ActionKeyDestroy, last.Action)
 	assert.Equal(t, audit.OutcomeFailure, last.Outcome, "the refusal is audited")
 
-	rep, err := f.kr.RewrapSubjectKeys(ctx)
+	rep, err := f.admin.RewrapSubjectKeys(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, kms.SubjectRewrapReport{Checked: 602, Rewrapped: 599}, rep)
 	last = f.log.events[len(f.log.events)-1]
@@ -86,11 +87,11 @@ func TestRewrapSubjectKeysThenDestroyTheOldVersion(t *testing.T) {
 	assert.Equal(t, v2.ID, last.KeyID)
 	assert.Contains(t, last.Reason, "599 rewrapped")
 
-	again, err := f.kr.RewrapSubjectKeys(ctx)
+	again, err := f.admin.RewrapSubjectKeys(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, kms.SubjectRewrapReport{Checked: 602}, again, "a second pass has nothing to do")
 
-	require.NoError(t, f.kr.Destroy(ctx, "subject-wrap", old), "nothing depends on the old version now")
+	require.NoError(t, f.admin.Destroy(ctx, "subject-wrap", old), "nothing depends on the old version now")
 	requireSubjectsOpen(t, f, opts, cts)
 	requireSubjectsOpen(t, f, opts, later)
 	_, err = f.kr.SubjectKey(ctx, shredded)
@@ -108,8 +109,8 @@ func TestRewrapSubjectKeysSkipsDestroyedAndMovesOtherKeysets(t *testing.T) {
 	kr, err := kms.NewKeyring(f.root, f.store, opts)
 	require.NoError(t, err)
 	defer kr.Close()
-	require.NoError(t, kr.Ensure(ctx, "new-wrap", kms.PurposeAEAD))
-	rep, err := kr.RewrapSubjectKeys(ctx)
+	require.NoError(t, kms.NewAdmin(kr).Ensure(ctx, "new-wrap", kms.PurposeAEAD))
+	rep, err := kms.NewAdmin(kr).RewrapSubjectKeys(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, kms.SubjectRewrapReport{Checked: 5, Rewrapped: 5}, rep)
 	for id := range cts {
@@ -121,16 +122,16 @@ func TestRewrapSubjectKeysSkipsDestroyedAndMovesOtherKeysets(t *testing.T) {
 
 	// Destruction racing a pass.
 	racing := subjectCiphertexts(t, kr, "racing", 50)
-	_, err = kr.Rotate(ctx, "new-wrap")
+	_, err = kms.NewAdmin(kr).Rotate(ctx, "new-wrap")
 	require.NoError(t, err)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		for id := range racing {
-			assert.NoError(t, kr.DestroySubjectKey(context.Background(), id))
+			assert.NoError(t, kms.NewAdmin(kr).DestroySubjectKey(context.Background(), id))
 		}
 	}()
-	rep, err = kr.RewrapSubjectKeys(ctx)
+	rep, err = kms.NewAdmin(kr).RewrapSubjectKeys(ctx)
 	require.NoError(t, err)
 	<-done
 	// Every key was under the old primary: each one read was rewrapped,
@@ -148,8 +149,8 @@ func TestRewrapSubjectKeysSkipsDestroyedAndMovesOtherKeysets(t *testing.T) {
 // A store that cannot list subject keys: no pass, and Destroy refuses the
 // subject keyset's versions, since it cannot check them.
 func TestRewrapSubjectKeysNeedsAListingStore(t *testing.T) {
-	store := plainStore{kms.NewMemoryStore()}
-	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{})
+	store := plainStore{insecuremem.NewStore()}
+	root := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{})
 	defer root.Close()
 	kr, err := kms.NewKeyring(root, store, kms.KeyringOptions{})
 	require.NoError(t, err)
@@ -157,22 +158,22 @@ func TestRewrapSubjectKeysNeedsAListingStore(t *testing.T) {
 	_, err = kr.SubjectKey(ctx, "c1")
 	require.NoError(t, err)
 	old := oldestVersion(t, kr, "subjects")
-	_, err = kr.Rotate(ctx, "subjects")
+	_, err = kms.NewAdmin(kr).Rotate(ctx, "subjects")
 	require.NoError(t, err)
 
-	_, err = kr.RewrapSubjectKeys(ctx)
+	_, err = kms.NewAdmin(kr).RewrapSubjectKeys(ctx)
 	require.ErrorIs(t, err, kms.ErrInvalidArgument)
 	assert.Contains(t, err.Error(), "SubjectKeyRewrapper")
-	err = kr.Destroy(ctx, "subjects", old)
+	err = kms.NewAdmin(kr).Destroy(ctx, "subjects", old)
 	require.ErrorIs(t, err, kms.ErrInvalidArgument)
 
 	require.NoError(t, kr.Close())
-	_, err = kr.RewrapSubjectKeys(ctx)
+	_, err = kms.NewAdmin(kr).RewrapSubjectKeys(ctx)
 	require.ErrorIs(t, err, kms.ErrClosed)
 }
 
-// plainStore hides MemoryStore's SubjectKeyRewrapper methods.
-type plainStore struct{ s *kms.MemoryStore }
+// plainStore hides the memory store's SubjectKeyRewrapper methods.
+type plainStore struct{ s *insecuremem.Store }
 
 func (p plainStore) GetKeyset(ctx context.Context, name string) (*kms.KeysetRecord, error) {
 	return p.s.GetKeyset(ctx, name)

@@ -1,9 +1,6 @@
 package kms_test
 
 import (
-	"errors"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,13 +15,13 @@ import (
 
 func TestVersionErrorsNameTheKeyID(t *testing.T) {
 	f := newFixture(t, kms.KeyringOptions{})
-	v, err := f.kr.Create(ctx, "k", kms.PurposeAEAD)
+	v, err := f.admin.Create(ctx, "k", kms.PurposeAEAD)
 	require.NoError(t, err)
 	for op, call := range map[string]func(uint32) error{
-		"disable": func(id uint32) error { return f.kr.Disable(ctx, "k", id) },
-		"enable":  func(id uint32) error { return f.kr.Enable(ctx, "k", id) },
-		"destroy": func(id uint32) error { return f.kr.Destroy(ctx, "k", id) },
-		"promote": func(id uint32) error { return f.kr.Promote(ctx, "k", id) },
+		"disable": func(id uint32) error { return f.admin.Disable(ctx, "k", id) },
+		"enable":  func(id uint32) error { return f.admin.Enable(ctx, "k", id) },
+		"destroy": func(id uint32) error { return f.admin.Destroy(ctx, "k", id) },
+		"promote": func(id uint32) error { return f.admin.Promote(ctx, "k", id) },
 	} {
 		err := call(12345)
 		require.ErrorIs(t, err, kms.ErrNotFound, op)
@@ -34,23 +31,23 @@ func TestVersionErrorsNameTheKeyID(t *testing.T) {
 		assert.Equal(t, uint32(12345), ke.KeyID, op)
 	}
 
-	err = f.kr.Disable(ctx, "k", v.ID)
+	err = f.admin.Disable(ctx, "k", v.ID)
 	require.ErrorIs(t, err, kms.ErrInvalidArgument)
 	id := strconv.FormatUint(uint64(v.ID), 10)
 	assert.Equal(t, `kms: disable keyset "k" key ID `+id+`: invalid argument: it is the primary version; rotate first`, err.Error())
 	assert.NotContains(t, err.Error(), "version "+id)
 
-	v2, err := f.kr.Rotate(ctx, "k")
+	v2, err := f.admin.Rotate(ctx, "k")
 	require.NoError(t, err)
-	require.NoError(t, f.kr.Disable(ctx, "k", v.ID))
-	err = f.kr.Promote(ctx, "k", v.ID)
+	require.NoError(t, f.admin.Disable(ctx, "k", v.ID))
+	err = f.admin.Promote(ctx, "k", v.ID)
 	require.ErrorIs(t, err, kms.ErrDisabled)
 	assert.Equal(t, `kms: promote keyset "k" key ID `+id+`: key disabled: a disabled version cannot be primary`, err.Error())
-	require.NoError(t, f.kr.Destroy(ctx, "k", v.ID))
-	err = f.kr.Enable(ctx, "k", v.ID)
+	require.NoError(t, f.admin.Destroy(ctx, "k", v.ID))
+	err = f.admin.Enable(ctx, "k", v.ID)
 	require.ErrorIs(t, err, kms.ErrDestroyed)
 	assert.Equal(t, `kms: enable keyset "k" key ID `+id+`: key destroyed`, err.Error())
-	require.NoError(t, f.kr.Promote(ctx, "k", v2.ID))
+	require.NoError(t, f.admin.Promote(ctx, "k", v2.ID))
 }
 
 func TestSubjectKeyErrorsSaySubjectKeyOnce(t *testing.T) {
@@ -58,7 +55,7 @@ func TestSubjectKeyErrorsSaySubjectKeyOnce(t *testing.T) {
 	_, err := f.kr.SubjectKey(ctx, "")
 	require.ErrorIs(t, err, kms.ErrInvalidArgument)
 	assert.Equal(t, "kms: get subject key: invalid argument: subject ID must be 1 to 256 bytes", err.Error())
-	err = f.kr.DestroySubjectKey(ctx, "bad\x00id")
+	err = f.admin.DestroySubjectKey(ctx, "bad\x00id")
 	require.ErrorIs(t, err, kms.ErrInvalidArgument)
 	assert.Equal(t, "kms: destroy subject key: invalid argument: subject ID holds a control character", err.Error())
 
@@ -69,7 +66,7 @@ func TestSubjectKeyErrorsSaySubjectKeyOnce(t *testing.T) {
 	_, err = f.kr.SubjectKey(ctx, subject)
 	require.ErrorIs(t, err, kms.ErrClosed)
 	assert.Equal(t, "kms: get subject key: closed", err.Error())
-	err = f.kr.DestroySubjectKey(ctx, subject)
+	err = f.admin.DestroySubjectKey(ctx, subject)
 	require.ErrorIs(t, err, kms.ErrClosed)
 	assert.Equal(t, "kms: destroy subject key: closed", err.Error())
 	var ke *kms.KeyError
@@ -78,58 +75,11 @@ func TestSubjectKeyErrorsSaySubjectKeyOnce(t *testing.T) {
 	assert.Equal(t, subject, ke.Keyset, "the field keeps the subject ID for callers")
 }
 
-func TestRootKeyErrorsDoNotRepeatTheSentinel(t *testing.T) {
-	t.Setenv("PIIGUARD_TEST_EMPTY", "")
-	path := filepath.ToSlash(filepath.Join(t.TempDir(), "root.key"))
-	if path[0] != '/' {
-		path = "/" + path
-	}
-	var m kms.URLMux
-	for uri, want := range map[string]string{
-		"":                    "kms: open root key: URI has no scheme",
-		"%zz://x":             "kms: open root key: malformed URI",
-		"local://" + path:     "needs passphrase_env",
-		"local://host" + path: "must name an absolute path",
-		"local://" + path + "?passphrase_env=PIIGUARD_TEST_EMPTY": `names environment variable "PIIGUARD_TEST_EMPTY", which is unset or empty`,
-	} {
-		_, err := m.OpenRootKey(ctx, uri)
-		require.ErrorIs(t, err, kms.ErrInvalidArgument, uri)
-		assert.Equal(t, kms.CodeInvalidArgument, kms.ErrorCode(err), uri)
-		assert.Contains(t, err.Error(), want, uri)
-		assert.False(t, strings.HasSuffix(err.Error(), ": invalid argument"), "%q: %v", uri, err)
-	}
-
-	_, err := kms.CreateLocalKeyFile(filepath.Join(t.TempDir(), "root.key"), []byte("short"), fastKDF)
-	require.ErrorIs(t, err, kms.ErrWeakPassphrase)
-	assert.Contains(t, err.Error(), ": weak passphrase: fewer than ")
-	assert.Equal(t, 1, strings.Count(err.Error(), "passphrase"), "%v", err)
-	_, err = kms.CreateLocalKeyFile("", []byte(testPassphrase), fastKDF)
-	assert.Equal(t, "kms: create root key file: empty path", err.Error())
-	assert.ErrorIs(t, err, kms.ErrInvalidArgument)
-}
-
-func TestUnreadableRootKeyFileSaysPermissionDeniedOnce(t *testing.T) {
-	if os.Geteuid() == 0 {
-		t.Skip("root reads any file; fileErr's own test covers the message")
-	}
-	path := filepath.Join(t.TempDir(), "root.key")
-	d, err := kms.CreateLocalKeyFile(path, []byte(testPassphrase), fastKDF)
-	require.NoError(t, err)
-	require.NoError(t, d.Close())
-	require.NoError(t, os.Chmod(path, 0))
-	_, err = kms.OpenLocalKeyFile(path, []byte(testPassphrase), kms.LocalOptions{})
-	if errors.Is(err, kms.ErrPermissionDenied) {
-		assert.Equal(t, 1, strings.Count(err.Error(), "permission denied"), "%v", err)
-	} else {
-		t.Skipf("the platform let the file be read: %v", err)
-	}
-}
-
 // TestMemoryStoreSubjectKeyErrorsSaySubjectKeyOnce: the store's own errors
 // no longer repeat what the keyring's KeyError says.
 func TestMemoryStoreSubjectKeyErrorsSaySubjectKeyOnce(t *testing.T) {
 	f := newFixture(t, kms.KeyringOptions{})
-	err := f.kr.DestroySubjectKey(ctx, "nobody")
+	err := f.admin.DestroySubjectKey(ctx, "nobody")
 	require.ErrorIs(t, err, kms.ErrNotFound)
 	assert.Equal(t, 1, strings.Count(err.Error(), "subject key"), err.Error())
 	assert.Equal(t, 1, strings.Count(err.Error(), "kms:"), err.Error())
@@ -139,10 +89,10 @@ func TestMemoryStoreSubjectKeyErrorsSaySubjectKeyOnce(t *testing.T) {
 // unwrap is not "version 0", and one failure is "1 failure".
 func TestVerifyErrorNamesTheKeysetOnceAndCountsInWords(t *testing.T) {
 	f := newFixture(t, kms.KeyringOptions{})
-	require.NoError(t, f.kr.Ensure(ctx, "fields", kms.PurposeAEAD))
+	require.NoError(t, f.admin.Ensure(ctx, "fields", kms.PurposeAEAD))
 	other, err := kms.NewKeyring(newRoot(t, "other"), f.store, kms.KeyringOptions{})
 	require.NoError(t, err)
-	_, err = other.Verify(ctx)
+	_, err = kms.NewAdmin(other).Verify(ctx)
 	require.ErrorIs(t, err, kms.ErrVerification)
 	assert.Contains(t, err.Error(), `1 failure; first: keyset "fields": `)
 	assert.NotContains(t, err.Error(), "version 0")
@@ -153,9 +103,7 @@ func TestVerifyErrorNamesTheKeysetOnceAndCountsInWords(t *testing.T) {
 // "kms: verify backup: backup …", not "kms: … keyset "*": kms: backup …".
 func TestVerifyBackupErrorSaysKMSOnce(t *testing.T) {
 	f := newFixture(t, kms.KeyringOptions{})
-	_, err := f.kr.VerifyBackup(ctx, strings.NewReader(`{"format":"piiguard.keybackup"`), "b.json")
+	_, err := f.admin.VerifyBackup(ctx, strings.NewReader(`{"format":"piiguard.keybackup"`), "b.json")
 	require.ErrorIs(t, err, kms.ErrCorrupt)
 	assert.Equal(t, `kms: verify backup: backup "b.json": corrupt: truncated`, err.Error())
-	_, err = kms.ReadBackup(strings.NewReader(`{`), "b.json")
-	assert.Equal(t, `kms: backup "b.json": corrupt: truncated`, err.Error(), "ReadBackup on its own says kms once too")
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/piiguard/piiguard/access"
 	"github.com/piiguard/piiguard/audit"
+	"github.com/piiguard/piiguard/kms"
 )
 
 // CRMAccount is a CRM record with an owner (the sales rep) and a tenant.
@@ -214,7 +215,7 @@ func TestOpenEventsDescribeEachDecision(t *testing.T) {
 	b := account("acc_2", "rep-7")
 	b.Notes = ""
 	require.NoError(t, env.p.Seal(ctx, &b))
-	_, err := env.kr.Rotate(ctx, DefaultFieldKeyset)
+	_, err := kms.NewAdmin(env.kr).Rotate(ctx, DefaultFieldKeyset)
 	require.NoError(t, err)
 	b.Name = "Lucy Westenra"
 	require.NoError(t, env.p.Seal(ctx, &b))

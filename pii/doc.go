@@ -24,8 +24,8 @@
 //
 // The keys come from a *kms.Keyring: an AEAD keyset (AES-256-GCM) encrypts
 // fields and a PRF keyset (HMAC-SHA256) computes indexes. Create them once
-// with keyring.Ensure(ctx, "pii-fields", kms.PurposeAEAD) and
-// keyring.Ensure(ctx, "pii-search", kms.PurposePRF). In steady state no
+// with kms.NewAdmin(keyring).Ensure(ctx, "pii-fields", kms.PurposeAEAD) and
+// kms.NewAdmin(keyring).Ensure(ctx, "pii-search", kms.PurposePRF). In steady state no
 // operation of this package reaches the KMS: the key ring caches keysets.
 //
 // # Struct tags

@@ -13,6 +13,7 @@ import (
 	"github.com/piiguard/piiguard/access"
 	"github.com/piiguard/piiguard/audit"
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 	"github.com/piiguard/piiguard/pii"
 )
 
@@ -31,15 +32,15 @@ type Customer struct {
 // a persistent store.
 func newKeyring() *kms.Keyring {
 	ctx := context.Background()
-	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{})
-	kr, err := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
+	root := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{})
+	kr, err := kms.NewKeyring(root, insecuremem.NewStore(), kms.KeyringOptions{})
 	if err != nil {
 		panic(err)
 	}
-	if err := kr.Ensure(ctx, pii.DefaultFieldKeyset, kms.PurposeAEAD); err != nil {
+	if err := kms.NewAdmin(kr).Ensure(ctx, pii.DefaultFieldKeyset, kms.PurposeAEAD); err != nil {
 		panic(err)
 	}
-	if err := kr.Ensure(ctx, pii.DefaultSearchKeyset, kms.PurposePRF); err != nil {
+	if err := kms.NewAdmin(kr).Ensure(ctx, pii.DefaultSearchKeyset, kms.PurposePRF); err != nil {
 		panic(err)
 	}
 	return kr

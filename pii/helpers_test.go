@@ -11,6 +11,7 @@ import (
 	"github.com/piiguard/piiguard/access"
 	"github.com/piiguard/piiguard/audit"
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 )
 
 // Customer is the record of issue 4.
@@ -63,12 +64,12 @@ type testEnv struct {
 func newEnv(t testing.TB, opts Options) *testEnv {
 	t.Helper()
 	ctx := context.Background()
-	d := &countingDriver{Driver: kms.NewInsecureMemoryDriver()}
-	kr, err := kms.NewKeyring(kms.NewRootKey(d, kms.RootKeyOptions{}), kms.NewMemoryStore(), kms.KeyringOptions{})
+	d := &countingDriver{Driver: insecuremem.NewDriver()}
+	kr, err := kms.NewKeyring(kms.NewRootKey(d, kms.RootKeyOptions{}), insecuremem.NewStore(), kms.KeyringOptions{})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = kr.Close() })
-	require.NoError(t, kr.Ensure(ctx, DefaultFieldKeyset, kms.PurposeAEAD))
-	require.NoError(t, kr.Ensure(ctx, DefaultSearchKeyset, kms.PurposePRF))
+	require.NoError(t, kms.NewAdmin(kr).Ensure(ctx, DefaultFieldKeyset, kms.PurposeAEAD))
+	require.NoError(t, kms.NewAdmin(kr).Ensure(ctx, DefaultSearchKeyset, kms.PurposePRF))
 	if opts.Checker == nil {
 		opts.Checker = access.InsecureAllowAll // tests of everything but access control
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/piiguard/piiguard/access"
+	"github.com/piiguard/piiguard/kms"
 )
 
 func TestSearchTermsFindSealedRecords(t *testing.T) {
@@ -33,9 +34,9 @@ func TestSearchAcrossRotation(t *testing.T) {
 	env := newEnv(t, Options{})
 	before := lucy()
 	require.NoError(t, env.p.Seal(ctx, &before))
-	v1, err := env.kr.Versions(ctx, DefaultSearchKeyset)
+	v1, err := kms.NewAdmin(env.kr).Versions(ctx, DefaultSearchKeyset)
 	require.NoError(t, err)
-	_, err = env.kr.Rotate(ctx, DefaultSearchKeyset)
+	_, err = kms.NewAdmin(env.kr).Rotate(ctx, DefaultSearchKeyset)
 	require.NoError(t, err)
 
 	after := lucy()
@@ -57,7 +58,7 @@ func TestSearchAcrossRotation(t *testing.T) {
 	assert.Equal(t, after.EmailIndex, before.EmailIndex)
 
 	// A disabled version leaves the search at once.
-	require.NoError(t, env.kr.Disable(ctx, DefaultSearchKeyset, v1[0].ID))
+	require.NoError(t, kms.NewAdmin(env.kr).Disable(ctx, DefaultSearchKeyset, v1[0].ID))
 	terms, err = env.p.SearchTerms(ctx, Customer{}, "Email", "lucy.westenra@example.com")
 	require.NoError(t, err)
 	assert.Equal(t, []string{after.EmailIndex}, terms)

@@ -19,9 +19,9 @@ func TestOldKeyVersionStillOpensAndDestroyedOneFails(t *testing.T) {
 	env := newEnv(t, Options{})
 	old := lucy()
 	require.NoError(t, env.p.Seal(ctx, &old))
-	v1, err := env.kr.Versions(ctx, DefaultFieldKeyset)
+	v1, err := kms.NewAdmin(env.kr).Versions(ctx, DefaultFieldKeyset)
 	require.NoError(t, err)
-	_, err = env.kr.Rotate(ctx, DefaultFieldKeyset)
+	_, err = kms.NewAdmin(env.kr).Rotate(ctx, DefaultFieldKeyset)
 	require.NoError(t, err)
 
 	fresh := lucy()
@@ -36,13 +36,13 @@ func TestOldKeyVersionStillOpensAndDestroyedOneFails(t *testing.T) {
 	require.NoError(t, env.p.Seal(ctx, &o))
 	assert.Equal(t, keyIDOf(t, fresh.Name), keyIDOf(t, o.Name))
 
-	require.NoError(t, env.kr.Disable(ctx, DefaultFieldKeyset, v1[0].ID))
+	require.NoError(t, kms.NewAdmin(env.kr).Disable(ctx, DefaultFieldKeyset, v1[0].ID))
 	d := old
 	assert.ErrorIs(t, env.p.Open(ctx, &d), kms.ErrDisabled)
 	require.NoError(t, env.p.Seal(ctx, &d), "Seal keeps a value of a retired version")
 	assert.Equal(t, old, d)
 
-	require.NoError(t, env.kr.Destroy(ctx, DefaultFieldKeyset, v1[0].ID))
+	require.NoError(t, kms.NewAdmin(env.kr).Destroy(ctx, DefaultFieldKeyset, v1[0].ID))
 	err = env.p.Open(ctx, &d)
 	require.ErrorIs(t, err, kms.ErrDestroyed)
 	var fe *FieldError

@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/piiguard/piiguard/kms"
 )
 
 // TestErrorsLeakNothing seals records full of recognisable PII, triggers
@@ -111,11 +113,11 @@ func TestErrorsLeakNothing(t *testing.T) {
 		return v.Scan(sealed.Name[:30])
 	})
 	try("destroyed key version", func() error {
-		vs, err := env.kr.Versions(ctx, DefaultFieldKeyset)
+		vs, err := kms.NewAdmin(env.kr).Versions(ctx, DefaultFieldKeyset)
 		require.NoError(t, err)
-		_, err = env.kr.Rotate(ctx, DefaultFieldKeyset)
+		_, err = kms.NewAdmin(env.kr).Rotate(ctx, DefaultFieldKeyset)
 		require.NoError(t, err)
-		require.NoError(t, env.kr.Destroy(ctx, DefaultFieldKeyset, vs[0].ID))
+		require.NoError(t, kms.NewAdmin(env.kr).Destroy(ctx, DefaultFieldKeyset, vs[0].ID))
 		c := sealed
 		return env.p.Open(ctx, &c)
 	})

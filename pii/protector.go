@@ -97,7 +97,7 @@ type Protector struct {
 
 // New returns a Protector that uses keyring's keysets named in opts. The
 // keysets must exist when the Protector first needs them (see
-// kms.Keyring.Ensure); New makes no call to the key ring. opts.Checker is
+// kms.Admin.Ensure); New makes no call to the key ring. opts.Checker is
 // required (ErrNoChecker): pass access.InsecureAllowAll to run without
 // access control, deliberately.
 func New(keyring *kms.Keyring, opts Options) (*Protector, error) {

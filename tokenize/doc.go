@@ -164,7 +164,7 @@
 //
 // Tokens say which key version made them, where their format has room:
 //
-//   - HMAC: the key-id is in the token. After kms.Keyring.Rotate, new
+//   - HMAC: the key-id is in the token. After kms.Admin.Rotate, new
 //     tokens differ from old ones for the same value; LookupTokens returns a
 //     value's token under every enabled version (primary first) for lookups
 //     that must still find old rows, and Match checks a token against a
@@ -187,7 +187,7 @@
 //     FPEOptions.KeyID pins it, and when it is zero the keyset must have one
 //     enabled version — after a rotation every call fails with ErrKeyVersion
 //     until a version is pinned. To rotate: pin the current version; add a
-//     version (kms.Keyring.AddVersion, or Rotate); migrate each stored token
+//     version (kms.Admin.AddVersion, or Rotate); migrate each stored token
 //     with Rekey(from, to), writing the new token together with the version
 //     it was made with (a key-version column beside the token column, or a
 //     new column) in one transaction, because a column mixing old and new

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 	"github.com/piiguard/piiguard/tokenize"
 	"github.com/piiguard/piiguard/tokenize/sqlvault"
 )
@@ -20,7 +21,7 @@ import (
 // backend (kms.URLMux) and store in production.
 func exampleKeyring() *kms.Keyring {
 	ctx := context.Background()
-	kr, err := kms.NewKeyring(kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{}), kms.NewMemoryStore(), kms.KeyringOptions{})
+	kr, err := kms.NewKeyring(kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{}), insecuremem.NewStore(), kms.KeyringOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -31,7 +32,7 @@ func exampleKeyring() *kms.Keyring {
 		tokenize.DefaultVaultKeyset:      kms.PurposeAEAD,
 		tokenize.DefaultVaultIndexKeyset: kms.PurposePRF,
 	} {
-		if err := kr.Ensure(ctx, name, p); err != nil {
+		if err := kms.NewAdmin(kr).Ensure(ctx, name, p); err != nil {
 			log.Fatal(err)
 		}
 	}
@@ -71,7 +72,7 @@ func ExampleHMAC_LookupTokens() {
 	kr := exampleKeyring()
 	h, _ := tokenize.NewHMAC(kr, tokenize.HMACOptions{})
 	before, _ := h.Tokenize(ctx, "email", "lucy@example.com")
-	if _, err := kr.Rotate(ctx, tokenize.DefaultHMACKeyset); err != nil {
+	if _, err := kms.NewAdmin(kr).Rotate(ctx, tokenize.DefaultHMACKeyset); err != nil {
 		log.Fatal(err)
 	}
 	terms, _ := h.LookupTokens(ctx, "email", "lucy@example.com")

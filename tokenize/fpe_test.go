@@ -323,13 +323,13 @@ func TestFPEKeyVersionIsPinned(t *testing.T) {
 	kr := newKeyring(t, kms.KeyringOptions{})
 	f, err := NewFPE(kr, testFormats, allowAll(FPEOptions{}))
 	require.NoError(t, err)
-	v1, err := kr.Versions(ctx, DefaultFPEKeyset)
+	v1, err := kms.NewAdmin(kr).Versions(ctx, DefaultFPEKeyset)
 	require.NoError(t, err)
 	old := v1[0].ID
 	tok, err := f.Tokenize(ctx, "card", "4111111111111111")
 	require.NoError(t, err)
 
-	v2, err := kr.Rotate(ctx, DefaultFPEKeyset)
+	v2, err := kms.NewAdmin(kr).Rotate(ctx, DefaultFPEKeyset)
 	require.NoError(t, err)
 	_, err = f.Tokenize(ctx, "card", "4111111111111111")
 	require.ErrorIs(t, err, ErrKeyVersion, "two enabled versions and no pin: fail closed, never guess")
@@ -351,7 +351,7 @@ func TestFPEKeyVersionIsPinned(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "4111111111111111", v)
 
-	require.NoError(t, kr.Disable(ctx, DefaultFPEKeyset, old))
+	require.NoError(t, kms.NewAdmin(kr).Disable(ctx, DefaultFPEKeyset, old))
 	_, err = pinnedOld.Detokenize(ctx, "card", tok)
 	assert.ErrorIs(t, err, ErrKeyVersion)
 	_, err = pinnedNew.Rekey(ctx, "card", moved, 0, v2.ID)

@@ -24,6 +24,7 @@ import (
 
 	"github.com/piiguard/piiguard/audit"
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata (never the fixed keysets once written)")
@@ -150,7 +151,7 @@ func writeFixedKeys() error {
 // store, with every default keyset of this package created.
 func newKeyring(t testing.TB, opts kms.KeyringOptions) *kms.Keyring {
 	t.Helper()
-	kr, err := kms.NewKeyring(kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{}), kms.NewMemoryStore(), opts)
+	kr, err := kms.NewKeyring(kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{}), insecuremem.NewStore(), opts)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = kr.Close() })
 	for name, p := range map[string]kms.Purpose{
@@ -160,7 +161,7 @@ func newKeyring(t testing.TB, opts kms.KeyringOptions) *kms.Keyring {
 		DefaultVaultKeyset:      kms.PurposeAEAD,
 		DefaultVaultIndexKeyset: kms.PurposePRF,
 	} {
-		require.NoError(t, kr.Ensure(ctx, name, p))
+		require.NoError(t, kms.NewAdmin(kr).Ensure(ctx, name, p))
 	}
 	return kr
 }

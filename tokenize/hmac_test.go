@@ -17,6 +17,7 @@ import (
 
 	"github.com/piiguard/piiguard/audit"
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 )
 
 func TestHMACIsDeterministicAndDomainSeparated(t *testing.T) {
@@ -84,7 +85,7 @@ func TestHMACRotationLookupAndMatch(t *testing.T) {
 	require.NoError(t, err)
 	oldID, _ := KeyVersion(old)
 
-	v2, err := kr.Rotate(ctx, DefaultHMACKeyset)
+	v2, err := kms.NewAdmin(kr).Rotate(ctx, DefaultHMACKeyset)
 	require.NoError(t, err)
 	cur, err := h.Tokenize(ctx, "crm", "lucy@example.com")
 	require.NoError(t, err)
@@ -104,7 +105,7 @@ func TestHMACRotationLookupAndMatch(t *testing.T) {
 		require.NoError(t, err)
 		assert.False(t, ok)
 	}
-	require.NoError(t, kr.Disable(ctx, DefaultHMACKeyset, oldID))
+	require.NoError(t, kms.NewAdmin(kr).Disable(ctx, DefaultHMACKeyset, oldID))
 	_, err = h.Match(ctx, "crm", "lucy@example.com", old)
 	assert.ErrorIs(t, err, ErrUnknownToken, "a disabled version stops at once")
 	terms, err = h.LookupTokens(ctx, "crm", "lucy@example.com")
@@ -359,7 +360,7 @@ func TestHMACUsesKeyringLeases(t *testing.T) {
 	}
 	assert.LessOrEqual(t, kr.count(), 2, "1,001 tokens, the key source asked at most twice (the first answer carries no lease)")
 
-	v2, err := kr.Rotate(ctx, DefaultHMACKeyset)
+	v2, err := kms.NewAdmin(kr.Keyring).Rotate(ctx, DefaultHMACKeyset)
 	require.NoError(t, err)
 	cur, err := h.Tokenize(ctx, "crm", "lucy@example.com")
 	require.NoError(t, err)
@@ -369,7 +370,7 @@ func TestHMACUsesKeyringLeases(t *testing.T) {
 	oldID, _ := KeyVersion(first)
 	_, err = h.Tokenize(ctx, "crm", "x") // a fresh lease on the rotated set
 	require.NoError(t, err)
-	require.NoError(t, kr.Disable(ctx, DefaultHMACKeyset, oldID))
+	require.NoError(t, kms.NewAdmin(kr.Keyring).Disable(ctx, DefaultHMACKeyset, oldID))
 	_, err = h.Match(ctx, "crm", "lucy@example.com", first)
 	assert.ErrorIs(t, err, ErrUnknownToken, "a disabled version stops at once")
 
@@ -382,8 +383,8 @@ func TestHMACUsesKeyringLeases(t *testing.T) {
 // reaches the HMAC when this keyring's cache entry expires, as it reaches
 // every other user of the keyring.
 func TestHMACSeesAnotherProcessRotateAfterCacheMaxAge(t *testing.T) {
-	store := kms.NewMemoryStore()
-	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{})
+	store := insecuremem.NewStore()
+	root := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{})
 	t.Cleanup(func() { root.Close() })
 	mine, err := kms.NewKeyring(root, store, kms.KeyringOptions{CacheMaxAge: 50 * time.Millisecond})
 	require.NoError(t, err)
@@ -391,7 +392,7 @@ func TestHMACSeesAnotherProcessRotateAfterCacheMaxAge(t *testing.T) {
 	theirs, err := kms.NewKeyring(root, store, kms.KeyringOptions{})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = theirs.Close() })
-	require.NoError(t, mine.Ensure(ctx, DefaultHMACKeyset, kms.PurposePRF))
+	require.NoError(t, kms.NewAdmin(mine).Ensure(ctx, DefaultHMACKeyset, kms.PurposePRF))
 
 	h, err := NewHMAC(mine, HMACOptions{})
 	require.NoError(t, err)
@@ -399,7 +400,7 @@ func TestHMACSeesAnotherProcessRotateAfterCacheMaxAge(t *testing.T) {
 		_, err = h.Tokenize(ctx, "crm", "v")
 		require.NoError(t, err)
 	}
-	v2, err := theirs.Rotate(ctx, DefaultHMACKeyset)
+	v2, err := kms.NewAdmin(theirs).Rotate(ctx, DefaultHMACKeyset)
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
 		tok, err := h.Tokenize(ctx, "crm", "v")
@@ -467,7 +468,7 @@ func TestHMACConcurrentWithRotation(t *testing.T) {
 		}()
 	}
 	for range 5 {
-		_, err := kr.Rotate(ctx, DefaultHMACKeyset)
+		_, err := kms.NewAdmin(kr).Rotate(ctx, DefaultHMACKeyset)
 		require.NoError(t, err)
 		time.Sleep(2 * time.Millisecond)
 	}

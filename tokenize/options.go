@@ -11,7 +11,7 @@ import (
 )
 
 // Default keyset names, used when an options struct leaves Keyset (and,
-// for a Vault, IndexKeyset) empty. Create them with kms.Keyring.Ensure and
+// for a Vault, IndexKeyset) empty. Create them with kms.Admin.Ensure and
 // the purpose given beside each.
 const (
 	DefaultHMACKeyset       = "tokens-hmac"        // kms.PurposePRF

@@ -10,6 +10,7 @@ import (
 	"github.com/piiguard/piiguard/access"
 	"github.com/piiguard/piiguard/internal/luhn"
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 	"github.com/piiguard/piiguard/pii"
 	"github.com/piiguard/piiguard/tokenize"
 	"github.com/piiguard/piiguard/tokenize/sqlvault"
@@ -41,7 +42,7 @@ var (
 func newTestKeyring(t testing.TB) *kms.Keyring {
 	t.Helper()
 	ctx := context.Background()
-	kr, err := kms.NewKeyring(kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{}), kms.NewMemoryStore(), kms.KeyringOptions{})
+	kr, err := kms.NewKeyring(kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{}), insecuremem.NewStore(), kms.KeyringOptions{})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = kr.Close() })
 	for name, p := range map[string]kms.Purpose{
@@ -53,7 +54,7 @@ func newTestKeyring(t testing.TB) *kms.Keyring {
 		tokenize.DefaultVaultIndexKeyset: kms.PurposePRF,
 		tokenize.DefaultHMACKeyset:       kms.PurposePRF,
 	} {
-		require.NoError(t, kr.Ensure(ctx, name, p))
+		require.NoError(t, kms.NewAdmin(kr).Ensure(ctx, name, p))
 	}
 	return kr
 }

@@ -77,7 +77,7 @@ func TestSIVRotationAndRetokenize(t *testing.T) {
 	oldID, ok := KeyVersion(old)
 	require.True(t, ok)
 
-	v2, err := kr.Rotate(ctx, DefaultSIVKeyset)
+	v2, err := kms.NewAdmin(kr).Rotate(ctx, DefaultSIVKeyset)
 	require.NoError(t, err)
 	v, err := s.Detokenize(ctx, "email", old)
 	require.NoError(t, err, "every enabled version detokenizes")
@@ -91,7 +91,7 @@ func TestSIVRotationAndRetokenize(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, cur, again, "a token on the primary is unchanged")
 
-	require.NoError(t, kr.Disable(ctx, DefaultSIVKeyset, oldID))
+	require.NoError(t, kms.NewAdmin(kr).Disable(ctx, DefaultSIVKeyset, oldID))
 	_, err = s.Detokenize(ctx, "email", old)
 	assert.ErrorIs(t, err, kms.ErrDisabled)
 	v, err = s.Detokenize(ctx, "email", cur)

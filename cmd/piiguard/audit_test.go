@@ -15,6 +15,7 @@ import (
 
 	"github.com/piiguard/piiguard/audit"
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/localkey"
 )
 
 // writeEvents writes events to a JSON Lines file with a FileSink.
@@ -144,7 +145,7 @@ func TestAuditQueryReportsCorruptLinesAndGoesOn(t *testing.T) {
 func chainLog(t *testing.T, e *testEnv, n int) (log, witness string) {
 	t.Helper()
 	ctx := context.Background()
-	root, err := kms.OpenRootKey(ctx, e.root)
+	root, err := localkey.OpenRootKey(ctx, e.root)
 	require.NoError(t, err)
 	defer root.Close()
 	st, err := openStore(e.store, storeMustExist)

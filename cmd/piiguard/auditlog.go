@@ -8,6 +8,7 @@ import (
 
 	"github.com/piiguard/piiguard/audit"
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 )
 
 // chainKeysets are the keysets of the key store that hold the keys of the
@@ -69,7 +70,7 @@ func (l *auditLog) start(ctx context.Context, keys *kms.Keyring, st kms.KeysetSt
 		}
 	}
 	for _, k := range chainKeysets {
-		if err := keys.Ensure(ctx, k.name, k.purpose); err != nil {
+		if err := kms.NewAdmin(keys).Ensure(ctx, k.name, k.purpose); err != nil {
 			return err
 		}
 	}
@@ -196,13 +197,13 @@ func checkAuditLogWithBackup(ctx context.Context, root *kms.RootKey, path string
 }
 
 func checkWithBackup(ctx context.Context, root *kms.RootKey, path string, r io.Reader, name string) (err error) {
-	mem := kms.NewMemoryStore()
+	mem := insecuremem.NewStore()
 	kr, err := kms.NewKeyring(root, mem, kms.KeyringOptions{})
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, kr.Close()) }()
-	if _, err := kr.Restore(ctx, r, name); err != nil {
+	if _, err := kms.NewAdmin(kr).Restore(ctx, r, name); err != nil {
 		return err
 	}
 	for _, k := range chainKeysets {

@@ -18,11 +18,12 @@
 //
 // # Root keys and stores
 //
-// -root names the root key by URI, opened through a kms.URLMux: the built-in
-// schemes are local:///ABS/PATH?passphrase_env=VAR (a key file under a
-// passphrase read from the environment variable VAR, never from the command
-// line). insecure-memory:// is refused: its key would be gone, and every
-// keyset wrapped by it, when the command exits. -store is sqlite:PATH, file:DIR or a
+// -root names the root key by URI, opened through a kms.URLMux on which
+// the tool registers local:///ABS/PATH?passphrase_env=VAR (kms/localkey: a
+// key file under a passphrase read from the environment variable VAR, never
+// from the command line) and the backends awskms://, gcpkms://,
+// vault-transit:// and pkcs11:. insecure-memory:// is refused: its key
+// would be gone, and every keyset wrapped by it, when the command exits. -store is sqlite:PATH, file:DIR or a
 // postgres:// (or postgresql://) connection URL, opened with pgx. Commands
 // that only read a store refuse a sqlite: or file: store that does not exist
 // rather than creating an empty one; keys create and keys restore create it.

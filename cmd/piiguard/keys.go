@@ -16,6 +16,8 @@ import (
 	"github.com/piiguard/piiguard/internal/errtext"
 	"github.com/piiguard/piiguard/internal/fsutil"
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
+	"github.com/piiguard/piiguard/kms/localkey"
 )
 
 // keysCommands are the subcommands of "piiguard keys".
@@ -71,25 +73,25 @@ func (c *cli) keysInit(ctx context.Context, args []string, stdout, stderr io.Wri
 	passphrase := []byte(secret)
 	defer clear(passphrase)
 	// Refuse a weak passphrase before making any folder for the file.
-	if err := kms.CheckPassphrase(passphrase); err != nil {
+	if err := localkey.CheckPassphrase(passphrase); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("creating the folder of the root key file: %w", err)
 	}
-	d, err := kms.CreateLocalKeyFile(path, passphrase, c.localOptions)
+	d, err := localkey.Create(path, passphrase, c.localOptions)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
 	fmt.Fprintf(stdout, "created root key file %s (root key ID %s)\n", path, d.KeyID())
-	use := url.URL{Scheme: kms.SchemeLocal, Path: filepath.ToSlash(path), RawQuery: url.Values{"passphrase_env": {env}}.Encode()}
+	use := url.URL{Scheme: localkey.Scheme, Path: filepath.ToSlash(path), RawQuery: url.Values{"passphrase_env": {env}}.Encode()}
 	fmt.Fprintf(stdout, "use it with: -root '%s'\nkeep the passphrase in your secret manager: without it the key file, and every key under it, is lost\n", use.String())
 	return nil
 }
 
 // parseLocalURI checks a local: root key URI for keys init and returns its
-// path and passphrase variable. It applies the rules of kms.LocalOpener and
+// path and passphrase variable. It applies the rules of localkey.Opener and
 // never quotes the URI.
 func parseLocalURI(uri string) (path, env string, err error) {
 	bad := func(reason string) error { return usagef("-root for keys init %s", reason) }
@@ -97,7 +99,7 @@ func parseLocalURI(uri string) (path, env string, err error) {
 	switch {
 	case perr != nil:
 		return "", "", bad("is not a valid URI")
-	case u.Scheme != kms.SchemeLocal:
+	case u.Scheme != localkey.Scheme:
 		return "", "", bad("must be a local:///PATH?passphrase_env=VAR URI: keys init only creates local key files")
 	case u.User != nil:
 		return "", "", bad("must not carry user information")
@@ -171,7 +173,7 @@ func (c *cli) keysCreate(ctx context.Context, args []string, stdout, stderr io.W
 		return err
 	}
 	defer closeInto(ctx, s, &err)
-	v, err := s.keyring.Create(ctx, pos[0], purpose)
+	v, err := s.admin.Create(ctx, pos[0], purpose)
 	if err != nil {
 		return err
 	}
@@ -242,9 +244,9 @@ func (c *cli) addVersion(ctx context.Context, name string, primary bool, args []
 	defer closeInto(ctx, s, &err)
 	var v kms.VersionRecord
 	if primary {
-		v, err = s.keyring.Rotate(ctx, pos[0])
+		v, err = s.admin.Rotate(ctx, pos[0])
 	} else {
-		v, err = s.keyring.AddVersion(ctx, pos[0])
+		v, err = s.admin.AddVersion(ctx, pos[0])
 	}
 	if err != nil {
 		return err
@@ -258,25 +260,25 @@ func (c *cli) addVersion(ctx context.Context, name string, primary bool, args []
 }
 
 func (c *cli) keysPromote(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return c.versionOp(ctx, "keys promote", args, stdout, func(ctx context.Context, k *kms.Keyring, name string, id uint32) (string, error) {
+	return c.versionOp(ctx, "keys promote", args, stdout, func(ctx context.Context, k *kms.Admin, name string, id uint32) (string, error) {
 		return "is now the primary", k.Promote(ctx, name, id)
 	})
 }
 
 func (c *cli) keysDisable(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return c.versionOp(ctx, "keys disable", args, stdout, func(ctx context.Context, k *kms.Keyring, name string, id uint32) (string, error) {
+	return c.versionOp(ctx, "keys disable", args, stdout, func(ctx context.Context, k *kms.Admin, name string, id uint32) (string, error) {
 		return "is disabled (keys enable undoes it)", k.Disable(ctx, name, id)
 	})
 }
 
 func (c *cli) keysEnable(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return c.versionOp(ctx, "keys enable", args, stdout, func(ctx context.Context, k *kms.Keyring, name string, id uint32) (string, error) {
+	return c.versionOp(ctx, "keys enable", args, stdout, func(ctx context.Context, k *kms.Admin, name string, id uint32) (string, error) {
 		return "is enabled", k.Enable(ctx, name, id)
 	})
 }
 
 // versionOp runs a command on one version: NAME KEYID.
-func (c *cli) versionOp(ctx context.Context, name string, args []string, stdout io.Writer, op func(context.Context, *kms.Keyring, string, uint32) (string, error)) (err error) {
+func (c *cli) versionOp(ctx context.Context, name string, args []string, stdout io.Writer, op func(context.Context, *kms.Admin, string, uint32) (string, error)) (err error) {
 	fs, g := keyFlags(name)
 	pos, ok, err := parseArgs(fs, args, stdout, "[flags] NAME KEYID")
 	if !ok {
@@ -294,7 +296,7 @@ func (c *cli) versionOp(ctx context.Context, name string, args []string, stdout 
 		return err
 	}
 	defer closeInto(ctx, s, &err)
-	done, err := op(ctx, s.keyring, pos[0], id)
+	done, err := op(ctx, s.admin, pos[0], id)
 	if err != nil {
 		return err
 	}
@@ -355,7 +357,7 @@ func (c *cli) keysDestroy(ctx context.Context, args []string, stdout, stderr io.
 		return err
 	}
 	defer closeInto(ctx, s, &err)
-	if err := s.keyring.Destroy(ctx, name, id); err != nil {
+	if err := s.admin.Destroy(ctx, name, id); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "keyset %s: key ID %d destroyed; destroy the backups made before, or the version lives on in them\n", name, id)
@@ -387,7 +389,8 @@ func (c *cli) keysBackup(ctx context.Context, args []string, stdout, stderr io.W
 	}
 	defer closeInto(ctx, s, &err)
 	var buf bytes.Buffer
-	if err := s.keyring.Backup(ctx, &buf); err != nil {
+	n, err := s.admin.Backup(ctx, &buf)
+	if err != nil {
 		return err
 	}
 	if err := fsutil.WriteFileAtomic(file, buf.Bytes(), 0o600, !*force); err != nil {
@@ -396,11 +399,7 @@ func (c *cli) keysBackup(ctx context.Context, args []string, stdout, stderr io.W
 		}
 		return fmt.Errorf("writing backup: %w", err)
 	}
-	b, err := kms.ReadBackup(bytes.NewReader(buf.Bytes()), file)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "backed up %s to %s; check it with: %s keys verify-backup %s\n", count(len(b.Keysets), "keyset"), file, programName, file)
+	fmt.Fprintf(stdout, "backed up %s to %s; check it with: %s keys verify-backup %s\n", count(n, "keyset"), file, programName, file)
 	return nil
 }
 
@@ -455,7 +454,7 @@ func (c *cli) keysRestore(ctx context.Context, args []string, stdout, stderr io.
 	if ctx, err = s.openKeyring(ctx, g); err != nil {
 		return err
 	}
-	n, err := s.keyring.Restore(ctx, f, pos[0])
+	n, err := s.admin.Restore(ctx, f, pos[0])
 	if s.audit != nil {
 		// After a failed restore, the chain's keysets are not made: the
 		// store must stay empty for the next attempt.
@@ -471,13 +470,13 @@ func (c *cli) keysRestore(ctx context.Context, args []string, stdout, stderr io.
 		return err
 	}
 	fmt.Fprintf(stdout, "restored %s from %s; verifying\n", count(n, "keyset"), pos[0])
-	rep, err := s.keyring.Verify(ctx)
+	rep, err := s.admin.Verify(ctx)
 	return printVerify(stdout, rep, err)
 }
 
 func (c *cli) keysVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return c.keyringOp(ctx, "keys verify", args, stdout, func(ctx context.Context, s *session) error {
-		rep, err := s.keyring.Verify(ctx)
+		rep, err := s.admin.Verify(ctx)
 		return printVerify(stdout, rep, err)
 	})
 }
@@ -507,7 +506,7 @@ func (c *cli) keysRewrapSubjects(ctx context.Context, args []string, stdout, std
 		} else if err != nil {
 			return err
 		}
-		rep, err := s.keyring.RewrapSubjectKeys(ctx)
+		rep, err := s.admin.RewrapSubjectKeys(ctx)
 		if err != nil {
 			if rep.Checked > 0 {
 				fmt.Fprintf(stdout, "subject keys before the failure: %d checked, %d rewrapped, %d skipped (destroyed or changed during the pass)\n", rep.Checked, rep.Rewrapped, rep.Skipped)
@@ -562,7 +561,7 @@ func (c *cli) keysVerifyBackup(ctx context.Context, args []string, stdout, stder
 	if g.auditPath != "" && g.store == "" {
 		return usagef("-audit needs -store or $%s: the key store keeps the keys of the audit log's chain", envStore)
 	}
-	ctx, s, err := newSession(ctx, g, &openedStore{Store: kms.NewMemoryStore()})
+	ctx, s, err := newSession(ctx, g, &openedStore{Store: insecuremem.NewStore()})
 	if err != nil {
 		return err
 	}
@@ -580,7 +579,7 @@ func (c *cli) keysVerifyBackup(ctx context.Context, args []string, stdout, stder
 			return refused(err)
 		}
 	}
-	rep, err := s.keyring.VerifyBackup(ctx, f, pos[0])
+	rep, err := s.admin.VerifyBackup(ctx, f, pos[0])
 	return printVerify(stdout, rep, err)
 }
 
@@ -659,12 +658,12 @@ func (c *cli) keysRewrap(ctx context.Context, args []string, stdout, stderr io.W
 		return err
 	}
 	defer closeInto(ctx, s, &err)
-	n, err := s.keyring.Rewrap(ctx, newRoot)
+	n, err := s.admin.Rewrap(ctx, newRoot)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "rewrapped %s to %s; verifying\n", count(n, "keyset"), newRoot.Name())
-	rep, verr := s.keyring.Verify(ctx)
+	rep, verr := s.admin.Verify(ctx)
 	if err := printVerify(stdout, rep, verr); err != nil {
 		return err
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/piiguard/piiguard/audit"
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/localkey"
 )
 
 var storeKinds = []string{"sqlite", "file"}
@@ -381,7 +382,7 @@ func versionSummary(rec *kms.KeysetRecord) []string {
 // file and store, as an application would.
 func withKeyring(t *testing.T, e *testEnv, f func(kr *kms.Keyring)) {
 	t.Helper()
-	drv, err := kms.OpenLocalKeyFile(filepath.Join(e.dir, "root.key"), []byte(passphrase), kms.LocalOptions{})
+	drv, err := localkey.Open(filepath.Join(e.dir, "root.key"), []byte(passphrase), localkey.Options{})
 	require.NoError(t, err)
 	root := kms.NewRootKey(drv, kms.RootKeyOptions{Name: "app"})
 	defer root.Close()
@@ -481,7 +482,7 @@ func TestRewrapSubjectsWithoutASubjectKeyset(t *testing.T) {
 	// Subject keys wrapped by another keyset, and no "subjects" keyset:
 	// there is something to re-wrap, and nothing to re-wrap it under.
 	ctx := context.Background()
-	drv, err := kms.OpenLocalKeyFile(filepath.Join(e.dir, "root.key"), []byte(passphrase), kms.LocalOptions{})
+	drv, err := localkey.Open(filepath.Join(e.dir, "root.key"), []byte(passphrase), localkey.Options{})
 	require.NoError(t, err)
 	root := kms.NewRootKey(drv, kms.RootKeyOptions{Name: "app"})
 	defer root.Close()

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/localkey"
 )
 
 // Exit codes.
@@ -37,7 +37,7 @@ type cli struct {
 	// localOptions is used by keys init to create a root key file. Tests set
 	// InsecureFastKDFForTests, which the local: URI cannot reach (and must
 	// not: a command line has no business making weak key files).
-	localOptions kms.LocalOptions
+	localOptions localkey.Options
 }
 
 // commandFunc is the shape of every command: it reads its arguments (the

@@ -16,9 +16,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/localkey"
 )
 
-// Test passphrases: strong enough for kms.CheckPassphrase, and distinctive
+// Test passphrases: strong enough for localkey.CheckPassphrase, and distinctive
 // enough that finding one in any output is a leak, not a coincidence.
 const (
 	passEnv      = "PIIGUARD_TEST_PASSPHRASE"
@@ -62,7 +63,7 @@ func newEnv(t *testing.T, storeKind string) *testEnv {
 // testCLI returns a cli whose key files are cheap to make: the default
 // argon2id cost is slow under -race.
 func testCLI() *cli {
-	return &cli{localOptions: kms.LocalOptions{InsecureFastKDFForTests: true}}
+	return &cli{localOptions: localkey.Options{InsecureFastKDFForTests: true}}
 }
 
 func localURI(path, env string) string {

@@ -20,7 +20,10 @@ import (
 	"github.com/piiguard/piiguard/internal/errtext"
 	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/kms/awskms"
+	"github.com/piiguard/piiguard/kms/filestore"
 	"github.com/piiguard/piiguard/kms/gcpkms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
+	"github.com/piiguard/piiguard/kms/localkey"
 	"github.com/piiguard/piiguard/kms/pkcs11"
 	"github.com/piiguard/piiguard/kms/sqlstore"
 	"github.com/piiguard/piiguard/kms/vaulttransit"
@@ -133,7 +136,7 @@ func openStore(spec string, mode storeMode) (*openedStore, error) {
 		if err := mustExist(rest, mode, true); err != nil {
 			return nil, err
 		}
-		s, err := kms.NewFileStore(rest)
+		s, err := filestore.Open(rest)
 		if err != nil {
 			return nil, err
 		}
@@ -181,10 +184,12 @@ func mustExist(path string, mode storeMode, dir bool) error {
 	return nil
 }
 
-// newMux returns the URL mux root keys are opened with: the built-in local
-// and insecure-memory schemes.
+// newMux returns the URL mux root keys are opened with: a local key file
+// and the cloud and HSM backends. insecure-memory is not one of them (see
+// openRoot).
 func newMux() *kms.URLMux {
 	m := &kms.URLMux{}
+	m.Register(localkey.Scheme, &localkey.Opener{})
 	m.Register(awskms.Scheme, &awskms.Opener{})
 	m.Register(gcpkms.Scheme, &gcpkms.Opener{})
 	m.Register(vaulttransit.Scheme, &vaulttransit.Opener{})
@@ -203,8 +208,8 @@ func openRoot(ctx context.Context, uri, flagName string) (*kms.RootKey, error) {
 	mux := newMux()
 	if u, err := url.Parse(uri); err == nil {
 		switch {
-		case u.Scheme == kms.SchemeInsecureMemory:
-			return nil, usagef("%s %s:// is refused: that root key lives only as long as this command, so whatever it wraps is lost when the command exits", flagName, kms.SchemeInsecureMemory)
+		case u.Scheme == insecuremem.Scheme:
+			return nil, usagef("%s %s:// is refused: that root key lives only as long as this command, so whatever it wraps is lost when the command exits", flagName, insecuremem.Scheme)
 		case u.Scheme != "" && !slices.Contains(mux.Schemes(), u.Scheme):
 			// kms would quote the scheme; it may be a secret pasted in.
 			return nil, usagef("%s has an unknown scheme (known: %s)", flagName, strings.Join(mux.Schemes(), ", "))
@@ -220,7 +225,8 @@ type session struct {
 	store   *openedStore
 	root    *kms.RootKey
 	keyring *kms.Keyring
-	audit   *auditLog // nil without -audit
+	admin   *kms.Admin // the keyring's administration
+	audit   *auditLog  // nil without -audit
 }
 
 // openSession opens the store, the root key and the audit log of g, and
@@ -299,6 +305,7 @@ func (s *session) openKeyring(ctx context.Context, g *globalFlags) (context.Cont
 	if s.keyring, err = kms.NewKeyring(s.root, s.store.Store, opts); err != nil {
 		return ctx, err
 	}
+	s.admin = kms.NewAdmin(s.keyring)
 	if g.actor != "" {
 		ctx = audit.WithActor(ctx, g.actor)
 	}

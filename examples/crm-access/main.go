@@ -19,8 +19,8 @@
 //
 //	go run ./examples/crm-access [-dir DIR] [-policy FILE]
 //
-// The keys of this demo live in memory (kms.NewInsecureMemoryDriver and
-// kms.NewMemoryStore) and die with the process, so the audit log it leaves
+// The keys of this demo live in memory (insecuremem.NewDriver and
+// insecuremem.NewStore) and die with the process, so the audit log it leaves
 // in -dir cannot be verified afterwards. A real service keeps its root key
 // in a KMS and its keysets in a kms.Store: see examples/quickstart.
 package main
@@ -43,6 +43,7 @@ import (
 	"github.com/piiguard/piiguard/access"
 	"github.com/piiguard/piiguard/audit"
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 	"github.com/piiguard/piiguard/pii"
 )
 
@@ -130,8 +131,8 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 // field encryption, blind indexes, the audit chain's MAC and its
 // checkpoint signatures.
 func demoKeyring(ctx context.Context) (*kms.Keyring, error) {
-	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{Name: "demo-root"})
-	kr, err := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
+	root := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{Name: "demo-root"})
+	kr, err := kms.NewKeyring(root, insecuremem.NewStore(), kms.KeyringOptions{})
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +145,7 @@ func demoKeyring(ctx context.Context) (*kms.Keyring, error) {
 		{auditMACKeyset, kms.PurposeMAC},
 		{auditSignKeyset, kms.PurposeSignature},
 	} {
-		if err := kr.Ensure(ctx, ks.name, ks.purpose); err != nil {
+		if err := kms.NewAdmin(kr).Ensure(ctx, ks.name, ks.purpose); err != nil {
 			kr.Close()
 			return nil, err
 		}

@@ -29,6 +29,7 @@ import (
 	"github.com/piiguard/piiguard/access"
 	"github.com/piiguard/piiguard/audit"
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 	"github.com/piiguard/piiguard/pii"
 )
 
@@ -75,13 +76,13 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 // demoKeyring returns an in-memory key ring with the keysets the Protector
 // uses.
 func demoKeyring(ctx context.Context) (*kms.Keyring, error) {
-	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{Name: "demo-root"})
-	kr, err := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{Audit: audit.Discard})
+	root := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{Name: "demo-root"})
+	kr, err := kms.NewKeyring(root, insecuremem.NewStore(), kms.KeyringOptions{Audit: audit.Discard})
 	if err != nil {
 		return nil, err
 	}
 	for name, purpose := range map[string]kms.Purpose{pii.DefaultFieldKeyset: kms.PurposeAEAD, pii.DefaultSearchKeyset: kms.PurposePRF} {
-		if err := kr.Ensure(ctx, name, purpose); err != nil {
+		if err := kms.NewAdmin(kr).Ensure(ctx, name, purpose); err != nil {
 			kr.Close()
 			return nil, err
 		}
@@ -170,7 +171,7 @@ func run(ctx context.Context, out io.Writer, db *sql.DB, d Dialect, table string
 
 	fmt.Fprintf(out, "\n== rotate both keysets, add a customer, search again\n")
 	for _, name := range []string{pii.DefaultFieldKeyset, pii.DefaultSearchKeyset} {
-		if _, err := kr.Rotate(ctx, name); err != nil {
+		if _, err := kms.NewAdmin(kr).Rotate(ctx, name); err != nil {
 			return err
 		}
 	}

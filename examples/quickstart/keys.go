@@ -14,6 +14,7 @@ import (
 
 	"github.com/piiguard/piiguard/audit"
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/localkey"
 	"github.com/piiguard/piiguard/kms/sqlstore"
 	"github.com/piiguard/piiguard/pii"
 )
@@ -31,11 +32,13 @@ var keysets = []struct {
 }
 
 // keys is the key side of the quickstart: the root key, the key store, the
-// keyring over them, and the chained audit log whose keys the keyring holds.
+// keyring over them (and its administration), and the chained audit log
+// whose keys the keyring holds.
 type keys struct {
 	root      *kms.RootKey
 	store     *sqlstore.Store
 	kr        *kms.Keyring
+	admin     *kms.Admin
 	file      *audit.FileSink
 	chain     *audit.Chain
 	auditPath string
@@ -131,10 +134,10 @@ func openKeys(ctx context.Context, out, errOut io.Writer, dataDir string, stored
 	var drv kms.Driver
 	if first {
 		fmt.Fprintf(out, "first run: creating root key file %s (argon2id + AES-256-GCM) and key store %s\n", rootPath, storePath)
-		drv, err = kms.CreateLocalKeyFile(rootPath, pass, kms.LocalOptions{})
+		drv, err = localkey.Create(rootPath, pass, localkey.Options{})
 	} else {
 		fmt.Fprintf(out, "opening root key file %s and key store %s, made on an earlier run\n", rootPath, storePath)
-		drv, err = kms.OpenLocalKeyFile(rootPath, pass, kms.LocalOptions{})
+		drv, err = localkey.Open(rootPath, pass, localkey.Options{})
 	}
 	if err != nil {
 		return nil, err
@@ -161,19 +164,20 @@ func openKeys(ctx context.Context, out, errOut io.Writer, dataDir string, stored
 	if k.kr, err = kms.NewKeyring(k.root, k.store, kms.KeyringOptions{Audit: relay}); err != nil {
 		return k, err
 	}
-	had, err := k.kr.Keysets(ctx)
+	k.admin = kms.NewAdmin(k.kr)
+	had, err := k.admin.Keysets(ctx)
 	if err != nil {
 		return k, fmt.Errorf("key store %s: %w", storePath, err)
 	}
 	for _, ks := range keysets {
-		if err := k.kr.Ensure(ctx, ks.name, ks.purpose); err != nil {
+		if err := k.admin.Ensure(ctx, ks.name, ks.purpose); err != nil {
 			return k, fmt.Errorf("key store %s: %w", storePath, err)
 		}
 		verb := "reused"
 		if _, ok := had[ks.name]; !ok {
 			verb = "created"
 		}
-		vs, err := k.kr.Versions(ctx, ks.name)
+		vs, err := k.admin.Versions(ctx, ks.name)
 		if err != nil {
 			return k, err
 		}

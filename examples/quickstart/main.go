@@ -115,6 +115,7 @@ func main() {
 type app struct {
 	out     io.Writer
 	kr      *kms.Keyring
+	admin   *kms.Admin
 	p       *pii.Protector
 	db      *sql.DB
 	billing context.Context
@@ -146,7 +147,7 @@ func run(ctx context.Context, out, errOut io.Writer, dataDir string) (err error)
 		return err
 	}
 	a := &app{
-		out: out, kr: k.kr, p: p, db: db,
+		out: out, kr: k.kr, admin: k.admin, p: p, db: db,
 		billing: access.WithPrincipal(ctx, access.Principal{ID: "svc-billing", Roles: []string{"billing"}}),
 		support: access.WithPrincipal(ctx, access.Principal{ID: "agent-7", Roles: []string{"support"}}),
 	}
@@ -161,7 +162,7 @@ func run(ctx context.Context, out, errOut io.Writer, dataDir string) (err error)
 	}
 
 	step(out, "6. recovery drill and audit trail")
-	rep, err := k.kr.Verify(ctx)
+	rep, err := k.admin.Verify(ctx)
 	if err != nil {
 		return err
 	}
@@ -234,7 +235,7 @@ func (a *app) rotate(ctx context.Context) error {
 		return err
 	}
 	if len(have) == 0 {
-		v, err := a.kr.Rotate(ctx, pii.DefaultFieldKeyset)
+		v, err := a.admin.Rotate(ctx, pii.DefaultFieldKeyset)
 		if err != nil {
 			return err
 		}
@@ -248,7 +249,7 @@ func (a *app) rotate(ctx context.Context) error {
 		}
 		fmt.Fprintf(a.out, "sealed and stored %s (%s, %s) under the new version\n", c.ID, late.Name, c.City)
 	} else {
-		vs, err := a.kr.Versions(ctx, pii.DefaultFieldKeyset)
+		vs, err := a.admin.Versions(ctx, pii.DefaultFieldKeyset)
 		if err != nil {
 			return err
 		}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/piiguard/piiguard/audit"
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/localkey"
 	"github.com/piiguard/piiguard/kms/sqlstore"
 )
 
@@ -266,7 +267,7 @@ func TestQuickstartRootKeyReplaced(t *testing.T) {
 	before := snapshot(t, dir)
 	path := filepath.Join(dir, rootKeyFile)
 	require.NoError(t, os.Remove(path))
-	d, err := kms.CreateLocalKeyFile(path, []byte(demoPassphrase), kms.LocalOptions{InsecureFastKDFForTests: true})
+	d, err := localkey.Create(path, []byte(demoPassphrase), localkey.Options{InsecureFastKDFForTests: true})
 	require.NoError(t, err)
 	require.NoError(t, d.Close())
 	_, _, err = runQuickstart(t, dir)
@@ -338,7 +339,7 @@ func snapshot(t *testing.T, dir string) state {
 
 func openForTest(t *testing.T, dir string) (*kms.RootKey, *sqlstore.Store) {
 	t.Helper()
-	d, err := kms.OpenLocalKeyFile(filepath.Join(dir, rootKeyFile), []byte(demoPassphrase), kms.LocalOptions{})
+	d, err := localkey.Open(filepath.Join(dir, rootKeyFile), []byte(demoPassphrase), localkey.Options{})
 	require.NoError(t, err)
 	root := kms.NewRootKey(d, kms.RootKeyOptions{Name: "local:" + filepath.Join(dir, rootKeyFile)})
 	t.Cleanup(func() { root.Close() })

@@ -15,6 +15,7 @@ import (
 
 	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/kms/awskms"
+	"github.com/piiguard/piiguard/kms/filestore"
 )
 
 // awsEndpoint returns the URL of the AWS-KMS-compatible server that
@@ -49,7 +50,7 @@ func TestSoftHSMMigrationChainLocalToAWSToHSM(t *testing.T) {
 	dir := t.TempDir()
 	localDriver, keyFile := localRoot(t, dir, "root")
 	local := kms.NewRootKey(localDriver, fastRetries("local:e2e"))
-	store, err := kms.NewFileStore(filepath.Join(dir, "store"))
+	store, err := filestore.Open(filepath.Join(dir, "store"))
 	require.NoError(t, err)
 	kr, err := kms.NewKeyring(local, store, kms.KeyringOptions{})
 	require.NoError(t, err)
@@ -60,7 +61,7 @@ func TestSoftHSMMigrationChainLocalToAWSToHSM(t *testing.T) {
 	defer hsmRoot.Close()
 
 	for _, to := range []*kms.RootKey{awsRoot, hsmRoot} {
-		n, err := kr.Rewrap(ctx, to)
+		n, err := kms.NewAdmin(kr).Rewrap(ctx, to)
 		require.NoError(t, err, "rewrap to %s", to.Name())
 		assert.Equal(t, c.keysets, n)
 		allNamed(t, ctx, store, to.Name())

@@ -42,7 +42,7 @@ func makeCorpus(t *testing.T, ctx context.Context, kr *kms.Keyring) *corpus {
 		"fields": kms.PurposeAEAD, "search": kms.PurposePRF, "tokens": kms.PurposeDeterministicAEAD,
 		"audit-chain": kms.PurposeMAC, "audit-sign": kms.PurposeSignature,
 	} {
-		_, err := kr.Create(ctx, name, p)
+		_, err := kms.NewAdmin(kr).Create(ctx, name, p)
 		require.NoError(t, err, "create %s", name)
 	}
 	encrypt := func(pt string) {
@@ -53,23 +53,23 @@ func makeCorpus(t *testing.T, ctx context.Context, kr *kms.Keyring) *corpus {
 		c.ciphertexts[pt] = ct
 	}
 	encrypt("under version 1")
-	v2, err := kr.Rotate(ctx, "fields")
+	v2, err := kms.NewAdmin(kr).Rotate(ctx, "fields")
 	require.NoError(t, err)
 	encrypt("under version 2")
-	v3, err := kr.Rotate(ctx, "fields")
+	v3, err := kms.NewAdmin(kr).Rotate(ctx, "fields")
 	require.NoError(t, err)
 	encrypt("under version 3")
-	v4, err := kr.Rotate(ctx, "fields")
+	v4, err := kms.NewAdmin(kr).Rotate(ctx, "fields")
 	require.NoError(t, err)
 	encrypt("under version 4")
 	// Version 2 is retired for good, version 3 disabled (reversibly).
-	require.NoError(t, kr.Destroy(ctx, "fields", v2.ID))
+	require.NoError(t, kms.NewAdmin(kr).Destroy(ctx, "fields", v2.ID))
 	delete(c.ciphertexts, "under version 2")
 	c.destroyedID = v2.ID
-	require.NoError(t, kr.Disable(ctx, "fields", v3.ID))
+	require.NoError(t, kms.NewAdmin(kr).Disable(ctx, "fields", v3.ID))
 	delete(c.ciphertexts, "under version 3")
 	_ = v4
-	_, err = kr.Rotate(ctx, "search")
+	_, err = kms.NewAdmin(kr).Rotate(ctx, "search")
 	require.NoError(t, err)
 
 	d, err := kr.DeterministicAEAD(ctx, "tokens")
@@ -93,7 +93,7 @@ func makeCorpus(t *testing.T, ctx context.Context, kr *kms.Keyring) *corpus {
 	c.subjectCT, err = sk.Encrypt([]byte("customer 42's address"), []byte("customer-42"))
 	require.NoError(t, err)
 
-	ks, err := kr.Keysets(ctx)
+	ks, err := kms.NewAdmin(kr).Keysets(ctx)
 	require.NoError(t, err)
 	c.keysets = len(ks) // the five above and "subjects"
 	require.Equal(t, 6, c.keysets)
@@ -144,7 +144,7 @@ func (c *corpus) check(t *testing.T, ctx context.Context, kr *kms.Keyring) {
 // checkVerify runs the recovery drill and checks it covered everything.
 func (c *corpus) checkVerify(t *testing.T, ctx context.Context, kr *kms.Keyring) {
 	t.Helper()
-	rep, err := kr.Verify(ctx)
+	rep, err := kms.NewAdmin(kr).Verify(ctx)
 	require.NoError(t, err)
 	require.True(t, rep.OK(), "%v", rep.Failures)
 	assert.Equal(t, c.keysets, rep.Keysets)

@@ -7,7 +7,7 @@
 //     number of attempts and fails with kms.ErrUnavailable; creating,
 //     rotating and rewrapping fail cleanly, leaving the store as it was,
 //     and nothing is ever encrypted under a key the store did not keep.
-//   - Migration: one Keyring.Rewrap moves every keyset to another root key
+//   - Migration: one Admin.Rewrap moves every keyset to another root key
 //     (local key file → multi-backend; under the integration tag, local key
 //     file → PKCS#11 HSM, and local key file → AWS KMS → HSM, with AWS KMS
 //     served by github.com/nsmithuk/local-kms, which scripts/integration.sh

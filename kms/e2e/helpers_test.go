@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/localkey"
 )
 
 // clock is a settable time source for the keyring's cache.
@@ -59,10 +60,10 @@ func (s *flakyStore) PutSubjectKey(ctx context.Context, rec *kms.SubjectKeyRecor
 const testPassphrase = "correct horse battery staple, twice over"
 
 // localRoot creates a root key file in dir (cheap KDF: a test).
-func localRoot(t *testing.T, dir, name string) (*kms.LocalDriver, string) {
+func localRoot(t *testing.T, dir, name string) (*localkey.Driver, string) {
 	t.Helper()
 	path := filepath.Join(dir, name+".key")
-	d, err := kms.CreateLocalKeyFile(path, []byte(testPassphrase), kms.LocalOptions{InsecureFastKDFForTests: true})
+	d, err := localkey.Create(path, []byte(testPassphrase), localkey.Options{InsecureFastKDFForTests: true})
 	require.NoError(t, err)
 	return d, path
 }

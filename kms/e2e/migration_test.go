@@ -9,6 +9,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/filestore"
+	"github.com/piiguard/piiguard/kms/insecuremem"
+	"github.com/piiguard/piiguard/kms/localkey"
 	"github.com/piiguard/piiguard/kms/multi"
 )
 
@@ -24,7 +27,7 @@ func TestMigrationLocalToMultiBackend(t *testing.T) {
 	oldRoot := kms.NewRootKey(oldDriver, fastRetries("local:///old.key"))
 	defer oldRoot.Close()
 	storeDir := filepath.Join(dir, "store")
-	store, err := kms.NewFileStore(storeDir)
+	store, err := filestore.Open(storeDir)
 	require.NoError(t, err)
 	kr, err := kms.NewKeyring(oldRoot, store, kms.KeyringOptions{})
 	require.NoError(t, err)
@@ -35,9 +38,9 @@ func TestMigrationLocalToMultiBackend(t *testing.T) {
 		var backends []multi.Backend
 		for _, site := range []string{"site1", "site2"} {
 			path := filepath.Join(dir, site+".key")
-			d, err := kms.OpenLocalKeyFile(path, []byte(testPassphrase), kms.LocalOptions{})
+			d, err := localkey.Open(path, []byte(testPassphrase), localkey.Options{})
 			if err != nil {
-				d, err = kms.CreateLocalKeyFile(path, []byte(testPassphrase), kms.LocalOptions{InsecureFastKDFForTests: true})
+				d, err = localkey.Create(path, []byte(testPassphrase), localkey.Options{InsecureFastKDFForTests: true})
 			}
 			require.NoError(t, err)
 			backends = append(backends, multi.Backend{Name: site, Driver: d})
@@ -49,13 +52,13 @@ func TestMigrationLocalToMultiBackend(t *testing.T) {
 	newRoot := openNewRoot()
 	defer newRoot.Close()
 
-	n, err := kr.Rewrap(ctx, newRoot)
+	n, err := kms.NewAdmin(kr).Rewrap(ctx, newRoot)
 	require.NoError(t, err)
 	assert.Equal(t, c.keysets, n, "one call moves every keyset")
 	allNamed(t, ctx, store, "multi:site1+site2")
 	c.checkVerify(t, ctx, kr)
 	c.check(t, ctx, kr)
-	_, err = kr.Rewrap(ctx, newRoot)
+	_, err = kms.NewAdmin(kr).Rewrap(ctx, newRoot)
 	assert.ErrorIs(t, err, kms.ErrInvalidArgument, "the keyring already uses the new root")
 
 	// A new process: the old root key is gone for good.
@@ -63,7 +66,7 @@ func TestMigrationLocalToMultiBackend(t *testing.T) {
 	require.NoError(t, os.Remove(oldPath))
 	restarted := openNewRoot()
 	defer restarted.Close()
-	store2, err := kms.NewFileStore(storeDir)
+	store2, err := filestore.Open(storeDir)
 	require.NoError(t, err)
 	kr2, err := kms.NewKeyring(restarted, store2, kms.KeyringOptions{})
 	require.NoError(t, err)
@@ -81,18 +84,18 @@ func TestMigrationChainLocalToLocalToMulti(t *testing.T) {
 	d2, _ := localRoot(t, dir, "second")
 	r1 := kms.NewRootKey(d1, fastRetries("first"))
 	r2 := kms.NewRootKey(d2, fastRetries("second"))
-	md, err := multi.New([]multi.Backend{{Name: "a", Driver: kms.NewInsecureMemoryDriver()}, {Name: "b", Driver: kms.NewInsecureMemoryDriver()}}, multi.Options{})
+	md, err := multi.New([]multi.Backend{{Name: "a", Driver: insecuremem.NewDriver()}, {Name: "b", Driver: insecuremem.NewDriver()}}, multi.Options{})
 	require.NoError(t, err)
 	r3 := kms.NewRootKey(md, fastRetries("third"))
 	for _, r := range []*kms.RootKey{r1, r2, r3} {
 		defer r.Close()
 	}
-	store := kms.NewMemoryStore()
+	store := insecuremem.NewStore()
 	kr, err := kms.NewKeyring(r1, store, kms.KeyringOptions{})
 	require.NoError(t, err)
 	c := makeCorpus(t, ctx, kr)
 	for _, to := range []*kms.RootKey{r2, r3} {
-		n, err := kr.Rewrap(ctx, to)
+		n, err := kms.NewAdmin(kr).Rewrap(ctx, to)
 		require.NoError(t, err)
 		assert.Equal(t, c.keysets, n)
 		allNamed(t, ctx, store, to.Name())

@@ -9,6 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/filestore"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 	"github.com/piiguard/piiguard/kms/kmstest"
 	"github.com/piiguard/piiguard/kms/multi"
 )
@@ -29,7 +31,7 @@ func newOutageFixture(t *testing.T) *outageFixture {
 	f := &outageFixture{backend: kmstest.NewCountingDriver(d), clock: newClock()}
 	f.root = kms.NewRootKey(f.backend, fastRetries("local-root"))
 	t.Cleanup(func() { _ = f.root.Close() })
-	fs, err := kms.NewFileStore(t.TempDir())
+	fs, err := filestore.Open(t.TempDir())
 	require.NoError(t, err)
 	f.store = &flakyStore{Store: fs}
 	f.kr, err = kms.NewKeyring(f.root, f.store, kms.KeyringOptions{Clock: f.clock.Now})
@@ -47,7 +49,7 @@ func TestOutageCachedKeysCarryOn(t *testing.T) {
 	ctx := t.Context()
 	f := newOutageFixture(t)
 	c := makeCorpus(t, ctx, f.kr)
-	_, err := f.kr.Create(ctx, "cold", kms.PurposeAEAD)
+	_, err := kms.NewAdmin(f.kr).Create(ctx, "cold", kms.PurposeAEAD)
 	require.NoError(t, err)
 	_, err = f.kr.AEAD(ctx, "fields") // warm
 	require.NoError(t, err)
@@ -100,7 +102,7 @@ func TestOutageKeyChangesFailCleanly(t *testing.T) {
 	c := makeCorpus(t, ctx, f.kr)
 	before, err := f.store.ListKeysets(ctx)
 	require.NoError(t, err)
-	vs, err := f.kr.Versions(ctx, "fields")
+	vs, err := kms.NewAdmin(f.kr).Versions(ctx, "fields")
 	require.NoError(t, err)
 	var primary uint32
 	for _, v := range vs {
@@ -112,21 +114,21 @@ func TestOutageKeyChangesFailCleanly(t *testing.T) {
 	require.NoError(t, err)
 
 	f.backend.SetUnavailable(true)
-	_, err = f.kr.Create(ctx, "new", kms.PurposeAEAD)
+	_, err = kms.NewAdmin(f.kr).Create(ctx, "new", kms.PurposeAEAD)
 	assert.ErrorIs(t, err, kms.ErrUnavailable, "create")
 	_, err = f.store.GetKeyset(ctx, "new")
 	assert.ErrorIs(t, err, kms.ErrNotFound, "nothing of the new keyset was stored")
 	_, err = f.kr.AEAD(ctx, "new")
 	assert.ErrorIs(t, err, kms.ErrNotFound, "and nothing can encrypt under it")
 
-	_, err = f.kr.Rotate(ctx, "fields")
+	_, err = kms.NewAdmin(f.kr).Rotate(ctx, "fields")
 	assert.ErrorIs(t, err, kms.ErrUnavailable, "rotate")
 
 	// Moving to another root key needs the old one to unwrap: it fails,
 	// and no record names the new root.
-	other := kms.NewRootKey(kms.NewInsecureMemoryDriver(), fastRetries("other-root"))
+	other := kms.NewRootKey(insecuremem.NewDriver(), fastRetries("other-root"))
 	defer other.Close()
-	_, err = f.kr.Rewrap(ctx, other)
+	_, err = kms.NewAdmin(f.kr).Rewrap(ctx, other)
 	assert.ErrorIs(t, err, kms.ErrUnavailable, "rewrap from a root that is down")
 
 	after, err := f.store.ListKeysets(ctx)
@@ -151,9 +153,9 @@ func TestOutageKeyChangesFailCleanly(t *testing.T) {
 	pt, err := a2.Decrypt(ct, []byte(aeadAD))
 	require.NoError(t, err)
 	assert.Equal(t, "during the outage", string(pt))
-	_, err = f.kr.Create(ctx, "new", kms.PurposeAEAD)
+	_, err = kms.NewAdmin(f.kr).Create(ctx, "new", kms.PurposeAEAD)
 	require.NoError(t, err)
-	_, err = f.kr.Rotate(ctx, "fields")
+	_, err = kms.NewAdmin(f.kr).Rotate(ctx, "fields")
 	require.NoError(t, err)
 	c.check(t, ctx, f.kr)
 }
@@ -167,11 +169,11 @@ func TestOutageOfTheNewRootDuringRewrap(t *testing.T) {
 	before, err := f.store.ListKeysets(ctx)
 	require.NoError(t, err)
 
-	target := kmstest.NewCountingDriver(kms.NewInsecureMemoryDriver())
+	target := kmstest.NewCountingDriver(insecuremem.NewDriver())
 	newRoot := kms.NewRootKey(target, fastRetries("new-root"))
 	defer newRoot.Close()
 	target.SetUnavailable(true)
-	n, err := f.kr.Rewrap(ctx, newRoot)
+	n, err := kms.NewAdmin(f.kr).Rewrap(ctx, newRoot)
 	assert.ErrorIs(t, err, kms.ErrUnavailable)
 	assert.Zero(t, n)
 	after, err := f.store.ListKeysets(ctx)
@@ -180,7 +182,7 @@ func TestOutageOfTheNewRootDuringRewrap(t *testing.T) {
 	c.check(t, ctx, f.kr)
 
 	target.SetUnavailable(false)
-	n, err = f.kr.Rewrap(ctx, newRoot)
+	n, err = kms.NewAdmin(f.kr).Rewrap(ctx, newRoot)
 	require.NoError(t, err)
 	assert.Equal(t, c.keysets, n)
 	allNamed(t, ctx, f.store, "new-root")
@@ -197,12 +199,12 @@ func TestNothingIsEncryptedUnderAKeyTheStoreDidNotKeep(t *testing.T) {
 	c := makeCorpus(t, ctx, f.kr)
 
 	f.store.failPuts.Store(true)
-	_, err := f.kr.Create(ctx, "new", kms.PurposeAEAD)
+	_, err := kms.NewAdmin(f.kr).Create(ctx, "new", kms.PurposeAEAD)
 	require.ErrorIs(t, err, kms.ErrUnavailable)
 	_, err = f.kr.AEAD(ctx, "new")
 	assert.ErrorIs(t, err, kms.ErrNotFound, "a keyset the store did not keep cannot encrypt")
 
-	_, err = f.kr.Rotate(ctx, "fields")
+	_, err = kms.NewAdmin(f.kr).Rotate(ctx, "fields")
 	require.ErrorIs(t, err, kms.ErrUnavailable)
 	a, err := f.kr.AEAD(ctx, "fields")
 	require.NoError(t, err)
@@ -250,7 +252,7 @@ func TestOutageOfOneBackendOfAMultiRootKey(t *testing.T) {
 	require.NoError(t, err)
 	root := kms.NewRootKey(d, fastRetries("multi:site1+site2"))
 	defer root.Close()
-	store := kms.NewMemoryStore()
+	store := insecuremem.NewStore()
 	kr, err := kms.NewKeyring(root, store, kms.KeyringOptions{})
 	require.NoError(t, err)
 	c := makeCorpus(t, ctx, kr)
@@ -260,9 +262,9 @@ func TestOutageOfOneBackendOfAMultiRootKey(t *testing.T) {
 		fresh, err := kms.NewKeyring(root, store, kms.KeyringOptions{})
 		require.NoError(t, err)
 		c.check(t, ctx, fresh) // every keyset loads from the other site
-		_, err = fresh.Rotate(ctx, "fields")
+		_, err = kms.NewAdmin(fresh).Rotate(ctx, "fields")
 		require.NoError(t, err, "rotation rewraps nothing: one site is enough")
-		_, err = fresh.Create(ctx, "needs-both", kms.PurposeAEAD)
+		_, err = kms.NewAdmin(fresh).Create(ctx, "needs-both", kms.PurposeAEAD)
 		assert.ErrorIs(t, err, kms.ErrUnavailable, "creation wraps under both sites")
 		_, err = store.GetKeyset(ctx, "needs-both")
 		assert.ErrorIs(t, err, kms.ErrNotFound)

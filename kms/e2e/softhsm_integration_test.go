@@ -14,6 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/filestore"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 	"github.com/piiguard/piiguard/kms/kmstest"
 	"github.com/piiguard/piiguard/kms/multi"
 	"github.com/piiguard/piiguard/kms/pkcs11"
@@ -135,12 +137,12 @@ func TestSoftHSMOutage(t *testing.T) {
 	root, err := newMux().OpenRootKey(ctx, hsmURI("outage-root", true))
 	require.NoError(t, err)
 	defer root.Close()
-	store, err := kms.NewFileStore(t.TempDir())
+	store, err := filestore.Open(t.TempDir())
 	require.NoError(t, err)
 	kr, err := kms.NewKeyring(root, store, kms.KeyringOptions{})
 	require.NoError(t, err)
 	c := makeCorpus(t, ctx, kr)
-	_, err = kr.Create(ctx, "cold", kms.PurposeAEAD)
+	_, err = kms.NewAdmin(kr).Create(ctx, "cold", kms.PurposeAEAD)
 	require.NoError(t, err)
 	c.check(t, ctx, kr) // every keyset of the corpus is cached now
 	before, err := store.ListKeysets(ctx)
@@ -162,9 +164,9 @@ func TestSoftHSMOutage(t *testing.T) {
 	assert.Less(t, time.Since(start), 10*time.Second, "bounded retries")
 	assert.ErrorContains(t, err, `"cold"`)
 
-	_, err = kr.Create(ctx, "new", kms.PurposeAEAD)
+	_, err = kms.NewAdmin(kr).Create(ctx, "new", kms.PurposeAEAD)
 	assert.ErrorIs(t, err, kms.ErrUnavailable)
-	_, err = kr.Rotate(ctx, "cold")
+	_, err = kms.NewAdmin(kr).Rotate(ctx, "cold")
 	assert.ErrorIs(t, err, kms.ErrUnavailable)
 	after, err := store.ListKeysets(ctx)
 	require.NoError(t, err)
@@ -180,10 +182,10 @@ func TestSoftHSMOutage(t *testing.T) {
 	}, 20*time.Second, 200*time.Millisecond, "the driver reconnects once the HSM is back: %v", err)
 	_, err = a.Encrypt([]byte("x"), nil)
 	require.NoError(t, err)
-	_, err = kr.Create(ctx, "new", kms.PurposeAEAD)
+	_, err = kms.NewAdmin(kr).Create(ctx, "new", kms.PurposeAEAD)
 	require.NoError(t, err)
 	c.check(t, ctx, kr)
-	rep, err := kr.Verify(ctx)
+	rep, err := kms.NewAdmin(kr).Verify(ctx)
 	require.NoError(t, err)
 	assert.True(t, rep.OK())
 }
@@ -204,7 +206,7 @@ func TestSoftHSMOutageBehindAMultiBackendRootKey(t *testing.T) {
 	require.NoError(t, err)
 	root := kms.NewRootKey(d, fastRetries("multi:hsm+dr-file"))
 	defer root.Close()
-	store := kms.NewMemoryStore()
+	store := insecuremem.NewStore()
 	kr, err := kms.NewKeyring(root, store, kms.KeyringOptions{})
 	require.NoError(t, err)
 	c := makeCorpus(t, ctx, kr)
@@ -214,14 +216,14 @@ func TestSoftHSMOutageBehindAMultiBackendRootKey(t *testing.T) {
 	require.NoError(t, err)
 	c.check(t, ctx, fresh)
 	c.checkVerify(t, ctx, fresh)
-	_, err = fresh.Create(ctx, "needs-both", kms.PurposeAEAD)
+	_, err = kms.NewAdmin(fresh).Create(ctx, "needs-both", kms.PurposeAEAD)
 	assert.ErrorIs(t, err, kms.ErrUnavailable, "creation needs both backends by default")
 	_, err = store.GetKeyset(ctx, "needs-both")
 	assert.ErrorIs(t, err, kms.ErrNotFound)
 
 	restart()
 	require.Eventually(t, func() bool {
-		_, err = fresh.Create(ctx, "needs-both", kms.PurposeAEAD)
+		_, err = kms.NewAdmin(fresh).Create(ctx, "needs-both", kms.PurposeAEAD)
 		return err == nil
 	}, 20*time.Second, 200*time.Millisecond, "creation works again with the HSM back: %v", err)
 }
@@ -241,7 +243,7 @@ func TestSoftHSMMigrationLocalToHSM(t *testing.T) {
 	local, err := mux.OpenRootKey(ctx, localURI)
 	require.NoError(t, err)
 	storeDir := filepath.Join(dir, "store")
-	store, err := kms.NewFileStore(storeDir)
+	store, err := filestore.Open(storeDir)
 	require.NoError(t, err)
 	kr, err := kms.NewKeyring(local, store, kms.KeyringOptions{})
 	require.NoError(t, err)
@@ -251,7 +253,7 @@ func TestSoftHSMMigrationLocalToHSM(t *testing.T) {
 	hsmRoot, err := mux.OpenRootKey(ctx, hsmURI("migrated-root", true))
 	require.NoError(t, err)
 	defer hsmRoot.Close()
-	n, err := kr.Rewrap(ctx, hsmRoot)
+	n, err := kms.NewAdmin(kr).Rewrap(ctx, hsmRoot)
 	require.NoError(t, err)
 	assert.Equal(t, c.keysets, n, "one call moves every keyset")
 	allNamed(t, ctx, store, "pkcs11:token="+e2eToken+";object=migrated-root")
@@ -270,7 +272,7 @@ func TestSoftHSMMigrationLocalToHSM(t *testing.T) {
 	hsmAgain, err := newMux().OpenRootKey(ctx, hsmURI("migrated-root", false))
 	require.NoError(t, err)
 	defer hsmAgain.Close()
-	store2, err := kms.NewFileStore(storeDir)
+	store2, err := filestore.Open(storeDir)
 	require.NoError(t, err)
 	kr2, err := kms.NewKeyring(hsmAgain, store2, kms.KeyringOptions{})
 	require.NoError(t, err)
@@ -294,7 +296,7 @@ func TestSoftHSMOutageAfterTheCacheExpired(t *testing.T) {
 	counting := kmstest.NewCountingDriver(hsm)
 	root := kms.NewRootKey(counting, kms.RootKeyOptions{Name: "expiry-root", BaseDelay: 5 * time.Millisecond})
 	defer root.Close()
-	store, err := kms.NewFileStore(t.TempDir())
+	store, err := filestore.Open(t.TempDir())
 	require.NoError(t, err)
 	const maxAge = 300 * time.Millisecond
 	kr, err := kms.NewKeyring(root, store, kms.KeyringOptions{CacheMaxAge: maxAge})
@@ -323,7 +325,7 @@ func TestSoftHSMOutageAfterTheCacheExpired(t *testing.T) {
 	// keyset unwraps again, and the background reloads refresh the cache.
 	restart()
 	require.Eventually(t, func() bool {
-		rep, err := kr.Verify(ctx)
+		rep, err := kms.NewAdmin(kr).Verify(ctx)
 		return err == nil && rep.OK()
 	}, 20*time.Second, 100*time.Millisecond, "the keyring works again once the HSM is back")
 	time.Sleep(maxAge)

@@ -17,7 +17,7 @@
 // The URI is the CryptoKey's resource name and takes no parameters. Or call
 // New with Options. Wrap encrypts with the key's primary version; Unwrap
 // lets Cloud KMS find the version that made the ciphertext, so rotating the
-// key in Cloud KMS needs nothing from piiguard (kms.Keyring.Rewrap moves
+// key in Cloud KMS needs nothing from piiguard (kms.Admin.Rewrap moves
 // data keys to the new primary when old versions are to be disabled).
 //
 // Credentials are Application Default Credentials in production — the

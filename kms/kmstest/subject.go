@@ -7,19 +7,20 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 )
 
 // RunSubjectRewrap runs a rotation of the subject keyset to its end over
 // store, which must be empty and implement kms.SubjectKeyRewrapper: it
 // makes subject keys and data under them, destroys one subject, rotates
 // the subject keyset, checks that Destroy refuses the old version, runs
-// Keyring.RewrapSubjectKeys, destroys the old version, and checks through
+// Admin.RewrapSubjectKeys, destroys the old version, and checks through
 // a keyring with a cold cache that every live subject's data still opens
 // and the destroyed subject stays destroyed.
 func RunSubjectRewrap(t *testing.T, store kms.Store) {
 	t.Helper()
 	ctx := t.Context()
-	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{Name: "kmstest-subjects"})
+	root := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{Name: "kmstest-subjects"})
 	t.Cleanup(func() { root.Close() })
 	kr, err := kms.NewKeyring(root, store, kms.KeyringOptions{})
 	require.NoError(t, err)
@@ -36,20 +37,20 @@ func RunSubjectRewrap(t *testing.T, store kms.Store) {
 		cts[id] = ct
 	}
 	shredded := "kmstest-subject-042"
-	require.NoError(t, kr.DestroySubjectKey(ctx, shredded))
+	require.NoError(t, kms.NewAdmin(kr).DestroySubjectKey(ctx, shredded))
 	delete(cts, shredded)
 
-	vs, err := kr.Versions(ctx, "subjects")
+	vs, err := kms.NewAdmin(kr).Versions(ctx, "subjects")
 	require.NoError(t, err)
 	old := vs[0].ID
-	_, err = kr.Rotate(ctx, "subjects")
+	_, err = kms.NewAdmin(kr).Rotate(ctx, "subjects")
 	require.NoError(t, err)
-	require.ErrorIs(t, kr.Destroy(ctx, "subjects", old), kms.ErrInvalidArgument, "the old version still wraps subject keys")
+	require.ErrorIs(t, kms.NewAdmin(kr).Destroy(ctx, "subjects", old), kms.ErrInvalidArgument, "the old version still wraps subject keys")
 
-	rep, err := kr.RewrapSubjectKeys(ctx)
+	rep, err := kms.NewAdmin(kr).RewrapSubjectKeys(ctx)
 	require.NoError(t, err)
 	require.Equal(t, kms.SubjectRewrapReport{Checked: n - 1, Rewrapped: n - 1}, rep)
-	require.NoError(t, kr.Destroy(ctx, "subjects", old))
+	require.NoError(t, kms.NewAdmin(kr).Destroy(ctx, "subjects", old))
 
 	cold, err := kms.NewKeyring(root, store, kms.KeyringOptions{})
 	require.NoError(t, err)

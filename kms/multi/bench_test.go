@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 	"github.com/piiguard/piiguard/kms/multi"
 )
 
@@ -55,7 +56,7 @@ func benchDrivers(b *testing.B) map[string]kms.Driver {
 	if err != nil {
 		b.Fatal(err)
 	}
-	single := kms.NewInsecureMemoryDriver()
+	single := insecuremem.NewDriver()
 	b.Cleanup(func() { seq.Close(); par.Close(); single.Close() })
 	return map[string]kms.Driver{"multi-2": seq, "multi-2-parallel": par, "memory-1": single}
 }
@@ -69,12 +70,12 @@ func BenchmarkKeyringCachedAEAD(b *testing.B) {
 	}
 	root := kms.NewRootKey(d, kms.RootKeyOptions{Name: "bench-multi"})
 	defer root.Close()
-	kr, err := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
+	kr, err := kms.NewKeyring(root, insecuremem.NewStore(), kms.KeyringOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	if _, err := kr.Create(ctx, "fields", kms.PurposeAEAD); err != nil {
+	if _, err := kms.NewAdmin(kr).Create(ctx, "fields", kms.PurposeAEAD); err != nil {
 		b.Fatal(err)
 	}
 	if _, err := kr.AEAD(ctx, "fields"); err != nil {

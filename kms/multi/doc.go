@@ -71,7 +71,7 @@
 //   - The tag makes a container tamper-evident as a whole: a changed entry
 //     fails even when another entry would still open. A container damaged
 //     in storage is therefore lost like any damaged ciphertext; keep
-//     backups of the key store (kms.Keyring.Backup).
+//     backups of the key store (kms.Admin.Backup).
 //   - A Driver names its backends in errors and in String; it never shows
 //     key material. Errors from backends are kept as they are: they carry
 //     no secrets by the kms.Driver contract.

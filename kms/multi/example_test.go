@@ -6,6 +6,7 @@ import (
 	"log"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 	"github.com/piiguard/piiguard/kms/kmstest"
 	"github.com/piiguard/piiguard/kms/multi"
 )
@@ -15,8 +16,8 @@ import (
 // KMS; CountingDriver simulates the outage.)
 func Example() {
 	ctx := context.Background()
-	hsm := kmstest.NewCountingDriver(kms.NewInsecureMemoryDriver())
-	cloud := kmstest.NewCountingDriver(kms.NewInsecureMemoryDriver())
+	hsm := kmstest.NewCountingDriver(insecuremem.NewDriver())
+	cloud := kmstest.NewCountingDriver(insecuremem.NewDriver())
 	d, err := multi.New([]multi.Backend{
 		{Name: "hsm", Driver: hsm},
 		{Name: "cloud", Driver: cloud},
@@ -28,9 +29,9 @@ func Example() {
 	root := kms.NewRootKey(d, kms.RootKeyOptions{Name: "multi:hsm+cloud"})
 	defer root.Close()
 
-	store := kms.NewMemoryStore()
+	store := insecuremem.NewStore()
 	kr, _ := kms.NewKeyring(root, store, kms.KeyringOptions{})
-	if _, err := kr.Create(ctx, "fields", kms.PurposeAEAD); err != nil {
+	if _, err := kms.NewAdmin(kr).Create(ctx, "fields", kms.PurposeAEAD); err != nil {
 		log.Fatal(err)
 	}
 	a, _ := kr.AEAD(ctx, "fields")
@@ -49,7 +50,7 @@ func Example() {
 
 	// Creating a keyset needs every backend (the default quorum), so that
 	// no keyset depends on one backend alone.
-	_, err = fresh.Create(ctx, "search", kms.PurposePRF)
+	_, err = kms.NewAdmin(fresh).Create(ctx, "search", kms.PurposePRF)
 	fmt.Println("create while the HSM is down:", kms.ErrorCode(err))
 	// Output:
 	// multi.Driver(backends=hsm,cloud, wrap quorum=2)

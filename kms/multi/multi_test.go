@@ -13,14 +13,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 	"github.com/piiguard/piiguard/kms/kmstest"
+	"github.com/piiguard/piiguard/kms/localkey"
 	"github.com/piiguard/piiguard/kms/multi"
 )
 
 func memoryBackends(names ...string) []multi.Backend {
 	out := make([]multi.Backend, len(names))
 	for i, n := range names {
-		out[i] = multi.Backend{Name: n, Driver: kms.NewInsecureMemoryDriver()}
+		out[i] = multi.Backend{Name: n, Driver: insecuremem.NewDriver()}
 	}
 	return out
 }
@@ -109,10 +111,10 @@ func TestDisasterRecoveryWithTheOtherBackendAlone(t *testing.T) {
 	ctx := t.Context()
 	dir := t.TempDir()
 	pass := []byte("correct horse battery staple, twice over")
-	opts := kms.LocalOptions{InsecureFastKDFForTests: true}
-	site1, err := kms.CreateLocalKeyFile(filepath.Join(dir, "site1.key"), pass, opts)
+	opts := localkey.Options{InsecureFastKDFForTests: true}
+	site1, err := localkey.Create(filepath.Join(dir, "site1.key"), pass, opts)
 	require.NoError(t, err)
-	site2, err := kms.CreateLocalKeyFile(filepath.Join(dir, "site2.key"), pass, opts)
+	site2, err := localkey.Create(filepath.Join(dir, "site2.key"), pass, opts)
 	require.NoError(t, err)
 	d, err := multi.New([]multi.Backend{{Name: "site1", Driver: site1}, {Name: "site2", Driver: site2}}, multi.Options{})
 	require.NoError(t, err)
@@ -121,7 +123,7 @@ func TestDisasterRecoveryWithTheOtherBackendAlone(t *testing.T) {
 	require.NoError(t, d.Close())
 
 	// Site 1 burns down. Site 2's key file is all that is left.
-	site2again, err := kms.OpenLocalKeyFile(filepath.Join(dir, "site2.key"), pass, kms.LocalOptions{})
+	site2again, err := localkey.Open(filepath.Join(dir, "site2.key"), pass, localkey.Options{})
 	require.NoError(t, err)
 	survivor, err := multi.New([]multi.Backend{{Name: "site2", Driver: site2again}}, multi.Options{})
 	require.NoError(t, err)
@@ -229,7 +231,7 @@ func TestContainerTagBindsEveryEntry(t *testing.T) {
 
 func TestSlowBackendIsSkipped(t *testing.T) {
 	ctx := t.Context()
-	fast := kms.NewInsecureMemoryDriver()
+	fast := insecuremem.NewDriver()
 	bs := []multi.Backend{{Name: "slow", Driver: hangingDriver{}}, {Name: "fast", Driver: fast}}
 
 	// Wrapping needs both: make the container with the fast one under a
@@ -244,7 +246,7 @@ func TestSlowBackendIsSkipped(t *testing.T) {
 
 	// Pretend the hung backend had an entry: wrap under a multi whose
 	// "slow" backend works, then unwrap with one where it hangs.
-	mem := kms.NewInsecureMemoryDriver()
+	mem := insecuremem.NewDriver()
 	both, err := multi.New([]multi.Backend{{Name: "slow", Driver: mem}, {Name: "fast", Driver: fast}}, multi.Options{})
 	require.NoError(t, err)
 	ct, err = both.Wrap(ctx, []byte("k"), nil)
@@ -273,7 +275,7 @@ func TestSlowBackendIsSkipped(t *testing.T) {
 }
 
 func TestNewValidates(t *testing.T) {
-	mem := func() kms.Driver { return kms.NewInsecureMemoryDriver() }
+	mem := func() kms.Driver { return insecuremem.NewDriver() }
 	for name, tc := range map[string]struct {
 		bs   []multi.Backend
 		opts multi.Options

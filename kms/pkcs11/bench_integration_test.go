@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 )
 
 // Benchmarks against SoftHSM2 (make integration, or scripts/integration.sh
@@ -76,11 +77,11 @@ func BenchmarkSoftHSMUnwrap(b *testing.B) {
 func BenchmarkSoftHSMKeyringCachedAEAD(b *testing.B) {
 	d := benchDriver(b)
 	root := kms.NewRootKey(d, kms.RootKeyOptions{Name: "bench-hsm"})
-	kr, err := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
+	kr, err := kms.NewKeyring(root, insecuremem.NewStore(), kms.KeyringOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := kr.Create(context.Background(), "fields", kms.PurposeAEAD); err != nil {
+	if _, err := kms.NewAdmin(kr).Create(context.Background(), "fields", kms.PurposeAEAD); err != nil {
 		b.Fatal(err)
 	}
 	if _, err := kr.AEAD(context.Background(), "fields"); err != nil {

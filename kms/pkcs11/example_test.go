@@ -6,6 +6,7 @@ import (
 	"log"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 	"github.com/piiguard/piiguard/kms/pkcs11"
 )
 
@@ -63,7 +64,7 @@ func ExampleOpener() {
 		log.Fatal(err)
 	}
 	defer root.Close()
-	kr, err := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
+	kr, err := kms.NewKeyring(root, insecuremem.NewStore(), kms.KeyringOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -214,7 +214,7 @@ func (s *Store) PutKeyset(ctx context.Context, rec *kms.KeysetRecord) error {
 	}
 }
 
-// DeleteKeyset removes a keyset. kms.Keyring.Restore uses it to undo a
+// DeleteKeyset removes a keyset. kms.Admin.Restore uses it to undo a
 // restore that failed half way; nothing else should.
 func (s *Store) DeleteKeyset(ctx context.Context, name string) error {
 	op := fmt.Sprintf("delete keyset %q", name)

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 	"github.com/piiguard/piiguard/kms/kmstest"
 	"github.com/piiguard/piiguard/kms/sqlstore"
 )
@@ -236,18 +237,19 @@ func TestDeleteKeysetUndoesARestore(t *testing.T) {
 	s, err := sqlstore.OpenSQLite(filepath.Join(t.TempDir(), "keys.db"))
 	require.NoError(t, err)
 	defer s.Close()
-	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{})
-	kr, err := kms.NewKeyring(root, kms.NewMemoryStore(), kms.KeyringOptions{})
+	root := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{})
+	kr, err := kms.NewKeyring(root, insecuremem.NewStore(), kms.KeyringOptions{})
 	require.NoError(t, err)
 	for _, n := range []string{"a", "b"} {
-		_, err := kr.Create(ctx, n, kms.PurposeAEAD)
+		_, err := kms.NewAdmin(kr).Create(ctx, n, kms.PurposeAEAD)
 		require.NoError(t, err)
 	}
 	var buf bytes.Buffer
-	require.NoError(t, kr.Backup(ctx, &buf))
+	_, err = kms.NewAdmin(kr).Backup(ctx, &buf)
+	require.NoError(t, err)
 	kr2, err := kms.NewKeyring(root, s, kms.KeyringOptions{})
 	require.NoError(t, err)
-	_, err = kr2.Restore(ctx, &buf, "backup")
+	_, err = kms.NewAdmin(kr2).Restore(ctx, &buf, "backup")
 	require.NoError(t, err)
 	require.NoError(t, s.DeleteKeyset(ctx, "a"))
 	require.ErrorIs(t, s.DeleteKeyset(ctx, "a"), kms.ErrNotFound)
@@ -266,13 +268,13 @@ func TestSQLiteSubjectRewrap(t *testing.T) {
 func TestSchemaV1StoreMigratesAndIsAdopted(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "keys.db")
-	root := kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{Name: "root"})
+	root := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{Name: "root"})
 	defer root.Close()
 	s, err := sqlstore.OpenSQLite(path)
 	require.NoError(t, err)
 	kr, err := kms.NewKeyring(root, s, kms.KeyringOptions{})
 	require.NoError(t, err)
-	require.NoError(t, kr.Ensure(ctx, "fields", kms.PurposeAEAD))
+	require.NoError(t, kms.NewAdmin(kr).Ensure(ctx, "fields", kms.PurposeAEAD))
 	require.NoError(t, s.Close())
 
 	// Back to schema version 1: what an older piiguard left.
@@ -293,7 +295,7 @@ func TestSchemaV1StoreMigratesAndIsAdopted(t *testing.T) {
 	require.NoError(t, err, "the version 1 keyset still opens")
 	_, err = a.Encrypt([]byte("x"), nil)
 	require.NoError(t, err)
-	require.NoError(t, kr.Ensure(ctx, "search", kms.PurposePRF))
+	require.NoError(t, kms.NewAdmin(kr).Ensure(ctx, "search", kms.PurposePRF))
 	m, err := s.GetManifest(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"fields", "search"}, m.Keysets)

@@ -55,7 +55,7 @@
 // opening. Raising min_decryption_version (Admin.SetMinDecryptionVersion)
 // makes Unwrap of older wrapped keys fail with kms.ErrDisabled — reversibly:
 // Vault keeps the key material, it is not erasure. Rewrap first
-// (kms.Keyring.Rewrap). Keys with a custom version_template are not
+// (kms.Admin.Rewrap). Keys with a custom version_template are not
 // supported.
 //
 // # Wire format

@@ -105,7 +105,7 @@ func parseCiphertext(ct string) (int, error) {
 // KeyVersion returns the Transit key version that made a key wrapped by a
 // Driver: N in its "vault:v<N>:" prefix. After a rotation, wrapped keys of
 // versions below the one about to become min_decryption_version must be
-// rewrapped first (kms.Keyring.Rewrap, or Transit's rewrap endpoint). A
+// rewrapped first (kms.Admin.Rewrap, or Transit's rewrap endpoint). A
 // malformed wrapped key fails with kms.ErrInvalidCiphertext.
 func KeyVersion(wrapped []byte) (int, error) {
 	_, v, err := openOuter(wrapped)

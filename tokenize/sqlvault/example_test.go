@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 	"github.com/piiguard/piiguard/tokenize"
 	"github.com/piiguard/piiguard/tokenize/sqlvault"
 )
@@ -18,14 +19,14 @@ import (
 // production.
 func exampleKeyring() *kms.Keyring {
 	ctx := context.Background()
-	kr, err := kms.NewKeyring(kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{}), kms.NewMemoryStore(), kms.KeyringOptions{})
+	kr, err := kms.NewKeyring(kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{}), insecuremem.NewStore(), kms.KeyringOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := kr.Ensure(ctx, tokenize.DefaultVaultKeyset, kms.PurposeAEAD); err != nil {
+	if err := kms.NewAdmin(kr).Ensure(ctx, tokenize.DefaultVaultKeyset, kms.PurposeAEAD); err != nil {
 		log.Fatal(err)
 	}
-	if err := kr.Ensure(ctx, tokenize.DefaultVaultIndexKeyset, kms.PurposePRF); err != nil {
+	if err := kms.NewAdmin(kr).Ensure(ctx, tokenize.DefaultVaultIndexKeyset, kms.PurposePRF); err != nil {
 		log.Fatal(err)
 	}
 	return kr

@@ -14,6 +14,7 @@ import (
 
 	"github.com/piiguard/piiguard/audit"
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 	"github.com/piiguard/piiguard/tokenize"
 )
 
@@ -23,11 +24,11 @@ var ctx = context.Background()
 // store, with the keysets of a vault created.
 func newKeyring(t testing.TB) *kms.Keyring {
 	t.Helper()
-	kr, err := kms.NewKeyring(kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{}), kms.NewMemoryStore(), kms.KeyringOptions{})
+	kr, err := kms.NewKeyring(kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{}), insecuremem.NewStore(), kms.KeyringOptions{})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = kr.Close() })
-	require.NoError(t, kr.Ensure(ctx, tokenize.DefaultVaultKeyset, kms.PurposeAEAD))
-	require.NoError(t, kr.Ensure(ctx, tokenize.DefaultVaultIndexKeyset, kms.PurposePRF))
+	require.NoError(t, kms.NewAdmin(kr).Ensure(ctx, tokenize.DefaultVaultKeyset, kms.PurposeAEAD))
+	require.NoError(t, kms.NewAdmin(kr).Ensure(ctx, tokenize.DefaultVaultIndexKeyset, kms.PurposePRF))
 	return kr
 }
 

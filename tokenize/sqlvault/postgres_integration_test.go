@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/tokenize"
 )
 
@@ -162,16 +163,16 @@ func TestPostgresVaultRekey(t *testing.T) {
 	v, _ := newPostgresVault(t, kr, allowAll(tokenize.VaultOptions{}))
 	toks, err := v.TokenizeBatch(ctx, "email", []string{"a@x.io", "b@x.io"})
 	require.NoError(t, err)
-	old, err := kr.Versions(ctx, tokenize.DefaultVaultIndexKeyset)
+	old, err := kms.NewAdmin(kr).Versions(ctx, tokenize.DefaultVaultIndexKeyset)
 	require.NoError(t, err)
-	_, err = kr.Rotate(ctx, tokenize.DefaultVaultIndexKeyset)
+	_, err = kms.NewAdmin(kr).Rotate(ctx, tokenize.DefaultVaultIndexKeyset)
 	require.NoError(t, err)
-	_, err = kr.Rotate(ctx, tokenize.DefaultVaultKeyset)
+	_, err = kms.NewAdmin(kr).Rotate(ctx, tokenize.DefaultVaultKeyset)
 	require.NoError(t, err)
 	stats, err := v.Rekey(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, tokenize.RekeyStats{Scanned: 2, Rekeyed: 2}, stats)
-	require.NoError(t, kr.Disable(ctx, tokenize.DefaultVaultIndexKeyset, old[0].ID))
+	require.NoError(t, kms.NewAdmin(kr).Disable(ctx, tokenize.DefaultVaultIndexKeyset, old[0].ID))
 	again, err := v.Tokenize(ctx, "email", "a@x.io")
 	require.NoError(t, err)
 	assert.Equal(t, toks[0], again)

@@ -318,14 +318,14 @@ func TestVaultRotationAndRekey(t *testing.T) {
 	require.NoError(t, err)
 	meta, err := v.TokenizeWith(ctx, "email", "m@x.io", tokenize.EntryOptions{Metadata: map[string]string{"k": "v"}})
 	require.NoError(t, err)
-	oldIx, err := kr.Versions(ctx, tokenize.DefaultVaultIndexKeyset)
+	oldIx, err := kms.NewAdmin(kr).Versions(ctx, tokenize.DefaultVaultIndexKeyset)
 	require.NoError(t, err)
-	oldVal, err := kr.Versions(ctx, tokenize.DefaultVaultKeyset)
+	oldVal, err := kms.NewAdmin(kr).Versions(ctx, tokenize.DefaultVaultKeyset)
 	require.NoError(t, err)
 
-	_, err = kr.Rotate(ctx, tokenize.DefaultVaultIndexKeyset)
+	_, err = kms.NewAdmin(kr).Rotate(ctx, tokenize.DefaultVaultIndexKeyset)
 	require.NoError(t, err)
-	_, err = kr.Rotate(ctx, tokenize.DefaultVaultKeyset)
+	_, err = kms.NewAdmin(kr).Rotate(ctx, tokenize.DefaultVaultKeyset)
 	require.NoError(t, err)
 
 	again, err := v.Tokenize(ctx, "email", vals[0])
@@ -342,8 +342,8 @@ func TestVaultRotationAndRekey(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, tokenize.RekeyStats{Scanned: 4}, st, "resumable: nothing left to do")
 
-	require.NoError(t, kr.Disable(ctx, tokenize.DefaultVaultIndexKeyset, oldIx[0].ID))
-	require.NoError(t, kr.Disable(ctx, tokenize.DefaultVaultKeyset, oldVal[0].ID))
+	require.NoError(t, kms.NewAdmin(kr).Disable(ctx, tokenize.DefaultVaultIndexKeyset, oldIx[0].ID))
+	require.NoError(t, kms.NewAdmin(kr).Disable(ctx, tokenize.DefaultVaultKeyset, oldVal[0].ID))
 	for i, tok := range toks {
 		got, err := v.Detokenize(ctx, "email", tok)
 		require.NoError(t, err)
@@ -362,7 +362,7 @@ func TestVaultRekeyCountsDuplicates(t *testing.T) {
 	v, store, _ := newSQLiteVault(t, kr, allowAll(tokenize.VaultOptions{}))
 	old, err := v.Tokenize(ctx, "email", "dup@x.io")
 	require.NoError(t, err)
-	_, err = kr.Rotate(ctx, tokenize.DefaultVaultIndexKeyset)
+	_, err = kms.NewAdmin(kr).Rotate(ctx, tokenize.DefaultVaultIndexKeyset)
 	require.NoError(t, err)
 	// Simulate the race: another process, on the new index version, did not
 	// see the old row and inserted its own.

@@ -9,17 +9,18 @@ import (
 	"log"
 
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/insecuremem"
 	"github.com/piiguard/piiguard/tokenize"
 )
 
 func main() {
 	ctx := context.Background()
-	kr, err := kms.NewKeyring(kms.NewRootKey(kms.NewInsecureMemoryDriver(), kms.RootKeyOptions{}), kms.NewMemoryStore(), kms.KeyringOptions{})
+	kr, err := kms.NewKeyring(kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{}), insecuremem.NewStore(), kms.KeyringOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}
 	for _, name := range []string{tokenize.DefaultHMACKeyset, tokenize.DefaultFPEKeyset} {
-		if err := kr.Ensure(ctx, name, kms.PurposePRF); err != nil {
+		if err := kms.NewAdmin(kr).Ensure(ctx, name, kms.PurposePRF); err != nil {
 			log.Fatal(err)
 		}
 	}
