@@ -1,33 +1,36 @@
 package access
 
 import (
-	"errors"
+	"github.com/piiguard/piiguard"
+	"github.com/piiguard/piiguard/internal/errtext"
 	"strconv"
 	"strings"
 )
 
 // Sentinel errors. Errors returned by this package wrap one of them; test
-// with errors.Is.
+// with errors.Is. Each is, or wraps, one of the module's class sentinels,
+// so piiguard.ErrorCode classifies it (ErrDenied is piiguard.ErrDenied
+// itself).
 var (
 	// ErrNoPrincipal is returned by Check for a request without a principal
 	// (no principal in the context, or one with an empty ID). The Decision
 	// returned with it is a Deny.
-	ErrNoPrincipal = errors.New("access: no principal")
+	ErrNoPrincipal = errtext.Tagged(piiguard.ErrDenied, "access: no principal")
 	// ErrUnknownAction is returned by Check for a request whose action this
 	// package does not define, and wrapped by a PolicyError for a rule that
 	// names one.
-	ErrUnknownAction = errors.New("access: unknown action")
+	ErrUnknownAction = errtext.Tagged(piiguard.ErrInvalidArgument, "access: unknown action")
 	// ErrUnknownRole is wrapped by a PolicyError for a rule that names a
 	// role the policy does not declare.
-	ErrUnknownRole = errors.New("access: unknown role")
+	ErrUnknownRole = errtext.Tagged(piiguard.ErrInvalidArgument, "access: unknown role")
 	// ErrUnknownPurpose is wrapped by a PolicyError for a rule that names a
 	// purpose that is neither built in nor declared.
-	ErrUnknownPurpose = errors.New("access: unknown purpose")
+	ErrUnknownPurpose = errtext.Tagged(piiguard.ErrInvalidArgument, "access: unknown purpose")
 	// ErrInvalidPolicy is wrapped by every error about a policy: a file
 	// that does not parse, a rule that is incomplete or contradictory.
-	ErrInvalidPolicy = errors.New("access: invalid policy")
+	ErrInvalidPolicy = errtext.Tagged(piiguard.ErrInvalidArgument, "access: invalid policy")
 	// ErrDenied is wrapped by the error of [Decision.Err] for a Deny.
-	ErrDenied = errors.New("access: denied")
+	ErrDenied = piiguard.ErrDenied
 )
 
 // PolicyError describes what is wrong with a policy and where: the rule (by

@@ -184,9 +184,9 @@ func (d Decision) Err() error {
 		return nil
 	}
 	if d.Rule != "" {
-		return fmt.Errorf("%w by rule %q: %s", ErrDenied, d.Rule, d.Reason)
+		return fmt.Errorf("access: %w by rule %q: %s", ErrDenied, d.Rule, d.Reason)
 	}
-	return fmt.Errorf("%w: %s", ErrDenied, d.Reason)
+	return fmt.Errorf("access: %w: %s", ErrDenied, d.Reason)
 }
 
 // Checker decides access requests. It is the seam between piiguard and the

@@ -242,7 +242,7 @@ func (s *AsyncSink) Record(ctx context.Context, e Event) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {
-		return ErrClosed
+		return errSinkClosed
 	}
 	select {
 	case s.ch <- asyncItem{e: e}:
@@ -267,7 +267,7 @@ func (s *AsyncSink) Record(ctx context.Context, e Event) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-s.closing:
-		return ErrClosed
+		return errSinkClosed
 	}
 }
 
@@ -279,7 +279,7 @@ func (s *AsyncSink) Flush(ctx context.Context) error {
 	s.mu.RLock()
 	if s.closed {
 		s.mu.RUnlock()
-		return ErrClosed
+		return errSinkClosed
 	}
 	select {
 	case s.ch <- asyncItem{flush: done}:
@@ -289,7 +289,7 @@ func (s *AsyncSink) Flush(ctx context.Context) error {
 		return ctx.Err()
 	case <-s.closing:
 		s.mu.RUnlock()
-		return ErrClosed
+		return errSinkClosed
 	}
 	s.mu.RUnlock()
 	select {

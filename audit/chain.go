@@ -151,7 +151,7 @@ func (c *Chain) Record(ctx context.Context, e Event) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
-		return ErrClosed
+		return errSinkClosed
 	}
 	if c.needCP {
 		if _, err := c.checkpointLocked(ctx); err != nil {
@@ -190,7 +190,7 @@ func (c *Chain) Checkpoint(ctx context.Context) (Checkpoint, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
-		return Checkpoint{}, ErrClosed
+		return Checkpoint{}, errSinkClosed
 	}
 	return c.checkpointLocked(ctx)
 }

@@ -1,40 +1,44 @@
 package audit
 
 import (
-	"errors"
 	"fmt"
+	"github.com/piiguard/piiguard"
+	"github.com/piiguard/piiguard/internal/errtext"
 )
 
 // Sentinel errors. Errors returned by this package wrap one of them (test
-// with errors.Is); their messages name line numbers, sequence numbers and
-// field names, never the content of an event or a line.
+// with errors.Is); each is, or wraps, one of the module's class sentinels,
+// so piiguard.ErrorCode classifies it (ErrClosed, ErrCorrupt and
+// ErrTampered are piiguard's own). Their messages name line numbers,
+// sequence numbers and field names, never the content of an event or a
+// line.
 var (
 	// ErrBufferFull is returned by an AsyncSink whose buffer is full when the
 	// event's policy is Fail.
-	ErrBufferFull = errors.New("audit: buffer full")
+	ErrBufferFull = errtext.Tagged(piiguard.ErrResourceExhausted, "audit: buffer full")
 	// ErrClosed is returned by a sink or chain used after Close.
-	ErrClosed = errors.New("audit: sink closed")
+	ErrClosed = piiguard.ErrClosed
 	// ErrBlocked is returned by a Detector for a reveal by a principal it has
 	// blocked. The caller must not reveal.
-	ErrBlocked = errors.New("audit: principal blocked")
+	ErrBlocked = errtext.Tagged(piiguard.ErrDenied, "audit: principal blocked")
 	// ErrCorrupt reports a line or record that cannot be decoded: malformed
 	// JSON, an unknown version or field, a value out of range.
-	ErrCorrupt = errors.New("audit: corrupt record")
+	ErrCorrupt = piiguard.ErrCorrupt
 	// ErrTampered reports a chained log that fails verification: a record
 	// modified, deleted, inserted or reordered, a bad MAC or signature.
-	ErrTampered = errors.New("audit: log tampered")
+	ErrTampered = piiguard.ErrTampered
 	// ErrTruncated reports a chained log that ends before a checkpoint known
 	// to exist. An error that wraps ErrTruncated also wraps ErrTampered.
-	ErrTruncated = errors.New("audit: log truncated")
+	ErrTruncated = errtext.Tagged(piiguard.ErrTampered, "audit: log truncated")
 	// ErrNotChained reports a log given to Verify whose first line is a
 	// plain event, as FileSink.Record and SQLSink.Record write without a
 	// Chain: such a log carries no MACs, so it cannot be verified at all. It
 	// is not a sign of tampering (a plain event after a chained record is:
 	// that is ErrTampered).
-	ErrNotChained = errors.New("audit: log is not chained")
+	ErrNotChained = errtext.Tagged(piiguard.ErrInvalidArgument, "audit: log is not chained")
 	// ErrInvalidEvent reports an event that cannot be encoded (a time
 	// outside the years 0 to 9999).
-	ErrInvalidEvent = errors.New("audit: invalid event")
+	ErrInvalidEvent = errtext.Tagged(piiguard.ErrInvalidArgument, "audit: invalid event")
 )
 
 // VerifyError names the first line of a chained log that failed
@@ -54,9 +58,20 @@ type VerifyError struct {
 	Err error
 }
 
-// Error implements error.
+// Error implements error: "audit: log tampered at line 7 (seq 6): …".
 func (e *VerifyError) Error() string {
-	return fmt.Sprintf("%s at line %d (seq %d): %s", e.Err, e.Line, e.Seq, e.Reason)
+	what := "failed verification"
+	switch e.Err {
+	case ErrTampered:
+		what = "tampered"
+	case ErrTruncated:
+		what = "truncated"
+	case ErrCorrupt:
+		what = "corrupt"
+	case ErrNotChained:
+		what = "not chained"
+	}
+	return fmt.Sprintf("audit: log %s at line %d (seq %d): %s", what, e.Line, e.Seq, e.Reason)
 }
 
 // Unwrap returns the sentinel, and ErrTampered too for a truncation.
@@ -70,5 +85,8 @@ func (e *VerifyError) Unwrap() []error {
 // corruptf returns an error wrapping ErrCorrupt. Its arguments must never be
 // content taken from the input.
 func corruptf(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrCorrupt}, args...)...)
+	return fmt.Errorf("audit: %w: "+format, append([]any{ErrCorrupt}, args...)...)
 }
+
+// errSinkClosed is what a sink or chain returns after Close.
+var errSinkClosed = errtext.Tagged(ErrClosed, "audit: sink closed")

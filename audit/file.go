@@ -178,7 +178,7 @@ func (s *FileSink) WriteLine(ctx context.Context, line []byte) error {
 // writeLocked writes buf (which has spare room for the newline).
 func (s *FileSink) writeLocked(ctx context.Context, buf []byte) error {
 	if s.closed {
-		return ErrClosed
+		return errSinkClosed
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -238,7 +238,7 @@ func (s *FileSink) Flush(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return ErrClosed
+		return errSinkClosed
 	}
 	if !s.dirty {
 		return nil

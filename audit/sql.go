@@ -199,7 +199,7 @@ func (s *SQLSink) WriteLine(ctx context.Context, line []byte) error {
 
 func (s *SQLSink) store(ctx context.Context, kind lineKind, seq uint64, e *Event, line []byte) error {
 	if s.closed.Load() {
-		return ErrClosed
+		return errSinkClosed
 	}
 	var ns int64
 	if !e.Time.IsZero() {

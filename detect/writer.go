@@ -37,7 +37,7 @@ func (r *Redactor) NewWriter(w io.Writer) *Writer {
 // and after it nothing more is written.
 func (w *Writer) Write(p []byte) (int, error) {
 	if w.closed {
-		return 0, fmt.Errorf("detect: %w", ErrClosed)
+		return 0, fmt.Errorf("detect: writer %w", ErrClosed)
 	}
 	if w.err != nil {
 		return 0, w.err

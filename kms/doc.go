@@ -161,8 +161,10 @@
 // ErrWeakPassphrase, ErrCorrupt, ErrUnsupportedVersion, ErrUnknownScheme,
 // ErrNotEmpty, ErrKeysMissing, ErrWrongRootKey, ErrInvalidArgument,
 // ErrVerification, ErrBackend) or a context error — also the errors of the
-// backends and stores in sub-packages; ErrorCode maps an error to a stable
-// Code for metrics and audit events. Errors about a keyset are *KeyError
+// backends and stores in sub-packages. They are the module's class
+// sentinels (package piiguard) under kms's names, so piiguard.ErrorCode,
+// the one classification of every piiguard error, maps an error to a
+// stable piiguard.Code for metrics and audit events. Errors about a keyset are *KeyError
 // values that name the keyset and version. No error, String method or
 // audit event contains key bytes, plaintext, ciphertext, passphrases or
 // credentials.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/piiguard/piiguard"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -163,7 +164,7 @@ func (r *RootKey) call(ctx context.Context, op string, f func(context.Context) (
 // unclassified becomes ErrBackend. Its text is kept, since drivers promise
 // it holds no secret.
 func classify(err error) error {
-	if classified(err) {
+	if piiguard.Classified(err) {
 		return err
 	}
 	return fmt.Errorf("%w: %w", ErrBackend, err)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/piiguard/piiguard"
 	"log"
 
 	"github.com/piiguard/piiguard/kms"
@@ -62,7 +63,7 @@ func ExampleAdmin_Rotate() {
 	fmt.Println("snapshot still open:", err == nil)
 	a, _ = kr.AEAD(ctx, "fields")
 	_, err = a.Decrypt(old, nil)
-	fmt.Println(kms.ErrorCode(err))
+	fmt.Println(piiguard.ErrorCode(err))
 
 	vs, _ := admin.Versions(ctx, "fields")
 	for _, v := range vs {
@@ -124,7 +125,7 @@ func ExampleAdmin_DestroySubjectKey() {
 		log.Fatal(err)
 	}
 	_, err := kr.SubjectKey(ctx, "customer-42")
-	fmt.Println(kms.ErrorCode(err))
+	fmt.Println(piiguard.ErrorCode(err))
 	// Output:
 	// destroyed
 }

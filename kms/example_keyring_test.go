@@ -3,6 +3,7 @@ package kms_test
 import (
 	"context"
 	"fmt"
+	"github.com/piiguard/piiguard"
 	"log"
 
 	"github.com/piiguard/piiguard/kms"
@@ -34,7 +35,7 @@ func ExampleNewKeyring() {
 	pt, err := aead.Decrypt(ct, []byte("customer/42/email"))
 	fmt.Println(string(pt), err)
 	_, err = aead.Decrypt(ct, []byte("customer/43/email"))
-	fmt.Println(kms.ErrorCode(err))
+	fmt.Println(piiguard.ErrorCode(err))
 	// Output:
 	// ada@example.com <nil>
 	// invalid_ciphertext
@@ -52,7 +53,7 @@ func ExampleURLMux() {
 	defer root.Close()
 	fmt.Println(root.Name())
 	_, err = mux.OpenRootKey(context.Background(), "local:///var/lib/app/root.key")
-	fmt.Println(kms.ErrorCode(err))
+	fmt.Println(piiguard.ErrorCode(err))
 	// Output:
 	// insecure-memory://demo
 	// unknown_scheme

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/piiguard/piiguard"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -206,7 +207,7 @@ func (k *Keyring) report(ctx context.Context, e audit.Event, opErr error) error 
 	e.Outcome = audit.OutcomeSuccess
 	if opErr != nil {
 		e.Outcome = audit.OutcomeFailure
-		e.Error = string(ErrorCode(opErr))
+		e.Error = string(piiguard.ErrorCode(opErr))
 	}
 	return k.opts.Audit.Record(ctx, e)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/piiguard/piiguard"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -631,7 +632,7 @@ func TestKeyOperationsAreAudited(t *testing.T) {
 	}, f.log.actions())
 	last := f.log.events[5]
 	assert.Equal(t, audit.OutcomeFailure, last.Outcome)
-	assert.Equal(t, string(kms.CodeNotFound), last.Error)
+	assert.Equal(t, string(piiguard.CodeNotFound), last.Error)
 	assert.Equal(t, "fields", last.KeyName)
 
 	f.log.fail = errors.New("sink down")

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/piiguard/piiguard"
 	"testing"
 	"time"
 
@@ -61,7 +62,7 @@ func TestEnsureRefusesToReplaceAVanishedKeyset(t *testing.T) {
 	} {
 		err := op()
 		require.ErrorIs(t, err, kms.ErrKeysMissing, name)
-		assert.Equal(t, kms.CodeKeysMissing, kms.ErrorCode(err))
+		assert.Equal(t, piiguard.CodeKeysMissing, piiguard.ErrorCode(err))
 		assert.Contains(t, err.Error(), `"fields"`, "the error names the keyset")
 		assert.Contains(t, err.Error(), "restore", "the error says how to recover")
 		assert.Equal(t, []string{"search"}, keysetNames(t, f.store), "%s made nothing", name)
@@ -97,7 +98,7 @@ func TestNewRootKeyCannotCreateInAnotherRootsStore(t *testing.T) {
 			continue
 		}
 		require.ErrorIs(t, err, kms.ErrWrongRootKey)
-		assert.Equal(t, kms.CodeWrongRootKey, kms.ErrorCode(err))
+		assert.Equal(t, piiguard.CodeWrongRootKey, piiguard.ErrorCode(err))
 		assert.Contains(t, err.Error(), "test-root")
 	}
 	assert.Equal(t, []string{"fields"}, keysetNames(t, f.store), "nothing written")

@@ -3,6 +3,7 @@ package kms_test
 import (
 	"context"
 	"errors"
+	"github.com/piiguard/piiguard"
 	"net/url"
 	"strings"
 	"testing"
@@ -85,7 +86,7 @@ func TestURLMuxErrors(t *testing.T) {
 
 	_, err := m.OpenRootKey(ctx, "awskms://alias/S3CRET?x=1")
 	require.ErrorIs(t, err, kms.ErrUnknownScheme)
-	assert.Equal(t, kms.CodeUnknownScheme, kms.ErrorCode(err))
+	assert.Equal(t, piiguard.CodeUnknownScheme, piiguard.ErrorCode(err))
 	assert.Contains(t, err.Error(), `"awskms"`, "the error names the scheme")
 	assert.NotContains(t, err.Error(), "S3CRET")
 

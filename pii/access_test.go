@@ -205,7 +205,7 @@ func TestOpenEventsDescribeEachDecision(t *testing.T) {
 
 	assert.Equal(t, audit.DecisionDeny, deny.Decision)
 	assert.Equal(t, audit.OutcomeFailure, deny.Outcome)
-	assert.Equal(t, "permission_denied", deny.Error)
+	assert.Equal(t, "denied", deny.Error)
 	assert.Equal(t, "Notes", deny.Field)
 	assert.Contains(t, deny.Reason, "default deny")
 
@@ -303,13 +303,13 @@ func TestStrictAccessFailsTheWholeOpen(t *testing.T) {
 			require.ErrorIs(t, err, access.ErrDenied)
 			var fe *FieldError
 			require.ErrorAs(t, err, &fe)
-			assert.Contains(t, err.Error(), "pii: "+tc.field+": access: denied")
+			assert.Contains(t, err.Error(), "pii: "+tc.field+": access: ")
 			assert.Equal(t, sealed, a, "the record is unchanged")
 			ev := env.events.all()
 			require.Len(t, ev, 1, "one failure event, nothing revealed")
 			assert.Equal(t, audit.OutcomeFailure, ev[0].Outcome)
 			assert.Equal(t, audit.DecisionDeny, ev[0].Decision)
-			assert.Equal(t, "permission_denied", ev[0].Error)
+			assert.Equal(t, "denied", ev[0].Error)
 			assert.NotEmpty(t, ev[0].Reason)
 		})
 	}
@@ -331,7 +331,7 @@ func TestCheckerErrorsFailClosed(t *testing.T) {
 	assert.Equal(t, sealed, a)
 	ev := env.events.all()
 	require.Len(t, ev, 1)
-	assert.Equal(t, "access_check", ev[0].Error)
+	assert.Equal(t, "unavailable", ev[0].Error)
 
 	// ErrNoPrincipal from any Checker is a denial, whatever the Decision
 	// says; so is an effect the Checker made up.

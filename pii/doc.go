@@ -358,8 +358,11 @@
 // ErrUnsupportedFormat, ErrNotSearchable, ErrNoTokenizer, ErrSealed,
 // ErrAudit, ErrNoChecker, ErrAccessCheck), of package access (ErrDenied, and
 // ErrNoPrincipal with it, under StrictAccess) or of package kms
-// (ErrDisabled, ErrDestroyed, ErrUnavailable, …) for key ring failures;
-// errors about one field are a *FieldError.
+// (ErrDisabled, ErrDestroyed, ErrUnavailable, …) for key ring failures,
+// which pii wraps, never rebuilds; errors about one field are a
+// *FieldError. Every sentinel wraps one of the module's class sentinels,
+// so piiguard.ErrorCode classifies any error of this package; audit
+// events carry that code in their Error field.
 package pii
 
 // The package is laid out by role, a file a job:

@@ -3,73 +3,77 @@ package pii
 import (
 	"errors"
 	"fmt"
+	"github.com/piiguard/piiguard"
+	"github.com/piiguard/piiguard/internal/errtext"
 	"strings"
 
-	"github.com/piiguard/piiguard/access"
 	"github.com/piiguard/piiguard/kms"
 )
 
 // Sentinel errors, for errors.Is. Errors about one field are returned as a
 // *FieldError wrapping one of them; errors from the key ring (a disabled or
-// destroyed key version, an unreachable KMS) wrap the sentinels of package
-// kms as well. No error of this package holds a value: messages name record
-// types, field paths, tag text and key IDs only.
+// destroyed key version, an unreachable KMS) wrap kms's error itself, so
+// errors.Is and errors.As reach it. Each sentinel wraps one of the module's
+// class sentinels, so piiguard.ErrorCode classifies every error of this
+// package (ErrInvalidCiphertext is piiguard.ErrInvalidCiphertext itself, the
+// value kms wraps too). No error of this package holds a value: messages
+// name record types, field paths, tag text and key IDs only.
 var (
 	// ErrInvalidRecord: the value given to Seal, Open, Redact or a batch
 	// form is nil, not a pointer to a struct (or a slice of them), or a nil
 	// pointer.
-	ErrInvalidRecord = errors.New("pii: invalid record")
+	ErrInvalidRecord = errtext.Tagged(piiguard.ErrInvalidArgument, "pii: invalid record")
 	// ErrInvalidTag: a `pii` struct tag is malformed: an unknown kind,
 	// option or class, a search= sibling that is missing or not a plain
 	// string field, two id fields, an option given twice.
-	ErrInvalidTag = errors.New("pii: invalid tag")
+	ErrInvalidTag = errtext.Tagged(piiguard.ErrInvalidArgument, "pii: invalid tag")
 	// ErrUnsupportedType: a tagged field has a type that cannot hold a
 	// protected value (use string, []byte, *string, a type whose underlying
 	// type is one of those, or Value[T]), or a tagged record sits behind an
 	// interface value, which Seal and Open do not follow.
-	ErrUnsupportedType = errors.New("pii: unsupported field type")
+	ErrUnsupportedType = errtext.Tagged(piiguard.ErrInvalidArgument, "pii: unsupported field type")
 	// ErrUnexportedField: a tagged field, or a field that leads to tagged
 	// fields, is unexported, so this package cannot set it.
-	ErrUnexportedField = errors.New("pii: unexported field")
+	ErrUnexportedField = errtext.Tagged(piiguard.ErrInvalidArgument, "pii: unexported field")
 	// ErrMissingID: a record with protected fields has no id field, or its
 	// id field is empty (or zero) when a value must be bound to it.
-	ErrMissingID = errors.New("pii: missing record ID")
+	ErrMissingID = errtext.Tagged(piiguard.ErrInvalidArgument, "pii: missing record ID")
 	// ErrCycle: the record reaches the same struct twice, through a cyclic
 	// or shared pointer, slice or map.
-	ErrCycle = errors.New("pii: cyclic or shared reference")
+	ErrCycle = errtext.Tagged(piiguard.ErrInvalidArgument, "pii: cyclic or shared reference")
 	// ErrTooLarge: a value is larger than MaxValueSize bytes.
-	ErrTooLarge = errors.New("pii: value too large")
+	ErrTooLarge = errtext.Tagged(piiguard.ErrResourceExhausted, "pii: value too large")
 	// ErrPlaintext: Open found plaintext where a ciphertext belongs, and
 	// Options.MigrationModeAllowPlaintext is off; or a plaintext value was
 	// about to be written to a database.
-	ErrPlaintext = errors.New("pii: plaintext where a protected value belongs")
+	ErrPlaintext = errtext.Tagged(piiguard.ErrCorrupt, "pii: plaintext where a protected value belongs")
 	// ErrInvalidCiphertext: a protected value is malformed, truncated,
 	// tampered with, made under a key this key ring does not hold, or bound
 	// to another record type, field or record ID.
-	ErrInvalidCiphertext = errors.New("pii: invalid ciphertext")
+	ErrInvalidCiphertext = piiguard.ErrInvalidCiphertext
 	// ErrUnsupportedFormat: a protected value was written in a format
 	// version this release does not know (a newer release wrote it).
-	ErrUnsupportedFormat = errors.New("pii: unsupported ciphertext format version")
+	ErrUnsupportedFormat = errtext.Tagged(piiguard.ErrUnsupportedVersion, "pii: unsupported ciphertext format version")
 	// ErrNotSearchable: SearchTerms or Match named a field that has no
 	// search= index.
-	ErrNotSearchable = errors.New("pii: field has no blind index")
+	ErrNotSearchable = errtext.Tagged(piiguard.ErrInvalidArgument, "pii: field has no blind index")
 	// ErrNoTokenizer: a field is tagged token=NAME and Options.Tokenizers
 	// has no tokenizer of that name.
-	ErrNoTokenizer = errors.New("pii: no tokenizer")
+	ErrNoTokenizer = errtext.Tagged(piiguard.ErrInvalidArgument, "pii: no tokenizer")
 	// ErrSealed: a Value holds a ciphertext (or a mask) and was asked for
 	// its plaintext; Open the record first.
-	ErrSealed = errors.New("pii: value is sealed")
+	ErrSealed = errtext.Tagged(piiguard.ErrInvalidArgument, "pii: value is sealed")
 	// ErrAudit: the audit sink failed to record an event of Open (a
 	// reveal, a mask or a denial) or of SearchTerms; nothing was revealed.
-	ErrAudit = errors.New("pii: audit sink failed")
+	ErrAudit = errtext.Tagged(piiguard.ErrUnavailable, "pii: audit sink failed")
 	// ErrNoChecker: New was given no Options.Checker. Access control is
 	// never off by default: pass access.InsecureAllowAll to turn it off.
-	ErrNoChecker = errors.New("pii: no access checker")
+	ErrNoChecker = errtext.Tagged(piiguard.ErrInvalidArgument, "pii: no access checker")
 	// ErrAccessCheck: the Checker returned an error (other than
 	// access.ErrNoPrincipal, which is a denial) for a field Open was about
 	// to reveal; Open failed closed and revealed nothing. It wraps the
 	// Checker's error.
-	ErrAccessCheck = errors.New("pii: access check failed")
+	ErrAccessCheck = errtext.Tagged(piiguard.ErrUnavailable, "pii: access check failed")
 )
 
 // FieldError is an error about one field of one record type. Path is the
@@ -122,7 +126,7 @@ func decryptErr(err error, keyID uint32) error {
 		return &joined{fmt.Sprintf("%v: made with key version %d, which the field keyset does not have", ErrInvalidCiphertext, keyID), []error{ErrInvalidCiphertext, err}}
 	case errors.Is(err, kms.ErrInvalidCiphertext):
 		return &joined{notHere, []error{ErrInvalidCiphertext, err}}
-	case kms.ErrorCode(err) != kms.CodeBackend, errors.Is(err, kms.ErrBackend):
+	case piiguard.Classified(err):
 		return err
 	}
 	return &joined{notHere, []error{ErrInvalidCiphertext}}
@@ -130,21 +134,6 @@ func decryptErr(err error, keyID uint32) error {
 
 const notHere = "pii: invalid ciphertext: it does not open as this record's type, field and ID (copied from elsewhere, or tampered with)"
 
-// errorCode is the class of an error, for the Error of an audit event.
-func errorCode(err error) string {
-	for _, c := range []struct {
-		err  error
-		code string
-	}{
-		{access.ErrDenied, string(kms.CodePermissionDenied)}, {ErrAccessCheck, "access_check"},
-		{ErrInvalidCiphertext, "invalid_ciphertext"}, {ErrUnsupportedFormat, "unsupported_format"},
-		{ErrPlaintext, "plaintext"}, {ErrMissingID, "missing_id"}, {ErrCycle, "cycle"},
-		{ErrTooLarge, "too_large"}, {ErrUnsupportedType, "unsupported_type"}, {ErrNoTokenizer, "no_tokenizer"},
-		{ErrInvalidRecord, "invalid_record"},
-	} {
-		if errors.Is(err, c.err) {
-			return c.code
-		}
-	}
-	return string(kms.ErrorCode(err))
-}
+// errorCode is the class of an error, for the Error of an audit event: the
+// module's one classification.
+func errorCode(err error) string { return string(piiguard.ErrorCode(err)) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/piiguard/piiguard"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,7 +14,6 @@ import (
 
 	"github.com/piiguard/piiguard/access"
 	"github.com/piiguard/piiguard/audit"
-	"github.com/piiguard/piiguard/kms"
 )
 
 // maxStatedReason bounds the break-glass reason copied into an event.
@@ -200,7 +200,7 @@ func (e *revealEvents) report(ctx context.Context, sink audit.Sink, rec string) 
 		ev.Field, ev.Class = q.lists[:q.ends[0]], q.lists[q.ends[0]:q.ends[1]]
 		ev.KeyName, ev.Reason = q.lists[q.ends[1]:q.ends[2]], q.lists[q.ends[2]:]
 		if q.effect == access.Deny {
-			ev.Outcome, ev.Error = audit.OutcomeFailure, string(kms.CodePermissionDenied)
+			ev.Outcome, ev.Error = audit.OutcomeFailure, string(piiguard.CodeDenied)
 		}
 		if rerr := sink.Record(ctx, ev); rerr != nil {
 			err = fieldErr(ev.RecordType, ev.Field, fmt.Errorf("%w: %w", ErrAudit, rerr))

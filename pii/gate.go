@@ -130,7 +130,7 @@ func (g *gate) decide(ctx context.Context, b *binding, s *step, path string, str
 	if d.Effect == access.Deny && strict {
 		derr := d.Err()
 		if errors.Is(err, access.ErrNoPrincipal) {
-			derr = fmt.Errorf("%w: %w", access.ErrDenied, access.ErrNoPrincipal)
+			derr = access.ErrNoPrincipal // a denial: it wraps access.ErrDenied
 		}
 		return d, fieldErr(b.rec, path, derr)
 	}

@@ -133,7 +133,7 @@ func TestHMACDetokenizeIsIrreversible(t *testing.T) {
 	e := log.last()
 	assert.Equal(t, audit.ActionDetokenize, e.Action)
 	assert.Equal(t, audit.OutcomeFailure, e.Outcome)
-	assert.Equal(t, "malformed_token", e.Error)
+	assert.Equal(t, "invalid_argument", e.Error)
 }
 
 func TestHMACIsToken(t *testing.T) {

@@ -49,7 +49,7 @@ func RootCause(err error) error {
 }
 
 // Tagged returns an error that reads as the formatted message alone and
-// wraps sentinel, so that errors.Is and kms.ErrorCode still find it, as
+// wraps sentinel, so that errors.Is and piiguard.ErrorCode still find it, as
 // well as every error the format wraps with %w. Use it where the message
 // already says what is wrong, so that the sentinel's words after it (":
 // invalid argument", "(permission denied)") would only say it again.

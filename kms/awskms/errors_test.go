@@ -2,6 +2,7 @@ package awskms_test
 
 import (
 	"fmt"
+	"github.com/piiguard/piiguard"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -68,7 +69,7 @@ func TestErrorMapping(t *testing.T) {
 				err := call()
 				require.Error(t, err, op)
 				assert.ErrorIs(t, err, tc.want, op)
-				assert.Equal(t, kms.ErrorCode(tc.want), kms.ErrorCode(err), op)
+				assert.Equal(t, piiguard.ErrorCode(tc.want), piiguard.ErrorCode(err), op)
 				assert.NotContains(t, err.Error(), secretish, op)
 				assert.NotContains(t, err.Error(), testSecretAccessKey, op)
 				assert.Contains(t, err.Error(), "alias/piiguard-errors", op)

@@ -3,6 +3,7 @@ package awskms_test
 import (
 	"context"
 	"fmt"
+	"github.com/piiguard/piiguard"
 
 	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/kms/awskms"
@@ -25,7 +26,7 @@ func ExampleOpener() {
 	fmt.Println(root.Name())
 
 	_, err = mux.OpenRootKey(ctx, "awskms://alias/piiguard-root?region=eu-west-1&secret_access_key=…")
-	fmt.Println(kms.ErrorCode(err))
+	fmt.Println(piiguard.ErrorCode(err))
 	// Output:
 	// awskms://alias/piiguard-root?region=eu-west-1
 	// invalid_argument
@@ -54,5 +55,5 @@ func ExampleNew() {
 	fmt.Printf("%s\n", dataKey)
 
 	_, err = root.Unwrap(ctx, wrapped, []byte("keyset orders"))
-	fmt.Println(kms.ErrorCode(err)) // invalid_ciphertext
+	fmt.Println(piiguard.ErrorCode(err)) // invalid_ciphertext
 }

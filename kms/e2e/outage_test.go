@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"errors"
+	"github.com/piiguard/piiguard"
 	"testing"
 	"time"
 
@@ -67,7 +68,7 @@ func TestOutageCachedKeysCarryOn(t *testing.T) {
 	_, err = f.kr.AEAD(ctx, "cold")
 	require.Error(t, err)
 	assert.ErrorIs(t, err, kms.ErrUnavailable)
-	assert.Equal(t, kms.CodeUnavailable, kms.ErrorCode(err))
+	assert.Equal(t, piiguard.CodeUnavailable, piiguard.ErrorCode(err))
 	var ke *kms.KeyError
 	require.ErrorAs(t, err, &ke)
 	assert.Equal(t, "cold", ke.Keyset)

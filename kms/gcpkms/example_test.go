@@ -3,6 +3,7 @@ package gcpkms_test
 import (
 	"context"
 	"fmt"
+	"github.com/piiguard/piiguard"
 
 	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/kms/gcpkms"
@@ -37,7 +38,7 @@ func ExampleOpener() {
 	dataKey, _ := root.Unwrap(ctx, wrapped, []byte("keyset customers"))
 	fmt.Printf("%s\n", dataKey)
 	_, err = root.Unwrap(ctx, wrapped, []byte("keyset orders"))
-	fmt.Println(kms.ErrorCode(err))
+	fmt.Println(piiguard.ErrorCode(err))
 	// Output:
 	// gcpkms://projects/piiguard-test/locations/europe-west2/keyRings/piiguard/cryptoKeys/example
 	// a data key
@@ -49,6 +50,6 @@ func ExampleOpener_refused() {
 	var mux kms.URLMux
 	mux.Register(gcpkms.Scheme, &gcpkms.Opener{})
 	_, err := mux.OpenRootKey(context.Background(), "gcpkms://projects/p/locations/global/keyRings/r/cryptoKeys/k?credentials=…")
-	fmt.Println(kms.ErrorCode(err))
+	fmt.Println(piiguard.ErrorCode(err))
 	// Output: invalid_argument
 }

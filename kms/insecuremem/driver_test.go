@@ -3,6 +3,7 @@ package insecuremem_test
 import (
 	"context"
 	"fmt"
+	"github.com/piiguard/piiguard"
 	"testing"
 	"time"
 
@@ -71,7 +72,7 @@ func TestCountingDriverSimulatesOutage(t *testing.T) {
 	c.SetUnavailable(true)
 	_, err = rk.Unwrap(ctx, ct, nil)
 	require.ErrorIs(t, err, kms.ErrUnavailable)
-	assert.Equal(t, kms.CodeUnavailable, kms.ErrorCode(err))
+	assert.Equal(t, piiguard.CodeUnavailable, piiguard.ErrorCode(err))
 	assert.Equal(t, int64(3), c.Unwraps(), "RootKey retries an outage up to MaxAttempts")
 
 	c.SetUnavailable(false)

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/piiguard/piiguard"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -73,7 +74,7 @@ func (h HarnessFuncs) Secrets() [][]byte { return h.Secret }
 //     modified; the ciphertext does not contain the plaintext.
 //   - WrongAssociatedDataFails, TamperedCiphertextFails (every single-bit
 //     flip, every truncation, an appended byte), OtherRootKeyFails: each
-//     fails with kms.ErrInvalidCiphertext (code kms.CodeInvalidCiphertext).
+//     fails with kms.ErrInvalidCiphertext (code piiguard.CodeInvalidCiphertext).
 //   - CancelledContext, ExpiredDeadline: Wrap and Unwrap return an error
 //     wrapping the context's error.
 //   - Concurrent: 100 goroutines round-trip at once (run with -race).
@@ -164,13 +165,13 @@ func (s *driverSuite) wrapped(t *testing.T, d kms.Driver, plaintext, ad []byte) 
 	return ct
 }
 
-// assertClass checks that err wraps target and that kms.ErrorCode says so.
-func assertClass(t testing.TB, err, target error, code kms.Code, msgAndArgs ...any) bool {
+// assertClass checks that err wraps target and that piiguard.ErrorCode says so.
+func assertClass(t testing.TB, err, target error, code piiguard.Code, msgAndArgs ...any) bool {
 	t.Helper()
 	if !assert.ErrorIs(t, err, target, msgAndArgs...) {
 		return false
 	}
-	return assert.Equal(t, code, kms.ErrorCode(err), msgAndArgs...)
+	return assert.Equal(t, code, piiguard.ErrorCode(err), msgAndArgs...)
 }
 
 func randBytes(n int) []byte {
@@ -234,13 +235,13 @@ func (s *driverSuite) testWrongAssociatedData(t *testing.T) {
 		"wrapped's ct": ct,
 	} {
 		_, err := d.Unwrap(t.Context(), ct, wrong)
-		assertClass(t, err, kms.ErrInvalidCiphertext, kms.CodeInvalidCiphertext, "Unwrap with %s associated data", name)
+		assertClass(t, err, kms.ErrInvalidCiphertext, piiguard.CodeInvalidCiphertext, "Unwrap with %s associated data", name)
 	}
 
 	// And the other way: wrapped with none, unwrapped with some.
 	ct = s.wrapped(t, d, pt, nil)
 	_, err := d.Unwrap(t.Context(), ct, ad)
-	assertClass(t, err, kms.ErrInvalidCiphertext, kms.CodeInvalidCiphertext, "Unwrap with associated data of a ciphertext wrapped with none")
+	assertClass(t, err, kms.ErrInvalidCiphertext, piiguard.CodeInvalidCiphertext, "Unwrap with associated data of a ciphertext wrapped with none")
 }
 
 func flipBit(b []byte, bit int) []byte {
@@ -257,7 +258,7 @@ func (s *driverSuite) testTampered(t *testing.T) {
 	fails := func(what string, c []byte) {
 		t.Helper()
 		_, err := d.Unwrap(t.Context(), c, ad)
-		assertClass(t, err, kms.ErrInvalidCiphertext, kms.CodeInvalidCiphertext, "Unwrap of %s", what)
+		assertClass(t, err, kms.ErrInvalidCiphertext, piiguard.CodeInvalidCiphertext, "Unwrap of %s", what)
 	}
 	for bit := range 8 * len(ct) {
 		fails(fmt.Sprintf("ciphertext with bit %d flipped", bit), flipBit(ct, bit))
@@ -281,9 +282,9 @@ func (s *driverSuite) testOtherRootKey(t *testing.T) {
 	ctA := s.wrapped(t, a, pt, ad)
 	ctB := s.wrapped(t, b, pt, ad)
 	_, err := b.Unwrap(t.Context(), ctA, ad)
-	assertClass(t, err, kms.ErrInvalidCiphertext, kms.CodeInvalidCiphertext, "other root key unwrapping this one's ciphertext")
+	assertClass(t, err, kms.ErrInvalidCiphertext, piiguard.CodeInvalidCiphertext, "other root key unwrapping this one's ciphertext")
 	_, err = a.Unwrap(t.Context(), ctB, ad)
-	assertClass(t, err, kms.ErrInvalidCiphertext, kms.CodeInvalidCiphertext, "this root key unwrapping the other's ciphertext")
+	assertClass(t, err, kms.ErrInvalidCiphertext, piiguard.CodeInvalidCiphertext, "this root key unwrapping the other's ciphertext")
 }
 
 func (s *driverSuite) testCancelled(t *testing.T) {
@@ -292,9 +293,9 @@ func (s *driverSuite) testCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	_, err := d.Wrap(ctx, []byte("kmstest"), nil)
-	assertClass(t, err, context.Canceled, kms.CodeCanceled, "Wrap with a cancelled context")
+	assertClass(t, err, context.Canceled, piiguard.CodeCanceled, "Wrap with a cancelled context")
 	_, err = d.Unwrap(ctx, ct, nil)
-	assertClass(t, err, context.Canceled, kms.CodeCanceled, "Unwrap with a cancelled context")
+	assertClass(t, err, context.Canceled, piiguard.CodeCanceled, "Unwrap with a cancelled context")
 }
 
 func (s *driverSuite) testDeadline(t *testing.T) {
@@ -303,9 +304,9 @@ func (s *driverSuite) testDeadline(t *testing.T) {
 	ctx, cancel := context.WithDeadline(t.Context(), time.Now().Add(-time.Second))
 	defer cancel()
 	_, err := d.Wrap(ctx, []byte("kmstest"), nil)
-	assertClass(t, err, context.DeadlineExceeded, kms.CodeDeadlineExceeded, "Wrap with an expired deadline")
+	assertClass(t, err, context.DeadlineExceeded, piiguard.CodeDeadlineExceeded, "Wrap with an expired deadline")
 	_, err = d.Unwrap(ctx, ct, nil)
-	assertClass(t, err, context.DeadlineExceeded, kms.CodeDeadlineExceeded, "Unwrap with an expired deadline")
+	assertClass(t, err, context.DeadlineExceeded, piiguard.CodeDeadlineExceeded, "Unwrap with an expired deadline")
 }
 
 func (s *driverSuite) testConcurrent(t *testing.T) {
@@ -354,9 +355,9 @@ func (s *driverSuite) testUseAfterClose(t *testing.T) {
 	ct := s.wrapped(t, d, []byte("kmstest"), nil)
 	require.NoError(t, d.Close())
 	_, err := d.Wrap(t.Context(), []byte("kmstest"), nil)
-	assertClass(t, err, kms.ErrClosed, kms.CodeClosed, "Wrap after Close")
+	assertClass(t, err, kms.ErrClosed, piiguard.CodeClosed, "Wrap after Close")
 	_, err = d.Unwrap(t.Context(), ct, nil)
-	assertClass(t, err, kms.ErrClosed, kms.CodeClosed, "Unwrap of a valid ciphertext after Close")
+	assertClass(t, err, kms.ErrClosed, piiguard.CodeClosed, "Unwrap of a valid ciphertext after Close")
 }
 
 // testCloseDuringUse closes while other goroutines wrap and unwrap: each
@@ -385,7 +386,7 @@ func (s *driverSuite) testCloseDuringUse(t *testing.T) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		assertClass(t, err, kms.ErrClosed, kms.CodeClosed, "a call racing Close")
+		assertClass(t, err, kms.ErrClosed, piiguard.CodeClosed, "a call racing Close")
 	}
 }
 
@@ -419,7 +420,7 @@ func (s *driverSuite) testErrorsLeakNothing(t *testing.T) {
 
 	for _, err := range errs {
 		for _, text := range []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err)} {
-			assertNoLeak(t, fmt.Sprintf("an error (code %s)", kms.ErrorCode(err)), text, secrets)
+			assertNoLeak(t, fmt.Sprintf("an error (code %s)", piiguard.ErrorCode(err)), text, secrets)
 		}
 	}
 	for _, f := range forms {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/piiguard/piiguard"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -202,7 +203,7 @@ func TestOpenLocalKeyFileWrongPassphrase(t *testing.T) {
 	wrong := []byte("S3CRET-WRONG-PASSPHRASE")
 	_, err := localkey.Open(goldenKeyFile, wrong, localkey.Options{})
 	require.ErrorIs(t, err, kms.ErrWrongPassphrase)
-	assert.Equal(t, kms.CodeWrongPassphrase, kms.ErrorCode(err))
+	assert.Equal(t, piiguard.CodeWrongPassphrase, piiguard.ErrorCode(err))
 	assert.Contains(t, err.Error(), goldenKeyFile, "the error names the file")
 	assert.NotContains(t, err.Error(), "S3CRET")
 

@@ -2,6 +2,7 @@ package localkey_test
 
 import (
 	"context"
+	"github.com/piiguard/piiguard"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -108,7 +109,7 @@ func TestOpenerURIs(t *testing.T) {
 		_, err := m.OpenRootKey(ctx, uri)
 		if assert.ErrorIs(t, err, kms.ErrInvalidArgument, name) {
 			assert.NotContains(t, err.Error(), "S3CRET", "%s: the error must not quote the URI's secrets", name)
-			assert.Equal(t, kms.CodeInvalidArgument, kms.ErrorCode(err), name)
+			assert.Equal(t, piiguard.CodeInvalidArgument, piiguard.ErrorCode(err), name)
 		}
 	}
 }

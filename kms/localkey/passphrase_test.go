@@ -1,6 +1,7 @@
 package localkey_test
 
 import (
+	"github.com/piiguard/piiguard"
 	"strings"
 	"testing"
 
@@ -35,7 +36,7 @@ func TestCheckPassphraseRefusesWeakPassphrases(t *testing.T) {
 			}
 			err := localkey.CheckPassphrase(b)
 			assert.ErrorIs(t, err, kms.ErrWeakPassphrase)
-			assert.Equal(t, kms.CodeWeakPassphrase, kms.ErrorCode(err))
+			assert.Equal(t, piiguard.CodeWeakPassphrase, piiguard.ErrorCode(err))
 			if p != "" {
 				assert.NotContains(t, err.Error(), p, "the error must not quote the passphrase")
 			}

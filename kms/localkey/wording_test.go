@@ -3,6 +3,7 @@ package localkey_test
 import (
 	"context"
 	"errors"
+	"github.com/piiguard/piiguard"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,7 +37,7 @@ func TestRootKeyErrorsDoNotRepeatTheSentinel(t *testing.T) {
 	} {
 		_, err := m.OpenRootKey(ctx, uri)
 		require.ErrorIs(t, err, kms.ErrInvalidArgument, uri)
-		assert.Equal(t, kms.CodeInvalidArgument, kms.ErrorCode(err), uri)
+		assert.Equal(t, piiguard.CodeInvalidArgument, piiguard.ErrorCode(err), uri)
 		assert.Contains(t, err.Error(), want, uri)
 		assert.False(t, strings.HasSuffix(err.Error(), ": invalid argument"), "%q: %v", uri, err)
 	}

@@ -37,7 +37,7 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Class }
 
 // sentinels are the kms errors a backend error can be classed as, in the
-// order kms.ErrorCode looks for them.
+// order piiguard.ErrorCode looks for them.
 var sentinels = []error{
 	kms.ErrNotFound, kms.ErrAlreadyExists, kms.ErrPermissionDenied, kms.ErrUnavailable,
 	kms.ErrInvalidCiphertext, kms.ErrDisabled, kms.ErrDestroyed, kms.ErrClosed,

@@ -3,6 +3,7 @@ package multi_test
 import (
 	"context"
 	"fmt"
+	"github.com/piiguard/piiguard"
 	"log"
 
 	"github.com/piiguard/piiguard/kms"
@@ -51,7 +52,7 @@ func Example() {
 	// Creating a keyset needs every backend (the default quorum), so that
 	// no keyset depends on one backend alone.
 	_, err = kms.NewAdmin(fresh).Create(ctx, "search", kms.PurposePRF)
-	fmt.Println("create while the HSM is down:", kms.ErrorCode(err))
+	fmt.Println("create while the HSM is down:", piiguard.ErrorCode(err))
 	// Output:
 	// multi.Driver(backends=hsm,cloud, wrap quorum=2)
 	// alice@example.com

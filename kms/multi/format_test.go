@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"github.com/piiguard/piiguard"
 	"os"
 	"path/filepath"
 	"testing"
@@ -81,7 +82,7 @@ func FuzzParseContainer(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := parseContainer(data)
 		if err != nil {
-			if !errors.Is(err, kms.ErrInvalidCiphertext) || kms.ErrorCode(err) != kms.CodeInvalidCiphertext {
+			if !errors.Is(err, kms.ErrInvalidCiphertext) || piiguard.ErrorCode(err) != piiguard.CodeInvalidCiphertext {
 				t.Fatalf("error is not ErrInvalidCiphertext: %v", err)
 			}
 			return

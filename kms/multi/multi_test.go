@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/piiguard/piiguard"
 	"path/filepath"
 	"testing"
 	"time"
@@ -94,7 +95,7 @@ func TestLosingOneBackendLosesNothing(t *testing.T) {
 			}
 			_, err = d.Unwrap(ctx, ct, ad)
 			assert.ErrorIs(t, err, kms.ErrUnavailable)
-			assert.Equal(t, kms.CodeUnavailable, kms.ErrorCode(err))
+			assert.Equal(t, piiguard.CodeUnavailable, piiguard.ErrorCode(err))
 			var me *multi.Error
 			require.ErrorAs(t, err, &me)
 			require.Len(t, me.Backends, 3)

@@ -3,6 +3,7 @@ package pkcs11_test
 import (
 	"context"
 	"fmt"
+	"github.com/piiguard/piiguard"
 	"log"
 
 	"github.com/piiguard/piiguard/kms"
@@ -25,7 +26,7 @@ func ExampleParseURI() {
 	fmt.Println("create:", u.CreateKey)
 
 	_, err = pkcs11.ParseURI("pkcs11:token=piiguard-test;object=root-1?pin-value=1234")
-	fmt.Println(kms.ErrorCode(err))
+	fmt.Println(piiguard.ErrorCode(err))
 	// Output:
 	// token:  piiguard-test
 	// key:    root-1

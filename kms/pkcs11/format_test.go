@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"github.com/piiguard/piiguard"
 	"os"
 	"path/filepath"
 	"sync"
@@ -142,7 +143,7 @@ func TestFormatMalformedVectorsAreInvalidCiphertext(t *testing.T) {
 	for _, m := range loadGolden(t).Malformed {
 		_, err := parseBlob(unhex(t, m.CiphertextHex))
 		assert.ErrorIs(t, err, kms.ErrInvalidCiphertext, m.Reason)
-		assert.Equal(t, kms.CodeInvalidCiphertext, kms.ErrorCode(err), m.Reason)
+		assert.Equal(t, piiguard.CodeInvalidCiphertext, piiguard.ErrorCode(err), m.Reason)
 	}
 }
 
@@ -185,7 +186,7 @@ func FuzzParseBlob(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		blob, err := parseBlob(data)
 		if err != nil {
-			if !errors.Is(err, kms.ErrInvalidCiphertext) || kms.ErrorCode(err) != kms.CodeInvalidCiphertext {
+			if !errors.Is(err, kms.ErrInvalidCiphertext) || piiguard.ErrorCode(err) != piiguard.CodeInvalidCiphertext {
 				t.Fatalf("error is not ErrInvalidCiphertext: %v", err)
 			}
 			return

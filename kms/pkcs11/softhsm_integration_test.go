@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"github.com/piiguard/piiguard"
 	"os"
 	"path/filepath"
 	"strings"
@@ -247,7 +248,7 @@ func TestSoftHSMMissingKeyOrTokenIsNotFound(t *testing.T) {
 	cfg.CreateKey = false
 	_, err := Open(t.Context(), cfg)
 	assert.ErrorIs(t, err, kms.ErrNotFound)
-	assert.Equal(t, kms.CodeNotFound, kms.ErrorCode(err))
+	assert.Equal(t, piiguard.CodeNotFound, piiguard.ErrorCode(err))
 
 	cfg = h.config("anything")
 	cfg.TokenLabel = "no-such-token"
@@ -273,7 +274,7 @@ func TestSoftHSMWrongPINIsPermissionDenied(t *testing.T) {
 		t.Helper()
 		require.Error(t, err, what)
 		assert.ErrorIs(t, err, kms.ErrPermissionDenied, what)
-		assert.Equal(t, kms.CodePermissionDenied, kms.ErrorCode(err), what)
+		assert.Equal(t, piiguard.CodePermissionDenied, piiguard.ErrorCode(err), what)
 		for _, form := range []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err)} {
 			assert.NotContains(t, form, wrongPIN, what)
 			assert.NotContains(t, form, h.pin, what)

@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"github.com/piiguard/piiguard"
 	"io"
 	"net"
 	"strings"
@@ -88,7 +89,7 @@ func sentinelFor(d Dialect, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return nil
 	}
-	if kms.ErrorCode(err) != kms.CodeBackend || errors.Is(err, kms.ErrBackend) {
+	if piiguard.ErrorCode(err) != piiguard.CodeInternal || errors.Is(err, kms.ErrBackend) {
 		// Already classified by this package.
 		return nil
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"github.com/piiguard/piiguard"
 	"net"
 	"net/url"
 	"os"
@@ -147,7 +148,7 @@ func TestPostgresUnreachableIsUnavailable(t *testing.T) {
 	require.NoError(t, err)
 	_, err = s.GetKeyset(t.Context(), "k")
 	require.ErrorIs(t, err, kms.ErrUnavailable)
-	assert.Equal(t, kms.CodeUnavailable, kms.ErrorCode(err))
+	assert.Equal(t, piiguard.CodeUnavailable, piiguard.ErrorCode(err))
 }
 
 func TestPostgresWrongPasswordIsPermissionDenied(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"github.com/piiguard/piiguard"
 	"os"
 	"path/filepath"
 	"testing"
@@ -229,7 +230,7 @@ func TestDeadlineIsReported(t *testing.T) {
 	defer cancel()
 	_, err := s.GetKeyset(ctx, "k")
 	require.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.Equal(t, kms.CodeDeadlineExceeded, kms.ErrorCode(err))
+	assert.Equal(t, piiguard.CodeDeadlineExceeded, piiguard.ErrorCode(err))
 }
 
 func TestDeleteKeysetUndoesARestore(t *testing.T) {

@@ -3,6 +3,7 @@ package vaulttransit_test
 import (
 	"context"
 	"fmt"
+	"github.com/piiguard/piiguard"
 	"os"
 	"strings"
 
@@ -37,7 +38,7 @@ func ExampleOpener() {
 	fmt.Printf("%s, key version %d\n", dataKey, version)
 
 	_, err = root.Unwrap(ctx, wrapped, []byte("keyset orders"))
-	fmt.Println(kms.ErrorCode(err))
+	fmt.Println(piiguard.ErrorCode(err))
 	// Output:
 	// a data key, key version 1
 	// invalid_ciphertext
@@ -48,7 +49,7 @@ func ExampleOpener_tokenInURI() {
 	var mux kms.URLMux
 	mux.Register(vaulttransit.Scheme, &vaulttransit.Opener{})
 	_, err := mux.OpenRootKey(context.Background(), "vault-transit://vault.example:8200/transit/keys/k?token=hvs.SECRET")
-	fmt.Println(kms.ErrorCode(err), strings.Contains(err.Error(), "hvs.SECRET"))
+	fmt.Println(piiguard.ErrorCode(err), strings.Contains(err.Error(), "hvs.SECRET"))
 	// Output: invalid_argument false
 }
 
@@ -72,7 +73,7 @@ func ExampleAdmin_Rotate() {
 
 	_ = admin.SetMinDecryptionVersion(ctx, "piiguard-root", 2)
 	_, err := d.Unwrap(ctx, old, nil)
-	fmt.Println(kms.ErrorCode(err))
+	fmt.Println(piiguard.ErrorCode(err))
 	// Output:
 	// 1 2
 	// disabled

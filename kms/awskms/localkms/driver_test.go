@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"github.com/piiguard/piiguard"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -153,7 +154,7 @@ func TestDisabledKey(t *testing.T) {
 	_, err = d.Unwrap(t.Context(), wrapped, nil)
 	// AWS KMS answers DisabledException (ErrDisabled, see TestErrorMapping);
 	// local-kms hides every key problem on Decrypt behind AccessDenied.
-	assert.True(t, kms.ErrorCode(err) == kms.CodeDisabled || kms.ErrorCode(err) == kms.CodePermissionDenied,
+	assert.True(t, piiguard.ErrorCode(err) == piiguard.CodeDisabled || piiguard.ErrorCode(err) == piiguard.CodePermissionDenied,
 		"Unwrap with a disabled key: %v", err)
 
 	_, err = admin.EnableKey(t.Context(), &awskmsapi.EnableKeyInput{KeyId: aws.String(key)})
@@ -186,7 +187,7 @@ func TestUnknownKey(t *testing.T) {
 	wrapped, err := newDriver(t, createKey(t, "piiguard known")).Wrap(t.Context(), []byte("data key"), nil)
 	require.NoError(t, err)
 	_, err = d.Unwrap(t.Context(), wrapped, nil)
-	assert.True(t, kms.ErrorCode(err) == kms.CodePermissionDenied || kms.ErrorCode(err) == kms.CodeNotFound, "%v", err)
+	assert.True(t, piiguard.ErrorCode(err) == piiguard.CodePermissionDenied || piiguard.ErrorCode(err) == piiguard.CodeNotFound, "%v", err)
 
 	_, err = newDriver(t, "alias/piiguard-no-such-alias").Wrap(t.Context(), []byte("data key"), nil)
 	assert.ErrorIs(t, err, kms.ErrNotFound)

@@ -9,7 +9,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/piiguard/piiguard/kms/internal/kmserr"
+	"github.com/piiguard/piiguard"
 )
 
 // Backup file format, version 1 (pinned by kms/testdata/backup-v1.json):
@@ -71,12 +71,12 @@ func WriteBackup(w io.Writer, created time.Time, keysets []Keyset) error {
 	}
 	var err error
 	if b.Checksum, err = backupChecksum(b.Keysets); err != nil {
-		return fmt.Errorf("write backup: %w: %w", kmserr.ErrBackend, err)
+		return fmt.Errorf("write backup: %w: %w", piiguard.ErrInternal, err)
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(b); err != nil {
-		return fmt.Errorf("write backup: %w: %w", kmserr.ErrUnavailable, err)
+		return fmt.Errorf("write backup: %w: %w", piiguard.ErrUnavailable, err)
 	}
 	return nil
 }
@@ -90,45 +90,45 @@ func WriteBackup(w io.Writer, created time.Time, keysets []Keyset) error {
 func ReadBackup(r io.Reader, name string) (*Backup, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxBackupSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("backup %q: %w: %w", name, kmserr.ErrUnavailable, err)
+		return nil, fmt.Errorf("backup %q: %w: %w", name, piiguard.ErrUnavailable, err)
 	}
 	if len(data) > MaxBackupSize {
-		return nil, fmt.Errorf("backup %q: %w: larger than %d bytes", name, kmserr.ErrCorrupt, MaxBackupSize)
+		return nil, fmt.Errorf("backup %q: %w: larger than %d bytes", name, piiguard.ErrCorrupt, MaxBackupSize)
 	}
 	var head struct {
 		Format  string `json:"format"`
 		Version int    `json:"version"`
 	}
 	if err := json.Unmarshal(data, &head); err != nil {
-		return nil, fmt.Errorf("backup %q: %w: %s", name, kmserr.ErrCorrupt, JSONProblem(err))
+		return nil, fmt.Errorf("backup %q: %w: %s", name, piiguard.ErrCorrupt, JSONProblem(err))
 	}
 	if head.Format != backupFormat {
-		return nil, fmt.Errorf("backup %q: %w: not a piiguard key backup", name, kmserr.ErrCorrupt)
+		return nil, fmt.Errorf("backup %q: %w: not a piiguard key backup", name, piiguard.ErrCorrupt)
 	}
 	if head.Version > backupVersion {
-		return nil, fmt.Errorf("backup %q: %w: version %d (this piiguard reads up to %d)", name, kmserr.ErrUnsupportedVersion, head.Version, backupVersion)
+		return nil, fmt.Errorf("backup %q: %w: version %d (this piiguard reads up to %d)", name, piiguard.ErrUnsupportedVersion, head.Version, backupVersion)
 	}
 	if head.Version < 1 {
-		return nil, fmt.Errorf("backup %q: %w: version %d", name, kmserr.ErrCorrupt, head.Version)
+		return nil, fmt.Errorf("backup %q: %w: version %d", name, piiguard.ErrCorrupt, head.Version)
 	}
 	var b backupJSON
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&b); err != nil {
-		return nil, fmt.Errorf("backup %q: %w: %s", name, kmserr.ErrCorrupt, JSONProblem(err))
+		return nil, fmt.Errorf("backup %q: %w: %s", name, piiguard.ErrCorrupt, JSONProblem(err))
 	}
 	sum, err := backupChecksum(b.Keysets)
 	if err != nil || sum != b.Checksum {
-		return nil, fmt.Errorf("backup %q: %w: checksum does not match", name, kmserr.ErrCorrupt)
+		return nil, fmt.Errorf("backup %q: %w: checksum does not match", name, piiguard.ErrCorrupt)
 	}
 	out := &Backup{Created: b.Created}
 	seen := map[string]bool{}
 	for _, j := range b.Keysets {
 		if err := j.Validate(); err != nil {
-			return nil, fmt.Errorf("backup %q: %w: %w", name, kmserr.ErrCorrupt, err)
+			return nil, fmt.Errorf("backup %q: %w: %w", name, piiguard.ErrCorrupt, err)
 		}
 		if seen[j.Name] {
-			return nil, fmt.Errorf("backup %q: %w: keyset %q appears twice", name, kmserr.ErrCorrupt, j.Name)
+			return nil, fmt.Errorf("backup %q: %w: keyset %q appears twice", name, piiguard.ErrCorrupt, j.Name)
 		}
 		seen[j.Name] = true
 		j.Revision = 0

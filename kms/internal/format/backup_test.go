@@ -2,6 +2,7 @@ package format_test
 
 import (
 	"bytes"
+	"github.com/piiguard/piiguard"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,8 +55,8 @@ func FuzzReadBackup(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		b, err := format.ReadBackup(bytes.NewReader(data), "fuzz")
 		if err != nil {
-			code := kms.ErrorCode(err)
-			if code != kms.CodeCorrupt && code != kms.CodeUnsupportedVersion {
+			code := piiguard.ErrorCode(err)
+			if code != piiguard.CodeCorrupt && code != piiguard.CodeUnsupportedVersion {
 				t.Fatalf("unexpected error class %s: %v", code, err)
 			}
 			if strings.Contains(err.Error(), "wrapped_data_key\":") {

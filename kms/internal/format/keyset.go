@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/piiguard/piiguard/kms/internal/kmserr"
+	"github.com/piiguard/piiguard"
 )
 
 // Keyset is the JSON form of a kms.KeysetRecord, shared by FileStore's
@@ -49,19 +49,19 @@ func CheckPurpose(p string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%w: unknown purpose %q", kmserr.ErrInvalidArgument, p)
+	return fmt.Errorf("%w: unknown purpose %q", piiguard.ErrInvalidArgument, p)
 }
 
 // ValidName checks a keyset name: 1–128 characters of [A-Za-z0-9._-]. The
 // error wraps kms.ErrInvalidArgument.
 func ValidName(name string) error {
 	if name == "" || len(name) > 128 {
-		return fmt.Errorf("%w: keyset name must be 1 to 128 characters", kmserr.ErrInvalidArgument)
+		return fmt.Errorf("%w: keyset name must be 1 to 128 characters", piiguard.ErrInvalidArgument)
 	}
 	for i := 0; i < len(name); i++ {
 		c := name[i]
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return fmt.Errorf("%w: keyset name has a character outside [A-Za-z0-9._-] at byte %d", kmserr.ErrInvalidArgument, i)
+			return fmt.Errorf("%w: keyset name has a character outside [A-Za-z0-9._-] at byte %d", piiguard.ErrInvalidArgument, i)
 		}
 	}
 	return nil
