@@ -25,6 +25,16 @@
 // Start with examples/quickstart (go run ./examples/quickstart), then the
 // kms package documentation for the key hierarchy.
 //
+// # The module's vocabulary
+//
+// This package itself holds what every other package shares, and imports
+// nothing of piiguard: the one error model — a fixed set of Codes, one class
+// sentinel per code (ErrNotFound, ErrDenied, ErrInvalidCiphertext, …), and
+// ErrorCode, which classifies any error of any piiguard package (each
+// package's sentinels are these values, or wrap one) — and the one SQL
+// Dialect of the SQL stores (kms/sqlstore, audit.SQLSink,
+// tokenize/sqlvault).
+//
 // # Threat model
 //
 // piiguard protects against:

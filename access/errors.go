@@ -1,10 +1,11 @@
 package access
 
 import (
-	"github.com/piiguard/piiguard"
-	"github.com/piiguard/piiguard/internal/errtext"
 	"strconv"
 	"strings"
+
+	"github.com/piiguard/piiguard"
+	"github.com/piiguard/piiguard/internal/errtext"
 )
 
 // Sentinel errors. Errors returned by this package wrap one of them; test

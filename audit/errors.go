@@ -2,6 +2,7 @@ package audit
 
 import (
 	"fmt"
+
 	"github.com/piiguard/piiguard"
 	"github.com/piiguard/piiguard/internal/errtext"
 )

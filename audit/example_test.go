@@ -17,6 +17,7 @@ import (
 	"github.com/tink-crypto/tink-go/v2/signature"
 	"github.com/tink-crypto/tink-go/v2/tink"
 
+	"github.com/piiguard/piiguard"
 	"github.com/piiguard/piiguard/audit"
 )
 
@@ -324,7 +325,7 @@ func ExampleVerifyOptions_trusted() {
 	// head=14 last checkpoint=10 unsealed=4 err=audit: log truncated at line 16 (seq 25): log ends at seq 14, before the trusted checkpoint at seq 25
 }
 
-// A chained log kept in SQL (SQLite here; PostgreSQL with audit.Postgres and
+// A chained log kept in SQL (SQLite here; PostgreSQL with piiguard.Postgres and
 // the "pgx" driver), verified row by row and queried for a privacy request.
 func ExampleNewSQLSink() {
 	ctx := context.Background()
@@ -340,7 +341,7 @@ func ExampleNewSQLSink() {
 	defer db.Close()
 	db.SetMaxOpenConns(1)
 
-	store, err := audit.NewSQLSink(ctx, db, audit.SQLite, audit.SQLOptions{})
+	store, err := audit.NewSQLSink(ctx, db, piiguard.SQLite, audit.SQLOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}

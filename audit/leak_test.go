@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/piiguard/piiguard"
 	"github.com/piiguard/piiguard/audit"
 )
 
@@ -23,7 +24,7 @@ func TestErrorsNeverQuoteTheirInput(t *testing.T) {
 	ctx := context.Background()
 	k := newTestKeys(t)
 	db := openSQLite(t)
-	sqlSink, err := audit.NewSQLSink(ctx, db, audit.SQLite, audit.SQLOptions{})
+	sqlSink, err := audit.NewSQLSink(ctx, db, piiguard.SQLite, audit.SQLOptions{})
 	require.NoError(t, err)
 	defer sqlSink.Close()
 

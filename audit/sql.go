@@ -11,29 +11,9 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/piiguard/piiguard"
 )
-
-// Dialect is the SQL dialect of an SQLSink's database.
-type Dialect uint8
-
-const (
-	// SQLite, for the modernc.org/sqlite driver (driver name "sqlite").
-	SQLite Dialect = iota + 1
-	// Postgres, for PostgreSQL through github.com/jackc/pgx/v5/stdlib
-	// (driver name "pgx").
-	Postgres
-)
-
-// String returns the dialect's name.
-func (d Dialect) String() string {
-	switch d {
-	case SQLite:
-		return "sqlite"
-	case Postgres:
-		return "postgres"
-	}
-	return "Dialect(" + strconv.Itoa(int(d)) + ")"
-}
 
 // DefaultSQLTable is the table of an SQLSink when SQLOptions.Table is empty.
 const DefaultSQLTable = "audit_events"
@@ -69,7 +49,7 @@ type SQLOptions struct {
 // (db.SetMaxOpenConns(1)) or set a busy timeout, as for any SQLite writer.
 type SQLSink struct {
 	db      *sql.DB
-	dialect Dialect
+	dialect piiguard.Dialect
 	table   string
 	label   string
 	insert  *sql.Stmt
@@ -83,15 +63,15 @@ const eventColumns = "time_ns, action, outcome, actor, purpose, record_type, fie
 
 // SQLSchema returns the statements that create the table of an SQLSink and
 // its indexes, for the given dialect and table name.
-func SQLSchema(d Dialect, table string) ([]string, error) {
+func SQLSchema(d piiguard.Dialect, table string) ([]string, error) {
 	if !tableName.MatchString(table) {
 		return nil, errors.New("audit: invalid SQL table name")
 	}
 	var id string
 	switch d {
-	case SQLite:
+	case piiguard.SQLite:
 		id = "id INTEGER PRIMARY KEY AUTOINCREMENT"
-	case Postgres:
+	case piiguard.Postgres:
 		id = "id BIGSERIAL PRIMARY KEY"
 	default:
 		return nil, fmt.Errorf("audit: unknown SQL dialect %d", d)
@@ -119,7 +99,7 @@ func SQLSchema(d Dialect, table string) ([]string, error) {
 // NewSQLSink returns an SQLSink over db, creating its table unless
 // opts.SkipCreateTable is set. Close releases its prepared statement; the
 // caller keeps ownership of db.
-func NewSQLSink(ctx context.Context, db *sql.DB, d Dialect, opts SQLOptions) (*SQLSink, error) {
+func NewSQLSink(ctx context.Context, db *sql.DB, d piiguard.Dialect, opts SQLOptions) (*SQLSink, error) {
 	if opts.Table == "" {
 		opts.Table = DefaultSQLTable
 	}
@@ -166,7 +146,7 @@ func (s *SQLSink) placeholders(first, n int) string {
 }
 
 func (s *SQLSink) param(i int) string {
-	if s.dialect == Postgres {
+	if s.dialect == piiguard.Postgres {
 		return "$" + strconv.Itoa(i)
 	}
 	return "?"
@@ -254,7 +234,7 @@ func (s *SQLSink) Query(ctx context.Context, q Query) ([]Event, error) {
 		args = append(args, q.Field)
 		cond := "field = " + s.param(len(args))
 		if !strings.Contains(q.Field, ",") {
-			if s.dialect == Postgres {
+			if s.dialect == piiguard.Postgres {
 				cond += " OR strpos(',' || field || ',', ',' || " + s.param(len(args)) + "::text || ',') > 0"
 			} else {
 				args = append(args, q.Field)

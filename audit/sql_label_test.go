@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/piiguard/piiguard"
 	"github.com/piiguard/piiguard/audit"
 )
 
@@ -21,14 +22,14 @@ func TestSQLSinkErrorsNameTheDatabase(t *testing.T) {
 	defer db.Close()
 	want := fmt.Sprintf("audit: sqlite %q: ", path)
 
-	_, err = audit.NewSQLSink(ctx, db, audit.SQLite, audit.SQLOptions{Table: "missing", SkipCreateTable: true, Label: path})
+	_, err = audit.NewSQLSink(ctx, db, piiguard.SQLite, audit.SQLOptions{Table: "missing", SkipCreateTable: true, Label: path})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), want+"preparing SQL insert: ")
 	assert.Contains(t, err.Error(), "no such table")
 	var coded interface{ Code() int }
 	assert.ErrorAs(t, err, &coded, "the driver's error stays wrapped")
 
-	s, err := audit.NewSQLSink(ctx, db, audit.SQLite, audit.SQLOptions{Label: path})
+	s, err := audit.NewSQLSink(ctx, db, piiguard.SQLite, audit.SQLOptions{Label: path})
 	require.NoError(t, err)
 	defer s.Close()
 	require.NoError(t, s.Record(ctx, testEvent(1)))
@@ -42,9 +43,9 @@ func TestSQLSinkErrorsNameTheDatabase(t *testing.T) {
 	assert.ErrorContains(t, s.Record(ctx, testEvent(2)), want+"storing SQL row: ")
 
 	require.NoError(t, db.Close())
-	_, err = audit.NewSQLSink(ctx, db, audit.SQLite, audit.SQLOptions{Label: path})
+	_, err = audit.NewSQLSink(ctx, db, piiguard.SQLite, audit.SQLOptions{Label: path})
 	assert.ErrorContains(t, err, want+"creating SQL table: ")
 
-	_, err = audit.NewSQLSink(ctx, db, audit.SQLite, audit.SQLOptions{})
+	_, err = audit.NewSQLSink(ctx, db, piiguard.SQLite, audit.SQLOptions{})
 	assert.ErrorContains(t, err, "audit: creating SQL table: ", "no label, no name")
 }

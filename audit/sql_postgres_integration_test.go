@@ -11,7 +11,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/stretchr/testify/require"
 
-	"github.com/piiguard/piiguard/audit"
+	"github.com/piiguard/piiguard"
 )
 
 // TestSQLSinkPostgres runs the SQL sink suite against the PostgreSQL server
@@ -37,5 +37,5 @@ func TestSQLSinkPostgres(t *testing.T) {
 	_, err = db.ExecContext(ctx, "SET search_path TO "+schema)
 	require.NoError(t, err)
 
-	runSQLSinkSuite(t, db, audit.Postgres)
+	runSQLSinkSuite(t, db, piiguard.Postgres)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	_ "modernc.org/sqlite"
 
+	"github.com/piiguard/piiguard"
 	"github.com/piiguard/piiguard/audit"
 )
 
@@ -24,12 +25,12 @@ func openSQLite(t *testing.T) *sql.DB {
 }
 
 func TestSQLSinkSQLite(t *testing.T) {
-	runSQLSinkSuite(t, openSQLite(t), audit.SQLite)
+	runSQLSinkSuite(t, openSQLite(t), piiguard.SQLite)
 }
 
 // runSQLSinkSuite is the behaviour every dialect must show; the PostgreSQL
 // integration test runs it too.
-func runSQLSinkSuite(t *testing.T, db *sql.DB, d audit.Dialect) {
+func runSQLSinkSuite(t *testing.T, db *sql.DB, d piiguard.Dialect) {
 	ctx := context.Background()
 	k := newTestKeys(t)
 
@@ -100,7 +101,7 @@ func runSQLSinkSuite(t *testing.T, db *sql.DB, d audit.Dialect) {
 
 		_, err = audit.NewSQLSink(ctx, db, d, audit.SQLOptions{Table: "audit; DROP TABLE x"})
 		assert.Error(t, err)
-		_, err = audit.NewSQLSink(ctx, db, audit.Dialect(9), audit.SQLOptions{})
+		_, err = audit.NewSQLSink(ctx, db, piiguard.Dialect(9), audit.SQLOptions{})
 		assert.Error(t, err)
 		_, err = audit.NewSQLSink(ctx, db, d, audit.SQLOptions{Table: "audit_missing", SkipCreateTable: true})
 		assert.Error(t, err, "the insert cannot be prepared without the table")
@@ -121,12 +122,12 @@ func runSQLSinkSuite(t *testing.T, db *sql.DB, d audit.Dialect) {
 }
 
 func TestSQLSchemaNamesDialects(t *testing.T) {
-	for _, d := range []audit.Dialect{audit.SQLite, audit.Postgres} {
+	for _, d := range []piiguard.Dialect{piiguard.SQLite, piiguard.Postgres} {
 		stmts, err := audit.SQLSchema(d, "t")
 		require.NoError(t, err)
 		assert.Len(t, stmts, 3)
 	}
-	assert.Equal(t, "sqlite", audit.SQLite.String())
-	assert.Equal(t, "postgres", audit.Postgres.String())
-	assert.Equal(t, "Dialect(7)", audit.Dialect(7).String())
+	assert.Equal(t, "sqlite", piiguard.SQLite.String())
+	assert.Equal(t, "postgres", piiguard.Postgres.String())
+	assert.Equal(t, "Dialect(7)", piiguard.Dialect(7).String())
 }

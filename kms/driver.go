@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/piiguard/piiguard"
 	"math/rand/v2"
 	"sync"
 	"time"
+
+	"github.com/piiguard/piiguard"
 )
 
 // Driver is a root key (key-encryption key) held by a backend: a key file, a

@@ -3,9 +3,9 @@ package kms_test
 import (
 	"context"
 	"fmt"
-	"github.com/piiguard/piiguard"
 	"log"
 
+	"github.com/piiguard/piiguard"
 	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/kms/insecuremem"
 )

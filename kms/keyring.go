@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/piiguard/piiguard"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/piiguard/piiguard"
 	"github.com/piiguard/piiguard/audit"
 )
 

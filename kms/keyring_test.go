@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/piiguard/piiguard"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/piiguard/piiguard"
 	"github.com/piiguard/piiguard/audit"
 	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/kms/insecuremem"

@@ -3,7 +3,6 @@ package kms_test
 import (
 	"context"
 	"errors"
-	"github.com/piiguard/piiguard"
 	"net/url"
 	"strings"
 	"testing"
@@ -11,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/piiguard/piiguard"
 	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/kms/insecuremem"
 )

@@ -3,10 +3,10 @@ package pii
 import (
 	"errors"
 	"fmt"
-	"github.com/piiguard/piiguard"
-	"github.com/piiguard/piiguard/internal/errtext"
 	"strings"
 
+	"github.com/piiguard/piiguard"
+	"github.com/piiguard/piiguard/internal/errtext"
 	"github.com/piiguard/piiguard/kms"
 )
 

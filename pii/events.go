@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/piiguard/piiguard"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/piiguard/piiguard"
 	"github.com/piiguard/piiguard/access"
 	"github.com/piiguard/piiguard/audit"
 )

@@ -2,6 +2,7 @@ package tokenize
 
 import (
 	"fmt"
+
 	"github.com/piiguard/piiguard"
 	"github.com/piiguard/piiguard/internal/errtext"
 )

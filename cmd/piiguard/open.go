@@ -16,6 +16,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver, for postgres:// stores
 
+	"github.com/piiguard/piiguard"
 	"github.com/piiguard/piiguard/audit"
 	"github.com/piiguard/piiguard/internal/errtext"
 	"github.com/piiguard/piiguard/kms"
@@ -150,7 +151,7 @@ func openStore(spec string, mode storeMode) (*openedStore, error) {
 		}
 		// Errors name the database by host, port and name: never the
 		// URL, which may hold a password.
-		s, err := sqlstore.New(db, sqlstore.Postgres, sqlstore.Options{Label: sqlstore.PostgresLabel(spec)})
+		s, err := sqlstore.New(db, piiguard.Postgres, sqlstore.Options{Label: sqlstore.PostgresLabel(spec)})
 		if err != nil {
 			db.Close()
 			return nil, err

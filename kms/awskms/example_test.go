@@ -3,8 +3,8 @@ package awskms_test
 import (
 	"context"
 	"fmt"
-	"github.com/piiguard/piiguard"
 
+	"github.com/piiguard/piiguard"
 	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/kms/awskms"
 )

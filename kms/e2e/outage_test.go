@@ -2,13 +2,13 @@ package e2e_test
 
 import (
 	"errors"
-	"github.com/piiguard/piiguard"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/piiguard/piiguard"
 	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/kms/filestore"
 	"github.com/piiguard/piiguard/kms/insecuremem"

@@ -4,7 +4,6 @@ package e2e_test
 
 import (
 	"fmt"
-	"github.com/piiguard/piiguard"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/piiguard/piiguard"
 	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/kms/filestore"
 	"github.com/piiguard/piiguard/kms/insecuremem"

@@ -3,13 +3,13 @@ package insecuremem_test
 import (
 	"context"
 	"fmt"
-	"github.com/piiguard/piiguard"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/piiguard/piiguard"
 	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/kms/insecuremem"
 	"github.com/piiguard/piiguard/kms/kmstest"

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"github.com/piiguard/piiguard"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -19,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/piiguard/piiguard"
 	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/kms/kmstest"
 	"github.com/piiguard/piiguard/kms/localkey"

@@ -1,12 +1,12 @@
 package localkey_test
 
 import (
-	"github.com/piiguard/piiguard"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/piiguard/piiguard"
 	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/kms/localkey"
 )

@@ -3,7 +3,6 @@ package localkey_test
 import (
 	"context"
 	"errors"
-	"github.com/piiguard/piiguard"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/piiguard/piiguard"
 	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/kms/localkey"
 )

@@ -8,7 +8,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"github.com/piiguard/piiguard"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/piiguard/piiguard"
 	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/kms/kmstest"
 )

@@ -3,40 +3,13 @@ package sqlstore
 import (
 	"database/sql"
 	"fmt"
-	"strconv"
 	"time"
 
+	"github.com/piiguard/piiguard"
 	"github.com/piiguard/piiguard/internal/errtext"
 	"github.com/piiguard/piiguard/internal/sqlq"
 	"github.com/piiguard/piiguard/kms"
 )
-
-// Dialect is the SQL database behind a Store. Its zero value is invalid.
-type Dialect int
-
-// Dialects.
-const (
-	// SQLite: the modernc.org/sqlite driver ("sqlite"), or any driver for
-	// SQLite 3.24 or later. Times are stored as ISO 8601 UTC text.
-	SQLite Dialect = iota + 1
-	// Postgres: PostgreSQL 12 or later, through
-	// github.com/jackc/pgx/v5/stdlib ("pgx") or any driver that accepts $n
-	// placeholders. Times are stored as TIMESTAMPTZ, versions as JSONB.
-	Postgres
-)
-
-// String returns the dialect's name.
-func (d Dialect) String() string {
-	switch d {
-	case SQLite:
-		return "sqlite"
-	case Postgres:
-		return "postgres"
-	}
-	return "Dialect(" + strconv.Itoa(int(d)) + ")"
-}
-
-func (d Dialect) valid() bool { return d == SQLite || d == Postgres }
 
 // timeLayout is how times are written as text: UTC, always six fractional
 // digits, so that the text sorts in time order.
@@ -81,11 +54,11 @@ func parseTime(s string) (time.Time, error) {
 
 // timeArg returns t as a query argument: NULL for the zero time, text for
 // SQLite, a time.Time for PostgreSQL.
-func (d Dialect) timeArg(t time.Time) any {
+func timeArg(d piiguard.Dialect, t time.Time) any {
 	if t.IsZero() {
 		return nil
 	}
-	if d == SQLite {
+	if d == piiguard.SQLite {
 		return formatTime(t)
 	}
 	return normTime(t)
@@ -128,16 +101,16 @@ func bytesArg(b []byte) []byte {
 
 // rebind turns the ? placeholders of q into $1, $2, … for PostgreSQL. The
 // queries of this package hold no ? other than placeholders.
-func (d Dialect) rebind(q string) string {
-	if d != Postgres {
+func rebind(d piiguard.Dialect, q string) string {
+	if d != piiguard.Postgres {
 		return q
 	}
 	return sqlq.Numbered(q)
 }
 
 // types returns the column types of the dialect.
-func (d Dialect) types() (blob, text, json, ts, bigint string) {
-	if d == Postgres {
+func colTypes(d piiguard.Dialect) (blob, text, json, ts, bigint string) {
+	if d == piiguard.Postgres {
 		return "BYTEA", "TEXT", "JSONB", "TIMESTAMPTZ", "BIGINT"
 	}
 	return "BLOB", "TEXT", "TEXT", "TEXT", "INTEGER"

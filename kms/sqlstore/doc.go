@@ -14,7 +14,7 @@
 //	import _ "github.com/jackc/pgx/v5/stdlib"
 //
 //	db, err := sql.Open("pgx", "postgres://app@db.internal/app")
-//	store, err := sqlstore.New(db, sqlstore.Postgres, sqlstore.Options{})
+//	store, err := sqlstore.New(db, piiguard.Postgres, sqlstore.Options{})
 //
 // # Schema
 //

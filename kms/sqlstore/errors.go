@@ -6,12 +6,12 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
-	"github.com/piiguard/piiguard"
 	"io"
 	"net"
 	"strings"
 	"syscall"
 
+	"github.com/piiguard/piiguard"
 	"github.com/piiguard/piiguard/internal/errtext"
 	"github.com/piiguard/piiguard/kms"
 )
@@ -63,7 +63,7 @@ func (s *Store) prefix() string {
 }
 
 // classify returns err wrapping the sentinel that describes it.
-func classify(ctx context.Context, d Dialect, err error) error {
+func classify(ctx context.Context, d piiguard.Dialect, err error) error {
 	// A cancelled context often surfaces as a driver error (an interrupted
 	// statement, a closed connection): report the context's error.
 	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
@@ -85,7 +85,7 @@ func classify(ctx context.Context, d Dialect, err error) error {
 
 // sentinelFor returns the kms sentinel for err, or nil when err already
 // wraps one or is a context error.
-func sentinelFor(d Dialect, err error) error {
+func sentinelFor(d piiguard.Dialect, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return nil
 	}
@@ -108,7 +108,7 @@ func sentinelFor(d Dialect, err error) error {
 		}
 	}
 	var sc sqliteCoder
-	if d == SQLite && errors.As(err, &sc) {
+	if d == piiguard.SQLite && errors.As(err, &sc) {
 		if s := sqliteSentinel(sc.Code()); s != nil {
 			return s
 		}

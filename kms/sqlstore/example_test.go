@@ -60,7 +60,7 @@ func ExamplePostgresLabel() {
 	fmt.Println(sqlstore.PostgresLabel("host=db.example.com dbname=customers password=s3cret"))
 	// A Store would be made with:
 	//	db, err := sql.Open("pgx", dsn)
-	//	store, err := sqlstore.New(db, sqlstore.Postgres, sqlstore.Options{Label: sqlstore.PostgresLabel(dsn)})
+	//	store, err := sqlstore.New(db, piiguard.Postgres, sqlstore.Options{Label: sqlstore.PostgresLabel(dsn)})
 	// Output:
 	// db.example.com:5432/customers
 	// db.example.com/customers

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/piiguard/piiguard"
 	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/kms/sqlstore"
 )
@@ -58,7 +59,7 @@ func TestNewWithLabelNamesTheDatabase(t *testing.T) {
 	ro, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(5000)")
 	require.NoError(t, err)
 	defer ro.Close()
-	s, err := sqlstore.New(ro, sqlstore.SQLite, sqlstore.Options{Label: path})
+	s, err := sqlstore.New(ro, piiguard.SQLite, sqlstore.Options{Label: path})
 	require.NoError(t, err)
 	err = s.PutKeyset(ctx, &kms.KeysetRecord{Name: "k", Purpose: kms.PurposeAEAD})
 	require.ErrorIs(t, err, kms.ErrPermissionDenied)
@@ -68,7 +69,7 @@ func TestNewWithLabelNamesTheDatabase(t *testing.T) {
 	closed, err := sql.Open("sqlite", path)
 	require.NoError(t, err)
 	require.NoError(t, closed.Close())
-	s, err = sqlstore.New(closed, sqlstore.SQLite, sqlstore.Options{Label: "keys.db"})
+	s, err = sqlstore.New(closed, piiguard.SQLite, sqlstore.Options{Label: "keys.db"})
 	require.NoError(t, err)
 	_, err = s.GetKeyset(ctx, "k")
 	require.ErrorIs(t, err, kms.ErrClosed)
@@ -78,7 +79,7 @@ func TestNewWithLabelNamesTheDatabase(t *testing.T) {
 	assert.ErrorContains(t, s.Migrate(ctx), `sqlstore: sqlite "keys.db": migrate: `)
 
 	// Without a label, messages are as they were.
-	s, err = sqlstore.New(closed, sqlstore.SQLite, sqlstore.Options{})
+	s, err = sqlstore.New(closed, piiguard.SQLite, sqlstore.Options{})
 	require.NoError(t, err)
 	_, err = s.GetKeyset(ctx, "k")
 	assert.ErrorContains(t, err, `sqlstore: get keyset "k": migrate: `)
@@ -98,7 +99,7 @@ func TestPostgresErrorsNameTheHostNeverThePassword(t *testing.T) {
 	defer db.Close()
 	label := sqlstore.PostgresLabel(dsn)
 	assert.Equal(t, addr+"/app", label)
-	s, err := sqlstore.New(db, sqlstore.Postgres, sqlstore.Options{Label: label})
+	s, err := sqlstore.New(db, piiguard.Postgres, sqlstore.Options{Label: label})
 	require.NoError(t, err)
 	_, err = s.GetKeyset(t.Context(), "k")
 	require.ErrorIs(t, err, kms.ErrUnavailable)

@@ -69,7 +69,7 @@ func (s *Store) PutManifest(ctx context.Context, m *kms.Manifest) error {
 		return fmt.Errorf("sqlstore: %s: %w", op, kms.ErrInvalidArgument)
 	}
 	next := m.Revision + 1
-	args := []any{next, m.RootKey, bytesArg(m.RootCheck), string(keysets), s.dialect.timeArg(m.Created), s.dialect.timeArg(m.Updated)}
+	args := []any{next, m.RootKey, bytesArg(m.RootCheck), string(keysets), timeArg(s.dialect, m.Created), timeArg(s.dialect, m.Updated)}
 	var res sql.Result
 	if m.Revision == 0 {
 		res, err = s.db.ExecContext(ctx, s.q.insertManifest, args...)

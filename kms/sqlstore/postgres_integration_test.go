@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
-	"github.com/piiguard/piiguard"
 	"net"
 	"net/url"
 	"os"
@@ -17,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/piiguard/piiguard"
 	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/kms/kmstest"
 	"github.com/piiguard/piiguard/kms/sqlstore"
@@ -64,7 +64,7 @@ func newPrefix(t testing.TB) string {
 func newPostgresStore(t testing.TB, prefix string) *sqlstore.Store {
 	t.Helper()
 	db := postgresDB(t)
-	s, err := sqlstore.New(db, sqlstore.Postgres, sqlstore.Options{TablePrefix: prefix})
+	s, err := sqlstore.New(db, piiguard.Postgres, sqlstore.Options{TablePrefix: prefix})
 	require.NoError(t, err)
 	require.NoError(t, s.Migrate(t.Context()))
 	t.Cleanup(func() {
@@ -86,7 +86,7 @@ func TestPostgresTwoStoresRotatingLoseNothing(t *testing.T) {
 	t.Parallel()
 	prefix := newPrefix(t)
 	a := newPostgresStore(t, prefix)
-	b, err := sqlstore.New(postgresDB(t), sqlstore.Postgres, sqlstore.Options{TablePrefix: prefix})
+	b, err := sqlstore.New(postgresDB(t), piiguard.Postgres, sqlstore.Options{TablePrefix: prefix})
 	require.NoError(t, err)
 	kmstest.RunConcurrentRotations(t, []kms.Store{a, b}, 4, 10)
 }
@@ -104,7 +104,7 @@ func TestPostgresConcurrentMigrations(t *testing.T) {
 	errs := make([]error, 6)
 	for i := range errs {
 		wg.Go(func() {
-			s, err := sqlstore.New(db, sqlstore.Postgres, sqlstore.Options{TablePrefix: prefix})
+			s, err := sqlstore.New(db, piiguard.Postgres, sqlstore.Options{TablePrefix: prefix})
 			if err == nil {
 				err = s.Migrate(t.Context())
 			}
@@ -127,7 +127,7 @@ func TestPostgresRefusesNewerSchema(t *testing.T) {
 	db := postgresDB(t)
 	_, err := db.Exec("INSERT INTO "+prefix+"piiguard_schema (version) VALUES ($1)", sqlstore.SchemaVersion+1)
 	require.NoError(t, err)
-	s, err := sqlstore.New(db, sqlstore.Postgres, sqlstore.Options{TablePrefix: prefix})
+	s, err := sqlstore.New(db, piiguard.Postgres, sqlstore.Options{TablePrefix: prefix})
 	require.NoError(t, err)
 	_, err = s.GetKeyset(t.Context(), "k")
 	require.ErrorIs(t, err, kms.ErrUnsupportedVersion)
@@ -144,7 +144,7 @@ func TestPostgresUnreachableIsUnavailable(t *testing.T) {
 	db, err := sql.Open("pgx", "postgres://nobody@"+addr+"/none?connect_timeout=5&sslmode=disable")
 	require.NoError(t, err)
 	defer db.Close()
-	s, err := sqlstore.New(db, sqlstore.Postgres, sqlstore.Options{})
+	s, err := sqlstore.New(db, piiguard.Postgres, sqlstore.Options{})
 	require.NoError(t, err)
 	_, err = s.GetKeyset(t.Context(), "k")
 	require.ErrorIs(t, err, kms.ErrUnavailable)
@@ -163,7 +163,7 @@ func TestPostgresWrongPasswordIsPermissionDenied(t *testing.T) {
 	db, err := sql.Open("pgx", u.String())
 	require.NoError(t, err)
 	defer db.Close()
-	s, err := sqlstore.New(db, sqlstore.Postgres, sqlstore.Options{TablePrefix: newPrefix(t)})
+	s, err := sqlstore.New(db, piiguard.Postgres, sqlstore.Options{TablePrefix: newPrefix(t)})
 	require.NoError(t, err)
 	_, err = s.GetKeyset(t.Context(), "k")
 	require.ErrorIs(t, err, kms.ErrPermissionDenied)

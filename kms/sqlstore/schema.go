@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/piiguard/piiguard"
 	"github.com/piiguard/piiguard/kms"
 )
 
@@ -25,10 +26,10 @@ const (
 // migrations(…)[i] brings the schema from version i to i+1. Each statement is
 // idempotent, so that a half-applied migration (SQLite without
 // transactional DDL in some setups) can be re-run.
-func migrations(d Dialect, p string) [][]string {
-	blob, text, json, ts, bigint := d.types()
+func migrations(d piiguard.Dialect, p string) [][]string {
+	blob, text, json, ts, bigint := colTypes(d)
 	withoutRowID := ""
-	if d == SQLite {
+	if d == piiguard.SQLite {
 		withoutRowID = " WITHOUT ROWID"
 	}
 	return [][]string{
@@ -78,15 +79,15 @@ type queries struct {
 	migrations                                      [][]string
 }
 
-func buildQueries(d Dialect, p string) queries {
-	_, _, _, ts, _ := d.types()
+func buildQueries(d piiguard.Dialect, p string) queries {
+	_, _, _, ts, _ := colTypes(d)
 	now := "CURRENT_TIMESTAMP"
-	if d == SQLite {
+	if d == piiguard.SQLite {
 		now = `(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`
 	}
 	const keysetCols = `name, purpose, revision, root_key, wrapped_data_key, encrypted_keyset, versions, created, updated`
 	byteOrder := "" // SQLite compares text as bytes by default
-	if d == Postgres {
+	if d == piiguard.Postgres {
 		byteOrder = ` COLLATE "C"`
 	}
 	q := queries{
@@ -134,7 +135,7 @@ WHERE id = 1 AND revision = ?`,
 		&q.listSubjects, &q.replaceSubject,
 		&q.insertManifest, &q.updateManifest,
 	} {
-		*s = d.rebind(*s)
+		*s = rebind(d, *s)
 	}
 	q.migrations = migrations(d, p)
 	return q
@@ -185,7 +186,7 @@ func (s *Store) migrate(ctx context.Context) (err error) {
 	var exec func(q string, args ...any) error
 	var queryInt func(q string) (int, error)
 	var commit, rollback func() error
-	if s.dialect == SQLite {
+	if s.dialect == piiguard.SQLite {
 		if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 			return err
 		}
@@ -210,7 +211,7 @@ func (s *Store) migrate(ctx context.Context) (err error) {
 		}
 	}()
 
-	if s.dialect == Postgres {
+	if s.dialect == piiguard.Postgres {
 		// Concurrent CREATE TABLE IF NOT EXISTS can fail in PostgreSQL
 		// (a unique violation in pg_type); serialize migrations.
 		if err := exec(s.q.lock, s.opts.TablePrefix+schemaTable); err != nil {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/piiguard/piiguard"
 	"github.com/piiguard/piiguard/internal/errtext"
 	"github.com/piiguard/piiguard/internal/fsutil"
 	"github.com/piiguard/piiguard/kms"
@@ -60,9 +61,9 @@ func OpenSQLite(path string) (*Store, error) {
 	dsn := "file:" + (&url.URL{Path: filepath.ToSlash(abs)}).EscapedPath() + "?" + sqlitePragmas
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: %s %q: open: %w", SQLite, path, classify(context.Background(), SQLite, err))
+		return nil, fmt.Errorf("sqlstore: %s %q: open: %w", piiguard.SQLite, path, classify(context.Background(), piiguard.SQLite, err))
 	}
-	s, err := New(db, SQLite, Options{Label: path})
+	s, err := New(db, piiguard.SQLite, Options{Label: path})
 	if err != nil {
 		db.Close()
 		return nil, err

@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/piiguard/piiguard"
 	"github.com/piiguard/piiguard/kms"
 )
 
@@ -45,7 +46,7 @@ var prefixRE = regexp.MustCompile(`^([a-z_][a-z0-9_]{0,31})?$`)
 // many goroutines, and by many processes sharing the database.
 type Store struct {
 	db      *sql.DB
-	dialect Dialect
+	dialect piiguard.Dialect
 	opts    Options
 	owned   bool // Close closes db
 	q       queries
@@ -67,11 +68,11 @@ var (
 //
 // For SQLite, db must wait for locks rather than fail with SQLITE_BUSY
 // (PRAGMA busy_timeout), and should use WAL; OpenSQLite does both.
-func New(db *sql.DB, d Dialect, opts Options) (*Store, error) {
+func New(db *sql.DB, d piiguard.Dialect, opts Options) (*Store, error) {
 	if db == nil {
 		return nil, fmt.Errorf("sqlstore: nil *sql.DB: %w", kms.ErrInvalidArgument)
 	}
-	if !d.valid() {
+	if !d.Valid() {
 		return nil, fmt.Errorf("sqlstore: unknown dialect %v: %w", d, kms.ErrInvalidArgument)
 	}
 	if !prefixRE.MatchString(opts.TablePrefix) {
@@ -82,7 +83,7 @@ func New(db *sql.DB, d Dialect, opts Options) (*Store, error) {
 }
 
 // Dialect returns the store's dialect.
-func (s *Store) Dialect() Dialect { return s.dialect }
+func (s *Store) Dialect() piiguard.Dialect { return s.dialect }
 
 // Close marks the store closed; later calls fail with an error wrapping
 // kms.ErrClosed. It closes the database only if the store opened it
@@ -261,7 +262,7 @@ func (s *Store) keysetArgs(rec *kms.KeysetRecord) ([]any, error) {
 	return []any{
 		string(rec.Purpose), rec.RootKey,
 		bytesArg(rec.WrappedDataKey), bytesArg(rec.EncryptedKeyset), versions,
-		s.dialect.timeArg(rec.Created), s.dialect.timeArg(rec.Updated),
+		timeArg(s.dialect, rec.Created), timeArg(s.dialect, rec.Updated),
 	}, nil
 }
 
@@ -329,7 +330,7 @@ func (s *Store) PutSubjectKey(ctx context.Context, rec *kms.SubjectKeyRecord) er
 		}
 	}
 	res, err := s.db.ExecContext(ctx, s.q.insertSubject, rec.SubjectID, rec.Keyset,
-		bytesArg(rec.EncryptedKey), s.dialect.timeArg(rec.Created), s.dialect.timeArg(rec.Destroyed))
+		bytesArg(rec.EncryptedKey), timeArg(s.dialect, rec.Created), timeArg(s.dialect, rec.Destroyed))
 	if err != nil {
 		return s.wrapErr(ctx, op, err)
 	}
@@ -364,7 +365,7 @@ func (s *Store) DestroySubjectKey(ctx context.Context, subjectID string, at time
 	if err := checkTime("destroyed", at); err != nil {
 		return fmt.Errorf("sqlstore: %s: %w", op, err)
 	}
-	res, err := s.db.ExecContext(ctx, s.q.destroySubject, []byte{}, s.dialect.timeArg(at), subjectID)
+	res, err := s.db.ExecContext(ctx, s.q.destroySubject, []byte{}, timeArg(s.dialect, at), subjectID)
 	if err != nil {
 		return s.wrapErr(ctx, op, err)
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"github.com/piiguard/piiguard"
 	"os"
 	"path/filepath"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/piiguard/piiguard"
 	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/kms/insecuremem"
 	"github.com/piiguard/piiguard/kms/kmstest"
@@ -72,18 +72,18 @@ func TestNewRefusesBadArguments(t *testing.T) {
 	require.NoError(t, err)
 	defer db.Close()
 	for name, f := range map[string]func() error{
-		"nil db":       func() error { _, err := sqlstore.New(nil, sqlstore.SQLite, sqlstore.Options{}); return err },
+		"nil db":       func() error { _, err := sqlstore.New(nil, piiguard.SQLite, sqlstore.Options{}); return err },
 		"zero dialect": func() error { _, err := sqlstore.New(db, 0, sqlstore.Options{}); return err },
 		"upper prefix": func() error {
-			_, err := sqlstore.New(db, sqlstore.SQLite, sqlstore.Options{TablePrefix: "App_"})
+			_, err := sqlstore.New(db, piiguard.SQLite, sqlstore.Options{TablePrefix: "App_"})
 			return err
 		},
 		"quote in prefix": func() error {
-			_, err := sqlstore.New(db, sqlstore.SQLite, sqlstore.Options{TablePrefix: `a";drop`})
+			_, err := sqlstore.New(db, piiguard.SQLite, sqlstore.Options{TablePrefix: `a";drop`})
 			return err
 		},
 		"digit first": func() error {
-			_, err := sqlstore.New(db, sqlstore.SQLite, sqlstore.Options{TablePrefix: "1a"})
+			_, err := sqlstore.New(db, piiguard.SQLite, sqlstore.Options{TablePrefix: "1a"})
 			return err
 		},
 	} {
@@ -127,7 +127,7 @@ func TestNewLeavesCallersDBOpen(t *testing.T) {
 	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "x.db")+"?_pragma=busy_timeout(5000)")
 	require.NoError(t, err)
 	defer db.Close()
-	s, err := sqlstore.New(db, sqlstore.SQLite, sqlstore.Options{})
+	s, err := sqlstore.New(db, piiguard.SQLite, sqlstore.Options{})
 	require.NoError(t, err)
 	require.NoError(t, s.Close())
 	require.NoError(t, db.Ping(), "Close of a Store made by New leaves the *sql.DB open")
@@ -138,9 +138,9 @@ func TestTablePrefixesKeepStoresApart(t *testing.T) {
 	require.NoError(t, err)
 	defer db.Close()
 	ctx := t.Context()
-	a, err := sqlstore.New(db, sqlstore.SQLite, sqlstore.Options{TablePrefix: "app_a_"})
+	a, err := sqlstore.New(db, piiguard.SQLite, sqlstore.Options{TablePrefix: "app_a_"})
 	require.NoError(t, err)
-	b, err := sqlstore.New(db, sqlstore.SQLite, sqlstore.Options{TablePrefix: "app_b_"})
+	b, err := sqlstore.New(db, piiguard.SQLite, sqlstore.Options{TablePrefix: "app_b_"})
 	require.NoError(t, err)
 	require.NoError(t, a.PutKeyset(ctx, &kms.KeysetRecord{Name: "k", Purpose: kms.PurposeAEAD}))
 	_, err = b.GetKeyset(ctx, "k")
@@ -169,7 +169,7 @@ func TestMigrateIsIdempotentAndRefusesNewerSchema(t *testing.T) {
 	_, err = sqlstore.OpenSQLite(path)
 	require.ErrorIs(t, err, kms.ErrUnsupportedVersion)
 
-	newer, err := sqlstore.New(db, sqlstore.SQLite, sqlstore.Options{NoAutoMigrate: true})
+	newer, err := sqlstore.New(db, piiguard.SQLite, sqlstore.Options{NoAutoMigrate: true})
 	require.NoError(t, err)
 	_, err = newer.GetKeyset(ctx, "k")
 	require.ErrorIs(t, err, kms.ErrUnsupportedVersion)
@@ -180,7 +180,7 @@ func TestNoAutoMigrateCreatesNothing(t *testing.T) {
 	require.NoError(t, err)
 	defer db.Close()
 	ctx := t.Context()
-	s, err := sqlstore.New(db, sqlstore.SQLite, sqlstore.Options{NoAutoMigrate: true})
+	s, err := sqlstore.New(db, piiguard.SQLite, sqlstore.Options{NoAutoMigrate: true})
 	require.NoError(t, err)
 	_, err = s.GetKeyset(ctx, "k")
 	require.ErrorIs(t, err, kms.ErrUnsupportedVersion, "an unmigrated database is reported, not created")

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/piiguard/piiguard"
 	"github.com/piiguard/piiguard/kms"
 )
 
@@ -70,8 +71,8 @@ func TestTimesAreTruncatedToMicroseconds(t *testing.T) {
 }
 
 func TestRebind(t *testing.T) {
-	assert.Equal(t, "a = $1 AND b = $2", Postgres.rebind("a = ? AND b = ?"))
-	assert.Equal(t, "a = ?", SQLite.rebind("a = ?"))
+	assert.Equal(t, "a = $1 AND b = $2", rebind(piiguard.Postgres, "a = ? AND b = ?"))
+	assert.Equal(t, "a = ?", rebind(piiguard.SQLite, "a = ?"))
 }
 
 // FuzzDecodeVersions feeds the versions column arbitrary bytes (a damaged

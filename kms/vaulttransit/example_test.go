@@ -3,10 +3,10 @@ package vaulttransit_test
 import (
 	"context"
 	"fmt"
-	"github.com/piiguard/piiguard"
 	"os"
 	"strings"
 
+	"github.com/piiguard/piiguard"
 	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/kms/vaulttransit"
 )

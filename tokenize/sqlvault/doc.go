@@ -22,7 +22,7 @@
 //	import _ "github.com/jackc/pgx/v5/stdlib"
 //
 //	db, err := sql.Open("pgx", dsn)
-//	store, err := sqlvault.New(db, sqlvault.Postgres, sqlvault.Options{Label: sqlstore.PostgresLabel(dsn)})
+//	store, err := sqlvault.New(db, piiguard.Postgres, sqlvault.Options{Label: sqlstore.PostgresLabel(dsn)})
 //
 // # Schema
 //

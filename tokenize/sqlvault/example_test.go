@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/piiguard/piiguard"
 	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/kms/insecuremem"
 	"github.com/piiguard/piiguard/tokenize"
@@ -53,7 +54,7 @@ func ExampleOpenSQLite() {
 }
 
 // New takes a database the application opened: PostgreSQL in production
-// (sql.Open("pgx", dsn), with sqlvault.Postgres and a Label naming the
+// (sql.Open("pgx", dsn), with piiguard.Postgres and a Label naming the
 // database), here SQLite, with a table of the application's naming created
 // by Migrate, as a role allowed to run DDL would.
 func ExampleNew() {
@@ -65,7 +66,7 @@ func ExampleNew() {
 		log.Fatal(err)
 	}
 	defer db.Close()
-	store, err := sqlvault.New(db, sqlvault.SQLite, sqlvault.Options{Table: "crm_tokens", NoAutoMigrate: true, Label: "app.db"})
+	store, err := sqlvault.New(db, piiguard.SQLite, sqlvault.Options{Table: "crm_tokens", NoAutoMigrate: true, Label: "app.db"})
 	if err != nil {
 		log.Fatal(err)
 	}

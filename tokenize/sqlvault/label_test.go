@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/piiguard/piiguard"
 	"github.com/piiguard/piiguard/tokenize"
 )
 
@@ -46,14 +47,14 @@ func TestSQLStoreErrorsNameTheDatabase(t *testing.T) {
 	closed, err := sql.Open("sqlite", path)
 	require.NoError(t, err)
 	require.NoError(t, closed.Close())
-	st, err = New(closed, SQLite, Options{Label: "tokens.db"})
+	st, err = New(closed, piiguard.SQLite, Options{Label: "tokens.db"})
 	require.NoError(t, err)
 	err = st.Migrate(ctx)
 	require.ErrorIs(t, err, tokenize.ErrStore)
 	assert.Equal(t, `sqlvault: migrate: token store error: sqlite "tokens.db": sql: database is closed`, err.Error())
 
 	// Without a label, the dialect alone, as before.
-	st, err = New(closed, SQLite, Options{})
+	st, err = New(closed, piiguard.SQLite, Options{})
 	require.NoError(t, err)
 	assert.ErrorContains(t, st.Migrate(ctx), "token store error: sqlite: sql: database is closed")
 }

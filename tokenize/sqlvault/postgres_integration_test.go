@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/piiguard/piiguard"
 	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/tokenize"
 )
@@ -53,7 +54,7 @@ func newPostgresVault(t testing.TB, keys tokenize.VaultKeys, opts tokenize.Vault
 	_, err := rand.Read(b)
 	require.NoError(t, err)
 	table := "t" + hex.EncodeToString(b) + "_tokens"
-	st, err := New(postgresDB(t), Postgres, Options{Table: table})
+	st, err := New(postgresDB(t), piiguard.Postgres, Options{Table: table})
 	require.NoError(t, err)
 	t.Cleanup(func() { _, _ = postgresDB(t).Exec(`DROP TABLE IF EXISTS ` + table) })
 	v, err := tokenize.NewVault(keys, st, opts)
@@ -125,7 +126,7 @@ func TestPostgresVaultConcurrency(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan error, 32)
 	for range 4 {
-		other, err := New(postgresDB(t), Postgres, Options{Table: st.opts.Table})
+		other, err := New(postgresDB(t), piiguard.Postgres, Options{Table: st.opts.Table})
 		require.NoError(t, err)
 		ov, err := tokenize.NewVault(keys, other, allowAll(tokenize.VaultOptions{}))
 		require.NoError(t, err)

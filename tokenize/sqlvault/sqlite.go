@@ -9,6 +9,7 @@ import (
 
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, for OpenSQLite
 
+	"github.com/piiguard/piiguard"
 	"github.com/piiguard/piiguard/internal/fsutil"
 	"github.com/piiguard/piiguard/tokenize"
 )
@@ -48,9 +49,9 @@ func OpenSQLite(path string, opts Options) (*Store, error) {
 	dsn := "file:" + (&url.URL{Path: filepath.ToSlash(abs)}).EscapedPath() + "?" + sqlitePragmas
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
-		return nil, opErr(op, fmt.Errorf("%w: %s %q: %v", tokenize.ErrStore, SQLite, opts.Label, err))
+		return nil, opErr(op, fmt.Errorf("%w: %s %q: %v", tokenize.ErrStore, piiguard.SQLite, opts.Label, err))
 	}
-	s, err := New(db, SQLite, opts)
+	s, err := New(db, piiguard.SQLite, opts)
 	if err != nil {
 		db.Close()
 		return nil, err

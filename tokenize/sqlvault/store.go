@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/piiguard/piiguard"
 	"github.com/piiguard/piiguard/tokenize"
 )
 
@@ -47,7 +48,7 @@ var tableRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,47}$`)
 // many goroutines and by many processes sharing the database.
 type Store struct {
 	db      *sql.DB
-	dialect Dialect
+	dialect piiguard.Dialect
 	opts    Options
 	owned   bool
 
@@ -63,12 +64,12 @@ var _ tokenize.TokenStore = (*Store)(nil)
 // Options.NoAutoMigrate) or by Migrate. The caller keeps ownership of db.
 // An SQLite db must wait for locks rather than fail with SQLITE_BUSY
 // (PRAGMA busy_timeout), as OpenSQLite's does.
-func New(db *sql.DB, d Dialect, opts Options) (*Store, error) {
+func New(db *sql.DB, d piiguard.Dialect, opts Options) (*Store, error) {
 	const op = "new"
 	if db == nil {
 		return nil, opErr(op, errf(tokenize.ErrInvalidOptions, "nil *sql.DB"))
 	}
-	if d != SQLite && d != Postgres {
+	if d != piiguard.SQLite && d != piiguard.Postgres {
 		return nil, opErr(op, errf(tokenize.ErrInvalidOptions, "unknown dialect %v", d))
 	}
 	if opts.Table == "" {
@@ -107,7 +108,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 
 func (s *Store) migrate(ctx context.Context) error {
 	t := s.opts.Table
-	blob, integer := s.dialect.types()
+	blob, integer := colTypes(s.dialect)
 	ddl := []string{
 		`CREATE TABLE IF NOT EXISTS ` + t + ` (
 			token       TEXT NOT NULL PRIMARY KEY,
@@ -127,7 +128,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		return err
 	}
 	defer tx.Rollback()
-	if s.dialect == Postgres {
+	if s.dialect == piiguard.Postgres {
 		h := fnv.New64a()
 		h.Write([]byte("piiguard/tokenize/" + t))
 		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(h.Sum64())); err != nil {
@@ -192,7 +193,7 @@ func errf(sentinel error, format string, args ...any) error {
 }
 
 // q is the dialect's query text of query, for this store's table.
-func (s *Store) q(query string) string { return s.dialect.q(s.opts.Table, query) }
+func (s *Store) q(q string) string { return query(s.dialect, s.opts.Table, q) }
 
 // micros returns t as the store keeps it, Unix microseconds; NULL (nil)
 // for the zero time.

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/piiguard/piiguard"
 	"github.com/piiguard/piiguard/audit"
 	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/tokenize"
@@ -386,23 +387,23 @@ func TestVaultRekeyCountsDuplicates(t *testing.T) {
 }
 
 func TestSQLStoreOptionsAndClose(t *testing.T) {
-	_, err := New(nil, SQLite, Options{})
+	_, err := New(nil, piiguard.SQLite, Options{})
 	assert.ErrorIs(t, err, tokenize.ErrInvalidOptions)
 	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "x.db")+"?_pragma=busy_timeout(5000)")
 	require.NoError(t, err)
 	defer db.Close()
-	_, err = New(db, Dialect(9), Options{})
+	_, err = New(db, piiguard.Dialect(9), Options{})
 	assert.ErrorIs(t, err, tokenize.ErrInvalidOptions)
-	_, err = New(db, SQLite, Options{Table: "Bad-Name"})
+	_, err = New(db, piiguard.SQLite, Options{Table: "Bad-Name"})
 	assert.ErrorIs(t, err, tokenize.ErrInvalidOptions)
 	_, err = OpenSQLite("", Options{})
 	assert.ErrorIs(t, err, tokenize.ErrInvalidOptions)
-	assert.Equal(t, "sqlite", SQLite.String())
-	assert.Equal(t, "postgres", Postgres.String())
-	assert.Equal(t, "Dialect(9)", Dialect(9).String())
+	assert.Equal(t, "sqlite", piiguard.SQLite.String())
+	assert.Equal(t, "postgres", piiguard.Postgres.String())
+	assert.Equal(t, "Dialect(9)", piiguard.Dialect(9).String())
 
 	// NoAutoMigrate: nothing is created until Migrate.
-	st, err := New(db, SQLite, Options{Table: "app_tokens", NoAutoMigrate: true})
+	st, err := New(db, piiguard.SQLite, Options{Table: "app_tokens", NoAutoMigrate: true})
 	require.NoError(t, err)
 	v, err := tokenize.NewVault(newKeyring(t), st, allowAll(tokenize.VaultOptions{}))
 	require.NoError(t, err)
@@ -422,7 +423,7 @@ func TestSQLStoreOptionsAndClose(t *testing.T) {
 	assert.ErrorIs(t, err, tokenize.ErrStore)
 
 	// Auto-migration on first use, and cancellation.
-	auto, err := New(db, SQLite, Options{Table: "auto_tokens"})
+	auto, err := New(db, piiguard.SQLite, Options{Table: "auto_tokens"})
 	require.NoError(t, err)
 	v, err = tokenize.NewVault(newKeyring(t), auto, allowAll(tokenize.VaultOptions{}))
 	require.NoError(t, err)

@@ -2,7 +2,6 @@ package format_test
 
 import (
 	"bytes"
-	"github.com/piiguard/piiguard"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/piiguard/piiguard"
 	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/kms/internal/format"
 )

@@ -1,17 +1,24 @@
 package piiguard_test
 
 import (
+	"database/sql"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	_ "modernc.org/sqlite"
 
 	"github.com/piiguard/piiguard"
 	"github.com/piiguard/piiguard/access"
 	"github.com/piiguard/piiguard/audit"
 	"github.com/piiguard/piiguard/detect"
 	"github.com/piiguard/piiguard/kms"
+	"github.com/piiguard/piiguard/kms/sqlstore"
 	"github.com/piiguard/piiguard/pii"
 	"github.com/piiguard/piiguard/tokenize"
+	"github.com/piiguard/piiguard/tokenize/sqlvault"
 )
 
 // TestOneErrorModel: every sentinel of every package is classified by
@@ -68,4 +75,25 @@ func TestOneErrorModel(t *testing.T) {
 			assert.Same(t, errs[0], e, "%s is exported by several packages as different values", name)
 		}
 	}
+}
+
+// TestOneDialectForEveryStore: one constant opens every SQL store of the
+// module on one database.
+func TestOneDialectForEveryStore(t *testing.T) {
+	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "app.db"))
+	require.NoError(t, err)
+	defer db.Close()
+	d := piiguard.SQLite
+	keys, err := sqlstore.New(db, d, sqlstore.Options{})
+	require.NoError(t, err)
+	require.NoError(t, keys.Migrate(t.Context()))
+	sink, err := audit.NewSQLSink(t.Context(), db, d, audit.SQLOptions{})
+	require.NoError(t, err)
+	require.NoError(t, sink.Record(t.Context(), audit.Event{Time: time.Now(), Action: audit.ActionReveal}))
+	vault, err := sqlvault.New(db, d, sqlvault.Options{})
+	require.NoError(t, err)
+	require.NoError(t, vault.Migrate(t.Context()))
+	assert.Equal(t, "sqlite", d.String())
+	assert.Equal(t, "postgres", piiguard.Postgres.String())
+	assert.False(t, piiguard.Dialect(0).Valid())
 }
