@@ -18,6 +18,7 @@ import (
 	"github.com/piiguard/piiguard/kms/filestore"
 	"github.com/piiguard/piiguard/kms/insecuremem"
 	"github.com/piiguard/piiguard/kms/kmstest"
+	"github.com/piiguard/piiguard/kms/localkey"
 	"github.com/piiguard/piiguard/kms/multi"
 	"github.com/piiguard/piiguard/kms/pkcs11"
 )
@@ -104,6 +105,7 @@ func hsmURI(label string, create bool) string {
 func newMux() *kms.URLMux {
 	mux := &kms.URLMux{}
 	mux.Register(pkcs11.Scheme, &pkcs11.Opener{})
+	mux.Register(localkey.Scheme, &localkey.Opener{})
 	return mux
 }
 
