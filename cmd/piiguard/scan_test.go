@@ -504,3 +504,12 @@ func TestSealedValuesAreRecognised(t *testing.T) {
 		assert.False(t, sealedRE.MatchString(v), v)
 	}
 }
+
+func TestUsageDescribesScan(t *testing.T) {
+	assert.Contains(t, usageText, "piiguard scan [-json] ")
+	for _, f := range []string{"-max-bytes", "-max-files", "-sample", "-hits", "-tables", "-kinds", "-min-confidence", "-progress"} {
+		assert.Contains(t, usageText, f, "usage does not mention scan %s", f)
+	}
+	assert.Contains(t, usageText, "3 scan found")
+	assert.Contains(t, docSection(t, "Scanning for personal data"), `schema "piiguard.scan/v1"`)
+}
