@@ -55,8 +55,20 @@ func run(pass *analysis.Pass) (any, error) {
 		c := &checker{pass: pass, ignored: ignoredLines(pass.Fset, f)}
 		c.checkStructs(f)
 		for _, decl := range f.Decls {
-			if fd, ok := decl.(*ast.FuncDecl); ok && fd.Body != nil {
-				c.checkFunc(fd.Body)
+			switch d := decl.(type) {
+			case *ast.FuncDecl:
+				if d.Body != nil {
+					c.checkFunc(d.Body)
+				}
+			case *ast.GenDecl:
+				// Functions assigned to package variables.
+				ast.Inspect(d, func(n ast.Node) bool {
+					if lit, ok := n.(*ast.FuncLit); ok {
+						c.checkFunc(lit.Body)
+						return false
+					}
+					return true
+				})
 			}
 		}
 	}

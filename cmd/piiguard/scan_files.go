@@ -224,7 +224,7 @@ func (s *scanner) scanFile(ctx context.Context, j fileJob) fileReport {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("read the first %d of %d bytes (-max-bytes)", s.opts.maxBytes, j.size))
 	}
 	if t.invalid > 0 {
-		rep.Notes = append(rep.Notes, fmt.Sprintf("invalid UTF-8: %s, the first on line %d (scanned as bytes)", count(t.invalid, "invalid sequence"), t.invalidLine))
+		rep.Notes = append(rep.Notes, fmt.Sprintf("invalid UTF-8: %s, the first on line %d (scanned as bytes)", count(t.invalid, "byte"), t.invalidLine))
 	}
 	if t.longest >= hugeLine {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("long lines: line %d is %d bytes (scanned in bounded memory)", t.longestLine, t.longest))
@@ -385,7 +385,7 @@ type tracker struct {
 	carry       [utf8.UTFMax]byte // the start of a rune cut by a read
 	ncarry      int
 	scratch     []byte
-	invalid     int // invalid UTF-8 sequences
+	invalid     int // bytes that are not UTF-8 (as utf8.DecodeRune counts them)
 	invalidLine int // the line of the first
 }
 
@@ -453,7 +453,7 @@ func (t *tracker) noteLine(end int64) {
 	}
 }
 
-// checkUTF8 counts the invalid UTF-8 sequences in b, read after what was
+// checkUTF8 counts the bytes of b that are not UTF-8, read after what was
 // read before, holding back a rune cut at the end of b.
 func (t *tracker) checkUTF8(b []byte) {
 	data := b
@@ -503,7 +503,12 @@ func (t *tracker) finish(truncated bool) {
 		if t.invalid == 0 {
 			t.invalidLine = t.lines + 1
 		}
-		t.invalid++
+		// Counted as a decoder counts them: each byte of a cut rune.
+		for b := t.carry[:t.ncarry]; len(b) > 0; {
+			_, size := utf8.DecodeRune(b)
+			t.invalid++
+			b = b[size:]
+		}
 	}
 }
 

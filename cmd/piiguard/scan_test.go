@@ -284,10 +284,10 @@ func TestScanBadInput(t *testing.T) {
 
 	latin := files["latin1.txt"]
 	assert.Equal(t, statusPII, latin.Status)
-	assert.Equal(t, []string{"invalid UTF-8: 4 invalid sequences, the first on line 1 (scanned as bytes)"}, latin.Notes)
+	assert.Equal(t, []string{"invalid UTF-8: 4 bytes, the first on line 1 (scanned as bytes)"}, latin.Notes)
 	require.Len(t, latin.Findings, 1)
 	assert.Equal(t, 2, latin.Findings[0].First[0].Line)
-	assert.Equal(t, []string{"invalid UTF-8: 1 invalid sequence, the first on line 1 (scanned as bytes)"}, files["cut.txt"].Notes)
+	assert.Equal(t, []string{"invalid UTF-8: 2 bytes, the first on line 1 (scanned as bytes)"}, files["cut.txt"].Notes)
 
 	h := files["huge.log"]
 	assert.Equal(t, statusPII, h.Status)

@@ -87,3 +87,7 @@ func ignored(s pii.String) {
 	//piiguardvet:ignore also on the line above
 	log.Println(s.Reveal())
 }
+
+var handler = func(s pii.String) {
+	log.Println(s.Reveal()) // want `passed to log.Println`
+}
