@@ -241,7 +241,7 @@ func (c *cli) runScan(ctx context.Context, args []string, stdout, stderr io.Writ
 	case sum.PersonalDataUnsealed:
 		return &foundError{files: sum.FilesWithPII, columns: sum.ColumnsUnsealed + sum.ColumnsPartlySealed}
 	case sum.Errors > 0:
-		return fmt.Errorf("%s could not be read (the report says which)", count(sum.Errors, "target"))
+		return fmt.Errorf("%s while scanning (the report says where)", count(sum.Errors, "error"))
 	}
 	return nil
 }

@@ -425,14 +425,28 @@ func (postgresDialect) sampleQuery(table string, cols []sqlColumn) string {
 	return "SELECT " + strings.Join(names, ", ") + " FROM " + quoteIdent(schema) + "." + quoteIdent(name) + " LIMIT $1"
 }
 
-// errorText is the driver's message with the password taken out: pgx
+// errorText is the driver's message on one line, without the user name
+// pgx puts in connection errors (the report names the database as
+// sqlstore.PostgresLabel does, without it) and without the password: pgx
 // does not quote passwords, and this makes sure of it.
 func (d postgresDialect) errorText(err error) string {
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) && ce.Unwrap() != nil {
+		err = ce.Unwrap()
+	}
 	msg := err.Error()
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		msg = pe.Message + " (SQLSTATE " + pe.Code + ")"
 	}
+	// One line, each of pgx's per-host attempts once.
+	var lines []string
+	for l := range strings.Lines(msg) {
+		if l = strings.TrimSpace(l); l != "" && !slices.Contains(lines, l) {
+			lines = append(lines, l)
+		}
+	}
+	msg = strings.Join(lines, "; ")
 	for _, s := range d.secrets {
 		msg = strings.ReplaceAll(msg, s, "xxxxx")
 	}
