@@ -44,7 +44,8 @@ func Example() {
 	// records.go:49: [record] record c is marshalled by (*json.Encoder).Encode after Open
 	// records.go:50: [record] record c is logged by log.Printf after Open
 	// records.go:51: [record] record c is logged by slog.Info after Open
-	// records.go:69: [record] record h is logged by log.Println after Open
-	// records.go:71: [record] record st is marshalled by json.Marshal after Open
-	// records.go:72: [record] record cs is marshalled by json.Marshal after Open
+	// records.go:52: [record] record &c is logged by slog.Info after Open
+	// records.go:70: [record] record h is logged by log.Println after Open
+	// records.go:72: [record] record st is marshalled by json.Marshal after Open
+	// records.go:73: [record] record cs is marshalled by json.Marshal after Open
 }

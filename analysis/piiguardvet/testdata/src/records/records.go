@@ -44,12 +44,13 @@ func marshal(ctx context.Context, p *pii.Protector, w io.Writer) {
 	var c Customer
 	_, _ = json.Marshal(c) // sealed: ciphertexts
 	_ = p.Open(ctx, &c)
-	_, _ = json.Marshal(c)                 // want `record c is marshalled by json.Marshal after Open: its tagged fields Email, Home.Street hold plaintext`
-	_, _ = json.MarshalIndent(&c, "", " ") // want `record &c is marshalled by json.MarshalIndent`
-	_ = json.NewEncoder(w).Encode(c)       // want `record c is marshalled by \(\*json.Encoder\).Encode`
-	log.Printf("%+v", c)                   // want `record c is logged by log.Printf after Open`
-	slog.Info("customer", "c", c)          // want `record c is logged by slog.Info`
-	fmt.Println(c.Notes)                   // untagged
+	_, _ = json.Marshal(c)                   // want `record c is marshalled by json.Marshal after Open: its tagged fields Email, Home.Street hold plaintext`
+	_, _ = json.MarshalIndent(&c, "", " ")   // want `record &c is marshalled by json.MarshalIndent`
+	_ = json.NewEncoder(w).Encode(c)         // want `record c is marshalled by \(\*json.Encoder\).Encode`
+	log.Printf("%+v", c)                     // want `record c is logged by log.Printf after Open`
+	slog.Info("customer", "c", c)            // want `record c is logged by slog.Info`
+	slog.Info("customer", slog.Any("c", &c)) // want `record &c is logged by slog.Info`
+	fmt.Println(c.Notes)                     // untagged
 
 	_ = pii.Redact(&c)
 	_, _ = json.Marshal(c) // masked again
