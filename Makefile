@@ -11,6 +11,10 @@ FUZZTIME ?= 10s
 # driver's tests against local-kms in process).
 NESTED := kms/awskms/localkms
 
+# The analyzer of cmd/piiguardvet, installed by make vet and run over the
+# repository through go vet.
+PIIGUARDVET = $(shell $(GO) env GOPATH)/bin/piiguardvet
+
 # Every test that needs nothing but Go: vet, gofmt, the race-enabled test
 # suite (examples/ programs and the nested modules included).
 test: vet fmt
@@ -27,6 +31,9 @@ vet: cc
 	@$(GO) vet ./...
 	@echo "== go vet -tags integration ./..."
 	@$(GO) vet -tags integration ./...
+	@$(GO) install ./cmd/piiguardvet
+	@echo "== go vet -vettool=$(PIIGUARDVET) ./... (personal data on its way to logs, errors, JSON)"
+	@$(GO) vet -vettool=$(PIIGUARDVET) ./...
 	@for m in $(NESTED); do echo "== (cd $$m && go vet ./...)"; (cd $$m && $(GO) vet ./...) || exit 1; done
 
 fmt:

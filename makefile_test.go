@@ -38,5 +38,5 @@ func TestMakeTestSaysWhatItIsDoing(t *testing.T) {
 			assert.True(t, strings.HasPrefix(lines[i-1], `echo "== `), "%q is announced by an echo line, not %q", l, lines[i-1])
 		}
 	}
-	assert.Equal(t, 4, steps, "go vet, go vet -tags integration, gofmt, go test:\n%s", out)
+	assert.Equal(t, 5, steps, "go vet, go vet -tags integration, go vet -vettool=piiguardvet, gofmt, go test:\n%s", out)
 }

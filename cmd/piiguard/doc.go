@@ -1,7 +1,8 @@
 // Command piiguard is the operators' tool for piiguard: it creates root key
 // files, manages the keysets of a key store (create, list, rotate, disable,
 // destroy), backs them up and restores them, runs the recovery drill, moves
-// them to another root key, and verifies and queries audit logs.
+// them to another root key, verifies and queries audit logs, and scans
+// files and databases for personal data stored in the clear.
 //
 // # Quick start
 //
@@ -106,6 +107,89 @@
 // response ("who saw customer X") and privacy requests. Events never hold
 // values, so neither does the output.
 //
+// # Scanning for personal data
+//
+// scan finds personal data in stores, for the data inventory and for CI:
+// the e-mail address in a log file, the phone column nobody tagged. Each
+// TARGET is a file, a folder (walked, symbolic links not followed),
+// sqlite:PATH (opened read only; a missing file is not created) or a
+// postgres:// (or postgresql://) URL (each table read in a read-only
+// transaction). It finds values with package detect and prints them
+// masked only (detect.Mask: "***@example.com", "**** **** **** 1111"),
+// never in the clear.
+//
+// Files are read as a stream, in bounded memory whatever their size or
+// the length of their lines: logs, JSON Lines, plain text. A .csv or .tsv
+// file is read record by record (in memory bounded by its longest
+// record), each field with its column's header as
+// context (detect.FindField), so that a date of birth under "dob" is
+// found in every row; a file that does not parse as CSV is read again as
+// text. For each file, scan counts the values of each kind and shows the
+// line, the masked value and the recognizer of the first -hits (3) of
+// each. A file whose first 512 bytes are not text (a NUL byte, or a type
+// net/http sniffs as binary: images, archives, PDF, SQLite databases,
+// UTF-16) is skipped with a note. Invalid UTF-8, lines of 1 MiB or more and
+// files cut at -max-bytes (64 MiB; 0 reads all) are noted; a file or
+// folder that cannot be read is an error in the report, and the scan goes
+// on. -max-files stops the walk after N files.
+//
+// Tables: for every table (or those of -tables; schema.table for
+// PostgreSQL), scan reads the text columns (SQLite: TEXT affinity and
+// columns without a type; PostgreSQL: text, varchar, char, json, jsonb,
+// citext, xml) of the first -sample rows (1000) the database returns,
+// and classifies every non-empty value with detect.FindField(column,
+// value). A value piiguard wrote is sealed: a pii ciphertext ("pg1."), a
+// blind index ("bi1.") or a marked token ("th1_", "ts1_", "tv1_"). A
+// column is
+//
+//	unsealed       values in the clear hold personal data
+//	partly-sealed  some values are sealed and others are not: the others
+//	               are personal data in the clear, found or not (a
+//	               migration that has not finished)
+//	sealed         every value sampled is sealed
+//	clean          nothing found, nothing sealed
+//
+// The table output lists the files with personal data (a row per kind)
+// and the columns that are not clean; -json lists every file and column.
+// Format-preserving tokens carry no marker: a column of unmarked card or
+// resident ID tokens reads as unsealed. Names and street addresses are not
+// detected (see package detect). PostgreSQL databases are named by host,
+// port and database; no message holds the URL's password.
+//
+// A progress bar is drawn on stderr when it is a terminal (-progress
+// always draws it anyway, never never does); the report goes to stdout.
+// scan exits 0 when it found no personal data in the clear, 3 when it did
+// (even if something else could not be read), 1 when it found none but a
+// file, folder, database or table could not be read, and 2 for a usage
+// error:
+//
+//	piiguard scan -json /var/log/app sqlite:/var/lib/app/app.db > inventory.json
+//	piiguard scan -tables public.customers "$DATABASE_URL"
+//
+// The JSON report (schema "piiguard.scan/v1"; fields may be added within a
+// version, never renamed or given another meaning) is one object:
+//
+//	schema      "piiguard.scan/v1"
+//	files[]     path, status ("pii", "clean", "skipped", "error"), bytes
+//	            (read), truncated (by -max-bytes), findings[], notes[],
+//	            error (when status is "error")
+//	  findings[]  kind (detect's kind names: email, phone, card, cnid, iban,
+//	              ip, ssn, nino, mynumber, dob, passport), count, first[]
+//	    first[]   line (1-based), column (CSV header, when read as CSV),
+//	              masked, recognizer, confidence
+//	databases[] database ("sqlite:PATH" or "postgres:HOST:PORT/DB"),
+//	            tables[], error (when it could not be opened or listed)
+//	  tables[]    table, rows_sampled, columns[], notes[], error
+//	    columns[] name, type (as declared), status (unsealed, partly-sealed,
+//	              sealed, clean), values (non-empty values sampled), sealed
+//	              (of them, sealed), with_pii (of them, in the clear with
+//	              personal data), kinds[] {kind, values}, examples[] (masked)
+//	notes[]     notes on the walk (-max-files reached, links not followed)
+//	summary     files_scanned, files_with_pii, files_skipped, databases,
+//	            tables_scanned, columns_unsealed, columns_partly_sealed,
+//	            columns_sealed, errors, kinds {kind: values found},
+//	            personal_data_unsealed (true: exit code 3)
+//
 // # Security
 //
 // Passphrases are read from the environment only; no command prints a
@@ -117,7 +201,7 @@
 //
 // 0 when the command succeeded, 1 when the operation failed (a failed
 // verification included), 2 for a usage error (a keys destroy not confirmed
-// with -yes included).
+// with -yes included), 3 when scan found personal data unsealed.
 //
 // # Usage
 //
@@ -142,6 +226,9 @@
 //	piiguard audit query [-subject ID] [-actor ID] [-action A,...] [-outcome O]
 //	                     [-decision D] [-record-type T] [-field F]
 //	                     [-since T] [-until T] [-limit N] LOG...
+//	piiguard scan [-json] [-max-bytes N] [-max-files N] [-sample N] [-hits N]
+//	              [-tables T,...] [-kinds K,...] [-min-confidence C]
+//	              [-progress auto|always|never] TARGET...
 //	piiguard help
 //
 // First steps:
@@ -173,9 +260,11 @@
 // (every action on customer data). -since and -until take an RFC 3339 time,
 // a date (2006-01-02, UTC) or a duration back from now (24h); the window is
 // since <= time < until. A LOG is the path of an audit log; its rotated
-// files (audit.000001.jsonl, …) are read with it, oldest first.
+// files (audit.000001.jsonl, …) are read with it, oldest first. A TARGET
+// of scan is a file, a folder, sqlite:PATH or a postgres:// URL.
 //
-// Exit status: 0 success, 1 operation failed, 2 usage error.
+// Exit status: 0 success, 1 operation failed, 2 usage error, 3 scan found
+// personal data unsealed.
 package main
 
 // usageText is printed by "piiguard help"; the Usage section above is the
@@ -203,6 +292,9 @@ const usageText = `Usage:
 	piiguard audit query [-subject ID] [-actor ID] [-action A,...] [-outcome O]
 	                     [-decision D] [-record-type T] [-field F]
 	                     [-since T] [-until T] [-limit N] LOG...
+	piiguard scan [-json] [-max-bytes N] [-max-files N] [-sample N] [-hits N]
+	              [-tables T,...] [-kinds K,...] [-min-confidence C]
+	              [-progress auto|always|never] TARGET...
 	piiguard help
 
 First steps:
@@ -234,7 +326,9 @@ separated by commas, or "reveals" (reveal, detokenize, export) or "data"
 (every action on customer data). -since and -until take an RFC 3339 time,
 a date (2006-01-02, UTC) or a duration back from now (24h); the window is
 since <= time < until. A LOG is the path of an audit log; its rotated
-files (audit.000001.jsonl, …) are read with it, oldest first.
+files (audit.000001.jsonl, …) are read with it, oldest first. A TARGET
+of scan is a file, a folder, sqlite:PATH or a postgres:// URL.
 
-Exit status: 0 success, 1 operation failed, 2 usage error.
+Exit status: 0 success, 1 operation failed, 2 usage error, 3 scan found
+personal data unsealed.
 `

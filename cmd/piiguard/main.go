@@ -65,11 +65,14 @@ func (c *cli) exec(ctx context.Context, args []string, stdout, stderr io.Writer)
 // exitCode maps an error returned by a command to the process exit code.
 func exitCode(err error) int {
 	var u *usageError
+	var found *foundError
 	switch {
 	case err == nil:
 		return exitOK
 	case errors.As(err, &u):
 		return exitUsage
+	case errors.As(err, &found):
+		return exitFound
 	default:
 		return exitFailed
 	}
@@ -89,9 +92,11 @@ func (c *cli) run(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return c.dispatch(ctx, "keys", keysCommands, args[1:], stdout, stderr)
 	case "audit":
 		return c.dispatch(ctx, "audit", auditCommands, args[1:], stdout, stderr)
+	case "scan":
+		return c.scan(ctx, args[1:], stdout, stderr)
 	}
 	// Arguments are not echoed: one may be a secret pasted in the wrong place.
-	return usagef("unknown command (commands: keys, audit, help)")
+	return usagef("unknown command (commands: keys, audit, scan, help)")
 }
 
 func (c *cli) dispatch(ctx context.Context, group string, cmds map[string]commandFunc, args []string, stdout, stderr io.Writer) error {
