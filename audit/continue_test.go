@@ -141,3 +141,27 @@ func TestContinueChainArguments(t *testing.T) {
 	assert.Equal(t, uint64(1), c.Head().Seq)
 	assert.False(t, errors.Is(err, audit.ErrNotChained))
 }
+
+func TestProbeLogTellsEmptyPlainAndChained(t *testing.T) {
+	k := newTestKeys(t)
+	plain, err := testEvent(1).MarshalJSON()
+	require.NoError(t, err)
+	for name, tc := range map[string]struct {
+		data  []byte
+		kind  audit.LogKind
+		lines int64
+	}{
+		"empty":   {nil, audit.LogEmpty, 0},
+		"plain":   {join([][]byte{plain, plain, plain}), audit.LogPlain, 3},
+		"chained": {join(writeChain(t, k, 4, audit.ChainOptions{})), audit.LogChained, 5},
+	} {
+		kind, lines, err := audit.ProbeLog(bytes.NewReader(tc.data))
+		require.NoError(t, err, name)
+		assert.Equal(t, tc.kind, kind, name)
+		assert.Equal(t, tc.lines, lines, name)
+	}
+	_, _, err = audit.ProbeLog(bytes.NewReader([]byte("secret-value-not-json\n")))
+	require.ErrorIs(t, err, audit.ErrCorrupt)
+	assert.NotContains(t, err.Error(), "secret-value")
+	assert.Equal(t, "chained", audit.LogChained.String())
+}

@@ -109,7 +109,9 @@
 // events only (FileSink.Record without a Chain) is reported by Verify as
 // ErrNotChained ("this log is not chained"), not as tampered: there is no
 // MAC to check. A plain event in front of chained records is an insertion
-// (ErrTampered).
+// (ErrTampered). ProbeLog tells an empty, a plain and a chained log apart
+// without any key, so that a program can refuse a log no chain could
+// continue before it makes or loads the chain's keys.
 //
 // The MAC key proves records to whoever holds it; anyone holding it can also
 // forge records, so it stays with the writer and the auditors. Checkpoints are

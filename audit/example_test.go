@@ -445,3 +445,24 @@ func ExampleRelay() {
 	// held: 2
 	// held: 0 records: 2
 }
+
+// Before making or loading a chain's keys, a program can tell what kind of
+// log a file holds.
+func ExampleProbeLog() {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "audit-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "audit.jsonl")
+	file, _ := audit.NewFileSink(path, audit.FileOptions{})
+	_ = file.Record(ctx, audit.Event{Time: time.Now(), Action: audit.ActionReveal, Actor: "agent-7"})
+	file.Close()
+
+	r, _ := audit.OpenLog(path)
+	defer r.Close()
+	kind, lines, err := audit.ProbeLog(r)
+	fmt.Println(kind, lines, err)
+	// Output: plain 1 <nil>
+}

@@ -144,45 +144,30 @@ func (l *auditLog) close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// probeAuditLog looks at the log at path without the chain's keys and
-// returns the number of lines it holds. It fails with a *refusal for a log
-// of plain events (ErrNotChained), which no chain can continue, and when
-// the log cannot be read. Whether a chained log verifies takes the keys:
-// start checks it.
+// probeAuditLog looks at the log at path without the chain's keys
+// (audit.ProbeLog) and returns the number of lines it holds. It fails with
+// a *refusal for a log of plain events, which no chain can continue, and
+// when the log cannot be read. Whether a chained log verifies takes the
+// keys: start checks it.
 func probeAuditLog(path string) (int64, error) {
 	rc, err := audit.OpenLog(path)
 	if err != nil {
 		return 0, &refusal{err}
 	}
 	defer rc.Close()
-	// With keys that accept nothing, Verify stops at the first record of
-	// a chained log (a mismatch, ignored here) and tells a plain log by
-	// its plain events, which carry no MAC to check.
-	rep, err := audit.Verify(rc, rejectAll{}, rejectAll{}, audit.VerifyOptions{})
-	var ve *audit.VerifyError
+	kind, lines, err := audit.ProbeLog(rc)
 	switch {
-	case errors.Is(err, audit.ErrNotChained):
-		return rep.Lines, &refusal{&sentinelError{
+	case err != nil:
+		return lines, &refusal{fmt.Errorf("audit log %s: %w", path, err)}
+	case kind == audit.LogPlain:
+		return lines, &refusal{&sentinelError{
 			msg: fmt.Sprintf("audit log %s is not chained (it holds plain events, written without a chain), so it cannot be continued as a tamper-evident log: give -audit a new file",
 				path),
 			errs: []error{audit.ErrNotChained},
 		}}
-	case err != nil && !errors.As(err, &ve):
-		return rep.Lines, &refusal{fmt.Errorf("audit log %s: %w", path, err)}
 	}
-	return rep.Lines, nil
+	return lines, nil
 }
-
-// errNoKeys is what rejectAll answers.
-var errNoKeys = errors.New("no key")
-
-// rejectAll is a MAC and a signature verifier with no key: nothing
-// verifies.
-type rejectAll struct{}
-
-func (rejectAll) ComputeMAC([]byte) ([]byte, error) { return nil, errNoKeys }
-func (rejectAll) VerifyMAC(_, _ []byte) error       { return errNoKeys }
-func (rejectAll) Verify(_, _ []byte) error          { return errNoKeys }
 
 // checkAuditLogWithBackup verifies the log at path, before a restore,
 // with the chain's keysets of the backup r (named name), unwrapped by root
