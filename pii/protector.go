@@ -12,6 +12,7 @@ import (
 
 	"github.com/piiguard/piiguard/access"
 	"github.com/piiguard/piiguard/audit"
+	"github.com/piiguard/piiguard/internal/phone"
 	"github.com/piiguard/piiguard/kms"
 )
 
@@ -124,12 +125,11 @@ func newProtector(keys keySource, opts Options) (*Protector, error) {
 		return nil, fmt.Errorf("pii: New: IndexBits is %d; want 1 to 256", opts.IndexBits)
 	}
 	if cc := opts.DefaultCountryCode; cc != "" {
-		d := cc
-		if d[0] == '+' {
-			d = d[1:]
-		}
-		if len(d) < 1 || len(d) > 3 || !isDigits(d) || d[0] == '0' {
-			return nil, fmt.Errorf("pii: New: DefaultCountryCode %q is not a calling code such as \"44\"", cc)
+		d, ok := phone.CallingCode(cc)
+		if !ok {
+			// The option is named, not quoted: a value in the wrong place
+			// (a phone number for a code) would be personal data.
+			return nil, errors.New("pii: New: Options.DefaultCountryCode is not a calling code such as \"44\"")
 		}
 		opts.DefaultCountryCode = d
 	}
@@ -144,15 +144,6 @@ func newProtector(keys keySource, opts Options) (*Protector, error) {
 		p.sink = nil
 	}
 	return p, nil
-}
-
-func isDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
 }
 
 // String describes the Protector without any secret.
