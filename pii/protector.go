@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"sync/atomic"
 
 	"github.com/tink-crypto/tink-go/v2/prf"
 	"github.com/tink-crypto/tink-go/v2/tink"
 
 	"github.com/piiguard/piiguard/access"
 	"github.com/piiguard/piiguard/audit"
+	"github.com/piiguard/piiguard/internal/keyedprf"
 	"github.com/piiguard/piiguard/internal/phone"
 	"github.com/piiguard/piiguard/kms"
 )
@@ -92,8 +92,8 @@ type keySource interface {
 type Protector struct {
 	keys  keySource
 	opts  Options
-	sink  audit.Sink                 // opts.Audit, or nil for none or audit.Discard: nil builds no events
-	index atomic.Pointer[indexState] // the blind index keys of the last search key set (index.go)
+	sink  audit.Sink        // opts.Audit, or nil for none or audit.Discard: nil builds no events
+	index *keyedprf.Deriver // the blind index keys of the search keyset (index.go)
 }
 
 // New returns a Protector that uses keyring's keysets named in opts. The
@@ -139,7 +139,11 @@ func newProtector(keys keySource, opts Options) (*Protector, error) {
 		}
 	}
 	opts.Tokenizers = maps.Clone(opts.Tokenizers)
-	p := &Protector{keys: keys, opts: opts, sink: opts.Audit}
+	index, err := newIndexDeriver(opts.IndexBits)
+	if err != nil {
+		return nil, fmt.Errorf("pii: New: %w", err)
+	}
+	p := &Protector{keys: keys, opts: opts, sink: opts.Audit, index: index}
 	if p.sink == audit.Discard {
 		p.sink = nil
 	}
