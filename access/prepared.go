@@ -20,8 +20,9 @@ import "context"
 // Prepared is prepared for the zero Request: it denies every request with
 // ErrNoPrincipal.
 type Prepared struct {
-	c   Checker // the Checker, when it is not exactly a *Policy
-	req Request
+	c       Checker // the Checker, when it is not exactly a *Policy
+	req     Request
+	uniform bool // c is InsecureAllowAll: every request gets allowAll
 
 	// For a *Policy:
 	pol   *Policy
@@ -56,7 +57,7 @@ func Prepare(c Checker, req Request) *Prepared {
 // embeds one, to change its Check, is asked through its own Check.
 func (p *Prepared) Reset(c Checker, req Request) {
 	clear(p.cands)
-	p.c, p.pol, p.err, p.errD, p.cands = nil, nil, nil, Decision{}, p.cands[:0]
+	p.c, p.pol, p.err, p.errD, p.cands, p.uniform = nil, nil, nil, Decision{}, p.cands[:0], false
 	if c == nil {
 		p.req = Request{}
 		return
@@ -64,6 +65,7 @@ func (p *Prepared) Reset(c Checker, req Request) {
 	p.req = req
 	pol, ok := c.(*Policy)
 	if !ok {
+		_, p.uniform = c.(insecureAllowAll)
 		p.c = c
 		return
 	}
@@ -94,9 +96,26 @@ func (p *Prepared) Reset(c Checker, req Request) {
 	}
 }
 
+// Uniform reports whether p gives every request it decides one and the
+// same decision, whatever its Resource, and no error — and then returns
+// that decision, so that a caller deciding many resources in one operation
+// (pii.Protector.Open, every field of every record) decides them all at
+// once. It reports true when the Checker is InsecureAllowAll, and false
+// for every Checker that may decide resources differently (a *Policy,
+// Cedar, a Checker of the application's own).
+func (p *Prepared) Uniform() (Decision, bool) {
+	if p.uniform {
+		return allowAll, true
+	}
+	return Decision{}, false
+}
+
 // CheckResource decides the prepared request for res: the decision and
 // error of the Checker's Check for that request.
 func (p *Prepared) CheckResource(ctx context.Context, res Resource) (Decision, error) {
+	if p.uniform {
+		return allowAll, nil
+	}
 	if p.pol == nil {
 		if p.c == nil {
 			return Decision{Effect: Deny, Reason: reasonNoPrincipal}, ErrNoPrincipal

@@ -196,3 +196,38 @@ func TestPolicyReportsTheRecordInputsItReads(t *testing.T) {
 	assert.Equal(t, access.RecordInputs{}, p.RecordInputs())
 	var _ access.RecordInputReporter = p
 }
+
+// A Prepared over InsecureAllowAll decides every request at once; over any
+// other Checker it says nothing of the sort.
+func TestPreparedUniform(t *testing.T) {
+	ctx := context.Background()
+	for _, q := range everyQuestion() {
+		p := access.Prepare(access.InsecureAllowAll, q)
+		d, ok := p.Uniform()
+		require.True(t, ok)
+		want, err := access.InsecureAllowAll.Check(ctx, q)
+		require.NoError(t, err)
+		assert.Equal(t, want, d, "the one decision is Check's")
+		got, err := p.CheckResource(ctx, q.Resource)
+		require.NoError(t, err)
+		assert.Equal(t, want, got)
+	}
+	assert.True(t, access.InsecureAllowAll == access.Checker(access.InsecureAllowAll), "comparable")
+
+	allowAllFunc := access.CheckerFunc(func(context.Context, access.Request) (access.Decision, error) {
+		return access.Decision{Effect: access.Allow}, nil
+	})
+	for _, c := range []access.Checker{loadCRM(t, access.FormatYAML), allowAllFunc, access.NewMemo(access.InsecureAllowAll)} {
+		assert.False(t, c == access.InsecureAllowAll)
+		p := access.Prepare(c, policytest.Cases()[0].Req)
+		_, ok := p.Uniform()
+		assert.False(t, ok, "%T", c)
+	}
+	p := access.Prepare(access.InsecureAllowAll, access.Request{})
+	p.Reset(loadCRM(t, access.FormatYAML), access.Request{})
+	_, ok := p.Uniform()
+	assert.False(t, ok, "Reset forgets the earlier Checker")
+	var zero access.Prepared
+	_, ok = zero.Uniform()
+	assert.False(t, ok, "the zero Prepared denies")
+}

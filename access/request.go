@@ -218,9 +218,19 @@ func (f CheckerFunc) Check(ctx context.Context, req Request) (Decision, error) {
 // InsecureAllowAll is a Checker that allows every request, even one without
 // a principal. Using it is a deliberate choice to run without access control
 // (tests, demos, single-user tools); production code should not.
-var InsecureAllowAll Checker = CheckerFunc(func(context.Context, Request) (Decision, error) {
-	return Decision{Effect: Allow, Rule: "insecure-allow-all", Reason: "access control disabled"}, nil
-})
+//
+// It is comparable (c == InsecureAllowAll tells whether a Checker turns
+// access control off), and a Prepared over it reports its one decision
+// through Uniform, so that a caller deciding many resources at once
+// (pii.Protector.Open) asks nothing per resource.
+var InsecureAllowAll Checker = insecureAllowAll{}
+
+type insecureAllowAll struct{}
+
+// allowAll is InsecureAllowAll's decision.
+var allowAll = Decision{Effect: Allow, Rule: "insecure-allow-all", Reason: "access control disabled"}
+
+func (insecureAllowAll) Check(context.Context, Request) (Decision, error) { return allowAll, nil }
 
 // truncate shortens s for an error message.
 func truncate(s string) string {

@@ -69,8 +69,7 @@ type cacheEntry[V any] struct {
 	degraded bool // val is served past its age after a failed reload
 	ref      atomic.Bool
 	// expired is set by the timer when timers are used, and by stop when
-	// the entry leaves the cache (replaced, evicted, invalidated, purged):
-	// a Lease on the entry reads it.
+	// the entry leaves the cache (replaced, evicted, invalidated, purged).
 	expired atomic.Bool
 	timer   *time.Timer
 }
@@ -127,19 +126,6 @@ func (c *cache[V]) fresh(key string) (V, bool) {
 	}
 	var zero V
 	return zero, false
-}
-
-// freshLease is fresh, with a Lease that stays valid while the value is
-// the one the cache would return. Without timers (an injected clock) the
-// cache cannot signal expiry, and the lease is never valid.
-func (c *cache[V]) freshLease(key string) (V, Lease, bool) {
-	if c.timers {
-		if e := c.hit(key); e != nil {
-			return e.val, Lease{stale: &e.expired}, true
-		}
-	}
-	var zero V
-	return zero, Lease{}, false
 }
 
 // get returns the cached value for key, loading it on a miss or after it

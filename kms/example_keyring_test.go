@@ -59,10 +59,10 @@ func ExampleURLMux() {
 	// unknown_scheme
 }
 
-// A hot path keeps what it derived from a PRF set while the set's lease is
-// valid, and asks the keyring again once a rotation (or the cache's
-// maximum age) has ended it.
-func ExampleKeyring_LeasePRF() {
+// The keyring hands out the same *prf.Set until the keyset changes, and a
+// new one after every change: a caller keeps what it derived from a set for
+// as long as it is handed the same pointer.
+func ExampleKeyring_PRF() {
 	ctx := context.Background()
 	root := kms.NewRootKey(insecuremem.NewDriver(), kms.RootKeyOptions{Name: "demo"})
 	defer root.Close()
@@ -73,23 +73,21 @@ func ExampleKeyring_LeasePRF() {
 	if _, err := kms.NewAdmin(kr).Create(ctx, "search", kms.PurposePRF); err != nil {
 		log.Fatal(err)
 	}
-	_, lease, _ := kr.LeasePRF(ctx, "search")
-	fmt.Println("lease from the call that loaded the keyset:", lease.Valid())
-	set, lease, err := kr.LeasePRF(ctx, "search")
+	set, err := kr.PRF(ctx, "search")
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("lease on the cached set:", lease.Valid())
+	again, _ := kr.PRF(ctx, "search")
+	fmt.Println("unchanged keyset, same set:", again == set)
 	if _, err := kms.NewAdmin(kr).Rotate(ctx, "search"); err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("after a rotation:", lease.Valid())
-	next, _, _ := kr.LeasePRF(ctx, "search")
+	next, _ := kr.PRF(ctx, "search")
+	fmt.Println("after a rotation, a new set:", next != set)
 	fmt.Println("new primary:", next.PrimaryID != set.PrimaryID)
 	// Output:
-	// lease from the call that loaded the keyset: false
-	// lease on the cached set: true
-	// after a rotation: false
+	// unchanged keyset, same set: true
+	// after a rotation, a new set: true
 	// new primary: true
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"sync/atomic"
 
 	"github.com/tink-crypto/tink-go/v2/aead"
 	"github.com/tink-crypto/tink-go/v2/daead"
@@ -129,47 +128,24 @@ func (k *Keyring) DeterministicAEAD(ctx context.Context, name string) (tink.Dete
 // PRF returns the keyset's PRFs (HMAC-SHA256): the primary's ID and one PRF
 // per enabled version, so that a blind index or token can be computed under
 // every version a stored value may have been made with.
+//
+// The set is made when the keyset is loaded into the cache, and the keyring
+// hands out that same *prf.Set until the keyset changes: a change made
+// through this keyring or its Admin (Rotate, Promote, AddVersion, Disable,
+// Enable, Destroy, Refresh, Restore, Rewrap) drops the cache entry at once,
+// and a change made by another process is read when the entry expires
+// (KeyringOptions.CacheMaxAge). Every load makes a new *prf.Set, and a set
+// handed out is never modified. Callers (package pii's blind indexes and
+// package tokenize's HMAC tokens, through internal/keyedprf) key what they
+// derive from a set by its pointer, and derive afresh when they are handed
+// another: that is the keyring's whole rotation contract for PRFs, and it
+// is why PRF is asked per operation rather than kept.
 func (k *Keyring) PRF(ctx context.Context, name string) (*prf.Set, error) {
 	ks, err := k.loadPurpose(ctx, name, PurposePRF)
 	if err != nil {
 		return nil, err
 	}
 	return ks.prf, nil
-}
-
-// A Lease says whether a primitive the keyring handed out is still the one
-// it would hand out now, for a price of one atomic load: code on a hot path
-// (package tokenize's HMAC tokens) keeps what it derived from the
-// primitive while its lease is valid, instead of asking the keyring on
-// every call.
-//
-// A lease turns invalid, for good, when the keyring's cache entry behind it
-// expires (KeyringOptions.CacheMaxAge, after which the keyring reads the
-// store again and sees rotations made by other processes), is evicted, or
-// is dropped by a change made through this keyring (Rotate, Promote,
-// Disable, Enable, Destroy, Refresh, Restore, Rewrap, Close). The zero
-// Lease is never valid; so is every lease of a keyring with an injected
-// KeyringOptions.Clock, whose expiry cannot be signalled.
-type Lease struct {
-	stale *atomic.Bool
-}
-
-// Valid reports whether the primitive the lease came with is still
-// current. It is safe for concurrent use.
-func (l Lease) Valid() bool { return l.stale != nil && !l.stale.Load() }
-
-// LeasePRF is PRF with a Lease on the returned set. When the set was not in
-// the cache (it was loaded by this call), the lease is the zero Lease, and
-// the next call returns a valid one.
-func (k *Keyring) LeasePRF(ctx context.Context, name string) (*prf.Set, Lease, error) {
-	if err := k.check(string(PurposePRF), name); err != nil {
-		return nil, Lease{}, err
-	}
-	if ks, l, ok := k.keysets.freshLease(name); ok && ks.purpose == PurposePRF {
-		return ks.prf, l, nil
-	}
-	set, err := k.PRF(ctx, name)
-	return set, Lease{}, err
 }
 
 // MAC returns the keyset's message authentication code (HMAC-SHA256, 256-bit

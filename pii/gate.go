@@ -17,6 +17,14 @@ type gate struct {
 	checker access.Checker   // Options.Checker
 	prep    *access.Prepared // the Checker, prepared for the call; kept by the pool
 
+	// The call's one decision, when the prepared Checker gives every field
+	// the same (access.Prepared.Uniform: access.InsecureAllowAll). Then no
+	// field is asked about, and no resource is built: not even the
+	// record's owner and tenant are read, which only a decision needs.
+	// Asking InsecureAllowAll per field cost Open about 70 ns a field.
+	uniform bool
+	all     access.Decision
+
 	// The decisions of this call, when they are worth remembering: for
 	// each leaf of the plan (by leaf.slot), 1 + the index in memo of its
 	// latest decision, 0 for none; each entry links to the leaf's previous
@@ -54,6 +62,10 @@ func (g *gate) begin(checker access.Checker, req *access.Request, rp *rootPlan, 
 		g.prep = new(access.Prepared)
 	}
 	g.prep.Reset(checker, *req)
+	if g.all, g.uniform = g.prep.Uniform(); g.uniform && g.all.Effect == access.Allow {
+		return // nothing to remember
+	}
+	g.uniform = false // a uniform mask or denial goes the way of every other
 	if batch || rp.indirect {
 		g.reads = recordInputs(checker)
 		g.across = batch && !g.reads.SubjectID
@@ -89,6 +101,7 @@ func (g *gate) end() {
 	}
 	g.slots = g.slots[:0]
 	g.checker, g.remember, g.across, g.reads = nil, false, false, access.RecordInputs{}
+	g.uniform, g.all = false, access.Decision{}
 }
 
 // recordInputs returns what c says it reads of a record, or everything.

@@ -2,19 +2,13 @@ package pii
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
-	"hash"
 	"reflect"
-	"slices"
-	"sync"
-	"sync/atomic"
 
-	"github.com/tink-crypto/tink-go/v2/prf"
-
+	"github.com/piiguard/piiguard/internal/keyedprf"
 	"github.com/piiguard/piiguard/internal/normalize"
 )
 
@@ -28,130 +22,59 @@ const (
 	indexLabel  = "piiguard/pii/blind-index/v1\x00"
 )
 
-// indexState holds the index keys derived from one *prf.Set of the search
-// keyset. The key ring hands out a new set whenever the keyset changes (a
-// rotation, a disable, a destroy, a reload), so a Protector keeps the
-// state of the set it was handed last, and starts afresh when it is
-// handed another: a version that left the set stops indexing at once.
-type indexState struct {
-	set      *prf.Set
-	ids      []uint32       // the enabled versions: the primary first, then the others ascending
-	versions []*versionKeys // in the order of ids
+// newIndexDeriver returns the keyed PRF (internal/keyedprf) of blind
+// indexes of bits bits. Its rotation story is the key ring's: a new
+// *prf.Set for every change of the search keyset, after which a version
+// that left the set stops indexing at once.
+func newIndexDeriver(bits int) (*keyedprf.Deriver, error) {
+	return keyedprf.New(keyedprf.Scheme{Label: indexLabel, Bits: bits, Encoding: b64, Head: indexHead})
 }
 
-// versionKeys holds the index keys of one version, by field.
-type versionKeys struct {
-	id   uint32
-	head string // "bi1.<key id>."
-
-	mu     sync.Mutex                           // serialises writers of fields
-	fields atomic.Pointer[map[string]*fieldKey] // by domain; copied on write
+// indexHead is "bi1.<key id>.", whatever the field.
+func indexHead(keyID uint32, _ string) (string, error) {
+	var b [4]byte
+	binary.BigEndian.PutUint32(b[:], keyID)
+	return indexPrefix + hex.EncodeToString(b[:]) + ".", nil
 }
 
-// fieldKey is the index key of one field under one version, as a pool of
-// HMACs keyed with it.
-type fieldKey struct {
-	head string    // "bi1.<key id>."
-	macs sync.Pool // of *fieldMAC
-}
-
-type fieldMAC struct {
-	h   hash.Hash
-	sum [sha256.Size]byte
-}
-
-// indexKeys returns the index state of the search keyset's current set.
-func (p *Protector) indexKeys(ctx context.Context) (*indexState, error) {
+// indexKeys returns the index keys of the search keyset's current set,
+// whose primary must be enabled.
+func (p *Protector) indexKeys(ctx context.Context) (*keyedprf.Keys, error) {
 	set, err := p.keys.PRF(ctx, p.opts.SearchKeyset)
 	if err != nil {
 		return nil, err
 	}
-	if st := p.index.Load(); st != nil && st.set == set {
-		return st, nil
+	k, err := p.index.Keys(set)
+	if err == nil && (len(k.Versions()) == 0 || k.Versions()[0] != k.PrimaryID()) {
+		err = errors.New("no enabled primary version")
 	}
-	if _, ok := set.PRFs[set.PrimaryID]; !ok {
+	if err != nil {
 		return nil, fmt.Errorf("pii: search keyset %q has no enabled primary version", p.opts.SearchKeyset)
 	}
-	st := &indexState{set: set, ids: []uint32{set.PrimaryID}}
-	for id := range set.PRFs {
-		if id != set.PrimaryID {
-			st.ids = append(st.ids, id)
-		}
-	}
-	slices.Sort(st.ids[1:])
-	for _, id := range st.ids {
-		var b [4]byte
-		binary.BigEndian.PutUint32(b[:], id)
-		v := &versionKeys{id: id, head: indexPrefix + hex.EncodeToString(b[:]) + "."}
-		v.fields.Store(&map[string]*fieldKey{})
-		st.versions = append(st.versions, v)
-	}
-	p.index.Store(st)
-	return st, nil
+	return k, nil
 }
 
-// fieldKey returns the index key of one field (domain = record 0x00 path)
-// under version keyID, deriving it on first use.
-func (st *indexState) fieldKey(keyID uint32, domain []byte) (*fieldKey, error) {
-	i := slices.Index(st.ids, keyID)
-	if i < 0 {
+// indexKey returns the index key of one field (domain = record 0x00 path,
+// which may be a view of a reused buffer) under version keyID.
+func indexKey(k *keyedprf.Keys, keyID uint32, domain []byte) (*keyedprf.Key, error) {
+	key, err := k.Key(keyID, bytesToString(domain))
+	switch {
+	case errors.Is(err, keyedprf.ErrNotEnabled):
 		return nil, fmt.Errorf("pii: search key version %d is not enabled", keyID)
-	}
-	v := st.versions[i]
-	if fk := (*v.fields.Load())[string(domain)]; fk != nil {
-		return fk, nil
-	}
-	sub, err := st.set.PRFs[keyID].ComputePRF(append([]byte(indexLabel), domain...), 32)
-	if err != nil {
+	case err != nil:
 		return nil, fmt.Errorf("pii: deriving the index key of version %d failed", keyID)
 	}
-	fk := &fieldKey{head: v.head}
-	fk.macs.New = func() any { return &fieldMAC{h: hmac.New(sha256.New, sub)} }
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	old := *v.fields.Load()
-	if existing := old[string(domain)]; existing != nil {
-		return existing, nil
-	}
-	m := make(map[string]*fieldKey, len(old)+1)
-	for key, f := range old {
-		m[key] = f
-	}
-	m[string(domain)] = fk
-	v.fields.Store(&m)
-	return fk, nil
+	return key, nil
 }
 
-// value returns the index value of a normalised value under version
-// keyID, as one allocation.
-func (st *indexState) value(keyID uint32, domain []byte, norm string, bits int) (string, error) {
-	n := (bits + 7) / 8
-	out, err := st.appendValue(make([]byte, 0, len(indexPrefix)+9+b64.EncodedLen(n)), keyID, domain, norm, bits)
+// indexValue returns the index value of a normalised value of a field
+// under version keyID, as one allocation.
+func indexValue(k *keyedprf.Keys, keyID uint32, domain []byte, norm string) (string, error) {
+	key, err := indexKey(k, keyID, domain)
 	if err != nil {
 		return "", err
 	}
-	return bytesToString(out), nil
-}
-
-// appendValue appends the index value of a normalised value under
-// version keyID to dst.
-func (st *indexState) appendValue(dst []byte, keyID uint32, domain []byte, norm string, bits int) ([]byte, error) {
-	fk, err := st.fieldKey(keyID, domain)
-	if err != nil {
-		return nil, err
-	}
-	m := fk.macs.Get().(*fieldMAC)
-	m.h.Reset()
-	m.h.Write(stringBytes(norm))
-	sum := m.h.Sum(m.sum[:0])
-	n := (bits + 7) / 8
-	if r := bits % 8; r != 0 {
-		sum[n-1] &= byte(0xff << (8 - r))
-	}
-	dst = append(dst, fk.head...)
-	dst = b64.AppendEncode(dst, sum[:n])
-	fk.macs.Put(m)
-	return dst, nil
+	return key.Text(norm), nil
 }
 
 // normalizeKind returns the form of a value of kind k that is indexed.
@@ -211,16 +134,16 @@ func (p *Protector) SearchTerms(ctx context.Context, record any, field, term str
 	if err != nil {
 		return nil, fieldErr(rp.st.name, field, err)
 	}
-	out := make([]string, 0, len(st.ids))
-	for _, id := range st.ids {
-		v, err := st.value(id, sf.domain, norm, p.opts.IndexBits)
+	out := make([]string, 0, len(st.Versions()))
+	for _, id := range st.Versions() {
+		v, err := indexValue(st, id, sf.domain, norm)
 		if err != nil {
 			return nil, fieldErr(rp.st.name, field, err)
 		}
 		out = append(out, v)
 	}
 	if p.sink != nil {
-		e := searchEvent(ctx, rp.st.name, field, sf.leaf.class, p.opts.SearchKeyset, st.set.PrimaryID)
+		e := searchEvent(ctx, rp.st.name, field, sf.leaf.class, p.opts.SearchKeyset, st.PrimaryID())
 		if err := p.sink.Record(ctx, e); err != nil {
 			return nil, fieldErr(rp.st.name, field, fmt.Errorf("%w: %w", ErrAudit, err))
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/piiguard/piiguard/access"
 	"github.com/piiguard/piiguard/kms"
 )
 
@@ -111,6 +112,13 @@ func TestErrorsLeakNothing(t *testing.T) {
 	try("scan a broken ciphertext", func() error {
 		var v Value[string]
 		return v.Scan(sealed.Name[:30])
+	})
+	try("a phone number given as the default country code", func() error {
+		_, err := newProtector(nil, Options{Checker: access.InsecureAllowAll, DefaultCountryCode: "+44 1947 600 999"})
+		if err != nil {
+			assert.Contains(t, err.Error(), "Options.DefaultCountryCode", "the error names the option")
+		}
+		return err
 	})
 	try("destroyed key version", func() error {
 		vs, err := kms.NewAdmin(env.kr).Versions(ctx, DefaultFieldKeyset)

@@ -242,6 +242,9 @@ func (o *opener) plaintext(s *step, fv reflect.Value, text string, vf valueField
 // decide asks the gate about the field of step s, at path, of the record
 // being walked.
 func (o *opener) decide(s *step, path string) (access.Decision, error) {
+	if o.gate.uniform {
+		return o.gate.all, nil // every field's, decided once for the call
+	}
 	d, err := o.gate.decide(o.ctx, &o.bind, s, path, o.p.opts.StrictAccess)
 	if errors.Is(err, access.ErrDenied) && !errors.Is(err, ErrAccessCheck) {
 		o.events.denied(s, path, d) // a strict denial, for the failure event

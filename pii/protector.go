@@ -5,13 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"sync/atomic"
 
 	"github.com/tink-crypto/tink-go/v2/prf"
 	"github.com/tink-crypto/tink-go/v2/tink"
 
 	"github.com/piiguard/piiguard/access"
 	"github.com/piiguard/piiguard/audit"
+	"github.com/piiguard/piiguard/internal/keyedprf"
+	"github.com/piiguard/piiguard/internal/phone"
 	"github.com/piiguard/piiguard/kms"
 )
 
@@ -91,8 +92,8 @@ type keySource interface {
 type Protector struct {
 	keys  keySource
 	opts  Options
-	sink  audit.Sink                 // opts.Audit, or nil for none or audit.Discard: nil builds no events
-	index atomic.Pointer[indexState] // the blind index keys of the last search key set (index.go)
+	sink  audit.Sink        // opts.Audit, or nil for none or audit.Discard: nil builds no events
+	index *keyedprf.Deriver // the blind index keys of the search keyset (index.go)
 }
 
 // New returns a Protector that uses keyring's keysets named in opts. The
@@ -124,12 +125,11 @@ func newProtector(keys keySource, opts Options) (*Protector, error) {
 		return nil, fmt.Errorf("pii: New: IndexBits is %d; want 1 to 256", opts.IndexBits)
 	}
 	if cc := opts.DefaultCountryCode; cc != "" {
-		d := cc
-		if d[0] == '+' {
-			d = d[1:]
-		}
-		if len(d) < 1 || len(d) > 3 || !isDigits(d) || d[0] == '0' {
-			return nil, fmt.Errorf("pii: New: DefaultCountryCode %q is not a calling code such as \"44\"", cc)
+		d, ok := phone.CallingCode(cc)
+		if !ok {
+			// The option is named, not quoted: a value in the wrong place
+			// (a phone number for a code) would be personal data.
+			return nil, errors.New("pii: New: Options.DefaultCountryCode is not a calling code such as \"44\"")
 		}
 		opts.DefaultCountryCode = d
 	}
@@ -139,20 +139,15 @@ func newProtector(keys keySource, opts Options) (*Protector, error) {
 		}
 	}
 	opts.Tokenizers = maps.Clone(opts.Tokenizers)
-	p := &Protector{keys: keys, opts: opts, sink: opts.Audit}
+	index, err := newIndexDeriver(opts.IndexBits)
+	if err != nil {
+		return nil, fmt.Errorf("pii: New: %w", err)
+	}
+	p := &Protector{keys: keys, opts: opts, sink: opts.Audit, index: index}
 	if p.sink == audit.Discard {
 		p.sink = nil
 	}
 	return p, nil
-}
-
-func isDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
 }
 
 // String describes the Protector without any secret.

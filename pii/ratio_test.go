@@ -55,9 +55,12 @@ func BenchmarkOverheadRatios(b *testing.B) {
 		in := []byte(email)
 		var sum [32]byte
 		pairedRatio(b, 256, func() error {
-			var err error
-			out, err = st.appendValue(out[:0], st.set.PrimaryID, dom, env.p.normalizeKind(KindEmail, email), env.p.opts.IndexBits)
-			return err
+			key, err := indexKey(st, st.PrimaryID(), dom)
+			if err != nil {
+				return err
+			}
+			out = key.Append(out[:0], env.p.normalizeKind(KindEmail, email))
+			return nil
 		}, func() error {
 			m.Reset()
 			m.Write(in)

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"unsafe"
 
+	"github.com/piiguard/piiguard/internal/keyedprf"
 	"github.com/piiguard/piiguard/kms"
 )
 
@@ -36,8 +37,8 @@ func (p *Protector) SealAll(ctx context.Context, records any) error {
 // field (or tokenizes it, for token=) and fills its blind index.
 type sealer struct {
 	call
-	idx     *indexState // the search keyset's, fetched on first use
-	scratch []byte      // index domains and MACs
+	idx     *keyedprf.Keys // the search keyset's, fetched on first use
+	scratch []byte         // index domains and MACs
 }
 
 var sealers = sync.Pool{New: func() any { return new(sealer) }}
@@ -190,7 +191,7 @@ func (s *sealer) index(st *step, sv reflect.Value, plaintext string) error {
 		s.idx = idx
 	}
 	s.scratch = appendFieldPath(append(append(s.scratch[:0], s.bind.rec...), 0), s.prefix, st.path)
-	v, err := s.idx.value(s.idx.ids[0], s.scratch, norm, s.p.opts.IndexBits)
+	v, err := indexValue(s.idx, s.idx.PrimaryID(), s.scratch, norm)
 	if err != nil {
 		return s.errAt(st, err)
 	}

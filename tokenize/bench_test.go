@@ -103,8 +103,8 @@ func BenchmarkHMAC(b *testing.B) {
 // crypto/hmac HMAC-SHA256 of the same bytes under the same key, so that
 // both see the same machine load, and reports their ratio (target ≤ 1.5).
 // "keyring" takes its keys from a kms.Keyring (how applications run it),
-// "fixed" from a test key source without leases, which the HMAC asks on
-// every call.
+// "fixed" from a test key source handing out fixed sets. Both are asked
+// on every call.
 func BenchmarkHMACOverhead(b *testing.B) {
 	for _, c := range []struct{ name, source, domain string }{
 		{"keyring-exact", "keyring", "crm"},

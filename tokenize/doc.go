@@ -197,9 +197,10 @@
 // An HMAC over a kms.Keyring sees a rotation, disable or destroy made
 // through that keyring at its next call, and one made by another process
 // when the keyring's cache entry expires (kms.KeyringOptions.CacheMaxAge),
-// as every user of the keyring does: it keeps its derived keys under a
-// kms.Lease and asks the keyring again only when the lease has ended.
-// Other key sources (PRFKeys) are asked on every call.
+// as every user of the keyring does. It asks its key source for the PRF
+// set on every call and keeps the keys it derived from a set for as long
+// as it is handed the same *prf.Set (see PRFKeys): pii's blind indexes
+// follow rotations the same way, through the same code.
 //
 // # Speed
 //
@@ -208,11 +209,10 @@
 // BenchmarkHMACEndToEnd is the target of HMAC tokens: a token of an e-mail
 // address against the same string written by hand (ToLower(TrimSpace), a
 // reused HMAC-SHA256, base32), at most 1.0. An HMAC token costs that
-// HMAC, the normalisation of the value, the key state check (over a
-// kms.Keyring, an atomic load while its lease holds; other key sources are
-// asked on every call, see the key rotation section), one lookup of the
-// domain's derived key in a map copied on write, a pooled HMAC keyed for
-// the domain, and one allocation: the token. TokenizeBatch looks the key
+// HMAC, the normalisation of the value, the key source's answer (over a
+// kms.Keyring, a cache lookup), one lookup of the domain's
+// derived key in a map copied on write, a pooled HMAC keyed for the
+// domain, and one allocation: the token. TokenizeBatch looks the key
 // up once and cuts all its tokens from one string. FPE tokens cost one FF1
 // encryption (more for cards, which cycle-walk), SIV tokens one AES-SIV
 // call, vaulted tokens a round trip to the token store.
