@@ -192,6 +192,12 @@
 //
 // # Security
 //
+// Every connection is encrypted: a postgres:// store (and a scan of one) on
+// another machine needs sslmode=verify-full in its URL, or sslmode=require
+// with the reason it is enough stated in $PIIGUARD_PG_TLS_REASON; anything
+// goes over loopback or a Unix socket. The check is made before any
+// connection, and its error names the host, never the password.
+//
 // Passphrases are read from the environment only; no command prints a
 // passphrase, key bytes, or a store URL's password, and errors name files,
 // keysets and key IDs only. Key IDs are Tink key IDs: public numbers written

@@ -19,6 +19,7 @@ import (
 	"github.com/piiguard/piiguard"
 	"github.com/piiguard/piiguard/audit"
 	"github.com/piiguard/piiguard/internal/errtext"
+	"github.com/piiguard/piiguard/internal/pgtls"
 	"github.com/piiguard/piiguard/kms"
 	"github.com/piiguard/piiguard/kms/awskms"
 	"github.com/piiguard/piiguard/kms/filestore"
@@ -35,6 +36,9 @@ const (
 	envRoot  = "PIIGUARD_ROOT"
 	envStore = "PIIGUARD_STORE"
 	envActor = "USER"
+	// envPGTLSReason states why a PostgreSQL server on another machine may
+	// be reached with sslmode=require (encrypted, certificate not verified).
+	envPGTLSReason = "PIIGUARD_PG_TLS_REASON"
 )
 
 // subjectKeyset is the keyset that wraps subject keys, as
@@ -143,6 +147,11 @@ func openStore(spec string, mode storeMode) (*openedStore, error) {
 		}
 		return &openedStore{Store: s}, nil
 	case "postgres", "postgresql":
+		// TLS on every connection: verify-full to another machine, or
+		// require with a reason stated in $PIIGUARD_PG_TLS_REASON.
+		if err := pgtls.Check(spec, os.Getenv(envPGTLSReason)); err != nil {
+			return nil, err
+		}
 		db, err := sql.Open("pgx", spec)
 		if err != nil {
 			// pgx parses the URL lazily; sql.Open only fails for an

@@ -19,6 +19,7 @@ import (
 	_ "modernc.org/sqlite"             // the "sqlite" database/sql driver
 
 	"github.com/piiguard/piiguard/detect"
+	"github.com/piiguard/piiguard/internal/pgtls"
 	"github.com/piiguard/piiguard/kms/sqlstore"
 )
 
@@ -97,6 +98,10 @@ func (s *scanner) scanPostgres(ctx context.Context, dsn string) databaseReport {
 		label = "(unnamed)"
 	}
 	rep := databaseReport{Database: "postgres:" + label, Tables: []tableReport{}}
+	if err := pgtls.Check(dsn, os.Getenv(envPGTLSReason)); err != nil {
+		rep.Error = err.Error() // names the host, never the password
+		return rep
+	}
 	cfg, err := pgconn.ParseConfig(dsn)
 	if err != nil {
 		// The parser's message may quote the URL: it is not echoed.

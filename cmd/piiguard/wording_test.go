@@ -38,3 +38,22 @@ func TestPostgresStoreErrorsNameTheHostNeverThePassword(t *testing.T) {
 	assert.Contains(t, errOut, addr+"/keysdb")
 	assert.NotContains(t, errOut, "app:")
 }
+
+// TestPostgresStoreNeedsTLSToAnotherMachine: a store on another machine is
+// refused before any connection unless the URL verifies the server
+// (sslmode=verify-full), or PIIGUARD_PG_TLS_REASON states why require is
+// enough.
+func TestPostgresStoreNeedsTLSToAnotherMachine(t *testing.T) {
+	t.Setenv("PGSSLMODE", "")
+	t.Setenv(envPGTLSReason, "")
+	for spec, want := range map[string]string{
+		"postgres://app:" + pgPassword + "@db.example.com/keys":                 "could go unencrypted",
+		"postgres://app:" + pgPassword + "@db.example.com/keys?sslmode=prefer":  "could go unencrypted",
+		"postgres://app:" + pgPassword + "@db.example.com/keys?sslmode=require": "not verified",
+	} {
+		_, errOut, code := runCLI(t, testCLI(), "keys", "list", "-store", spec)
+		require.Equal(t, exitFailed, code, errOut)
+		assert.Contains(t, errOut, want, spec)
+		assert.Contains(t, errOut, "db.example.com/keys")
+	}
+}

@@ -25,6 +25,14 @@
 // credential parameter is refused) and never appear in an error, a log line
 // or the driver's String, GoString, Format, JSON or slog forms.
 //
+// # Transport security
+//
+// The AWS SDK speaks HTTPS to AWS. An Endpoint override (a VPC endpoint, a
+// test server) must be https, or http to this machine only (localhost,
+// 127.0.0.0/8, ::1); plain http to another host is refused unless
+// Options.InsecureAllowPlaintextHTTP says that something else encrypts the
+// path.
+//
 // # Associated data
 //
 // AWS KMS authenticates associated data as the encryption context, a map of

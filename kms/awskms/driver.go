@@ -17,6 +17,7 @@ import (
 	awskmsapi "github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/piiguard/piiguard/internal/errtext"
+	"github.com/piiguard/piiguard/internal/loopback"
 	"github.com/piiguard/piiguard/kms"
 )
 
@@ -43,9 +44,14 @@ type Options struct {
 	Region string
 	// Endpoint replaces the AWS KMS endpoint, for a VPC endpoint, a FIPS
 	// endpoint or an AWS-KMS-compatible server in tests, for example
-	// "http://127.0.0.1:4599". It must be an http or https URL without
-	// user information.
+	// "http://127.0.0.1:4599". It must be an https URL without user
+	// information — or http to this machine (localhost, 127.0.0.0/8, ::1).
 	Endpoint string
+	// InsecureAllowPlaintextHTTP lets an http:// Endpoint reach a host that
+	// is not this machine. The data keys the root key wraps and unwraps then
+	// cross the network in the clear: set it only where something else
+	// encrypts the path.
+	InsecureAllowPlaintextHTTP bool
 	// Credentials, when set, replaces the SDK's default credential chain;
 	// see StaticCredentials. Credentials are never read from a URI.
 	Credentials aws.CredentialsProvider
@@ -93,7 +99,7 @@ func New(ctx context.Context, keyID string, opts Options) (*Driver, error) {
 		region = arnRegion(keyID)
 	}
 	if opts.Endpoint != "" {
-		if err := checkEndpoint(opts.Endpoint); err != nil {
+		if err := checkEndpoint(opts.Endpoint, opts.InsecureAllowPlaintextHTTP); err != nil {
 			return nil, err
 		}
 	}
@@ -282,13 +288,16 @@ func arnRegion(keyID string) string {
 	return parts[3]
 }
 
-func checkEndpoint(endpoint string) error {
+func checkEndpoint(endpoint string, allowPlaintext bool) error {
 	u, err := url.Parse(endpoint)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return errtext.Tagged(kms.ErrInvalidArgument, "awskms: endpoint must be an http or https URL")
 	}
 	if u.User != nil {
 		return errtext.Tagged(kms.ErrInvalidArgument, "awskms: endpoint must not carry user information")
+	}
+	if u.Scheme == "http" && !loopback.Host(u.Host) && !allowPlaintext {
+		return errtext.Tagged(kms.ErrInvalidArgument, "awskms: endpoint uses plain http to a host that is not this machine: the data keys would cross the network unencrypted; use https (or, behind an encrypting proxy, Options.InsecureAllowPlaintextHTTP)")
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/piiguard/piiguard/internal/errtext"
+	"github.com/piiguard/piiguard/internal/loopback"
 	"github.com/piiguard/piiguard/kms"
 )
 
@@ -34,6 +35,13 @@ type Options struct {
 	// to the redirect's host. Default: a client of its own over a clone of
 	// http.DefaultTransport (honouring HTTPS_PROXY and friends).
 	HTTPClient *http.Client
+	// InsecureAllowPlaintextHTTP lets an http:// address reach a Vault that
+	// is not on this machine. The Vault token and every data key the root
+	// key wraps or unwraps then cross the network in the clear: set it
+	// only where something else encrypts the path (a service mesh's mTLS
+	// sidecar, say). Without it, http:// is accepted for loopback hosts
+	// only (localhost, 127.0.0.0/8, ::1), and https:// everywhere.
+	InsecureAllowPlaintextHTTP bool
 }
 
 // client speaks Vault's HTTP API: JSON over HTTP with X-Vault-Token, errors
@@ -66,6 +74,8 @@ func newClient(address string, opts Options) (*client, error) {
 		return nil, bad("must not carry user information")
 	case (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "":
 		return nil, bad("must be the server only, without a path or query")
+	case u.Scheme == "http" && !loopback.Host(u.Host) && !opts.InsecureAllowPlaintextHTTP:
+		return nil, bad("uses plain http to a host that is not this machine: the Vault token and the data keys would cross the network unencrypted; use https (or, behind an encrypting proxy, Options.InsecureAllowPlaintextHTTP)")
 	}
 	token := opts.Token
 	if token == "" && opts.TokenEnv != "" {

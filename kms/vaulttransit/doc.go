@@ -36,6 +36,14 @@
 // operators and tests, creates, reads and rotates keys and sets
 // min_decryption_version; its token needs more.
 //
+// # Transport security
+//
+// The token and every data key cross the connection, so an http:// address
+// is accepted only for Vault on this machine (localhost, 127.0.0.0/8, ::1;
+// the URI's tls=false likewise); anywhere else New refuses it unless
+// Options.InsecureAllowPlaintextHTTP says that something else encrypts the
+// path. Redirects are never followed.
+//
 // # Associated data
 //
 // Transit's context parameter is not associated data: it derives a key
